@@ -1,0 +1,99 @@
+"""Asking, accepting an answer, reopening and locking threads."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from forum import access, search, timeline
+from forum.actions.common import link_vendors, lock_thread_row
+from forum.markdown import render
+from forum.models import EventKind, Post, Thread, User
+from forum.validation import clean_body, clean_title, parse_tags
+
+
+def create_thread(*, author: User, title: str, body: str, tags: str | list[str] = "") -> Thread:
+    """Post a new problem: the thread, its question post, tags, and the POSTED event."""
+    access.require(author.is_authenticated and author.is_active, "Log in to ask a question.")
+    title = clean_title(title)
+    body = clean_body(body)
+    tag_names = parse_tags(tags)
+    rendered = render(body)
+    now = timezone.now()
+    with transaction.atomic():
+        thread = Thread.objects.create(title=title, author=author, created_at=now, last_activity_at=now)
+        post = Post.objects.create(
+            thread=thread,
+            author=author,
+            is_question=True,
+            body=body,
+            body_html=rendered.html,
+            staff_vendor=access.staff_vendor_for(author),
+            created_at=now,
+        )
+        if tag_names:
+            thread.tags.set(tag_names)
+        link_vendors(thread, post, rendered.mentioned_vendors)
+        search.index_thread(thread)
+        timeline.record(
+            thread=thread,
+            kind=EventKind.POSTED,
+            actor=author,
+            post=post,
+            data={"title": title, "tags": tag_names, "mentions": sorted(rendered.mentioned_users)},
+        )
+    return thread
+
+
+def accept_answer(*, user: User, thread: Thread, post: Post) -> Thread:
+    """The thread's author marks the reply that solved it: the thread becomes Solved."""
+    access.require(access.can_accept(user, thread), "Only the person who asked can accept an answer.")
+    if post.thread_id != thread.pk or post.is_question:
+        raise ValidationError("That post is not a reply on this thread.", code="not_a_reply")
+    with transaction.atomic():
+        thread = lock_thread_row(thread.pk)
+        if thread.accepted_post_id == post.pk:
+            return thread
+        thread.accepted_post = post
+        thread.status = Thread.Status.SOLVED
+        thread.last_activity_at = timezone.now()
+        thread.save(update_fields=["accepted_post", "status", "last_activity_at"])
+        timeline.record(
+            thread=thread,
+            kind=EventKind.ACCEPTED,
+            actor=user,
+            post=post,
+            data={"answer_author": post.author.username, "staff_vendor": post.staff_vendor_id},
+        )
+    return thread
+
+
+def reopen_thread(*, user: User, thread: Thread) -> Thread:
+    """The author takes back the accepted answer: the thread is open again."""
+    access.require(access.can_accept(user, thread), "Only the person who asked can reopen the thread.")
+    with transaction.atomic():
+        thread = lock_thread_row(thread.pk)
+        if thread.status == Thread.Status.OPEN and thread.accepted_post_id is None:
+            raise ValidationError("The thread is already open.", code="already_open")
+        previous = thread.accepted_post_id
+        thread.accepted_post = None
+        thread.status = Thread.Status.OPEN
+        thread.last_activity_at = timezone.now()
+        thread.save(update_fields=["accepted_post", "status", "last_activity_at"])
+        timeline.record(thread=thread, kind=EventKind.REOPENED, actor=user, data={"previous_answer": previous})
+    return thread
+
+
+def set_locked(*, moderator: User, thread: Thread, locked: bool) -> Thread:
+    """A moderator locks a thread (no more replies) or unlocks it."""
+    if not access.is_moderator(moderator):
+        raise PermissionDenied("Only moderators can lock threads.")
+    with transaction.atomic():
+        thread = lock_thread_row(thread.pk)
+        if thread.is_locked == locked:
+            return thread
+        thread.is_locked = locked
+        thread.save(update_fields=["is_locked"])
+        timeline.record(thread=thread, kind=EventKind.LOCKED if locked else EventKind.UNLOCKED, actor=moderator)
+    return thread

@@ -1,0 +1,18 @@
+"""allauth adapter: site behaviour for accounts lives here, not in overridden views."""
+
+from allauth.account.adapter import DefaultAccountAdapter
+from django.core.exceptions import ValidationError
+
+RESERVED_USERNAMES = {"admin", "api", "accounts", "static", "media", "staff", "moderator", "support", "ws"}
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def clean_username(self, username: str, shallow: bool = False) -> str:
+        username = super().clean_username(username, shallow=shallow)
+        if username.lower() in RESERVED_USERNAMES:
+            raise ValidationError("That username is reserved; please choose another.")
+        from forum.models import Vendor
+
+        if Vendor.objects.filter(handle=username.lower()).exists():
+            raise ValidationError("That name is a vendor's @handle; please choose another.")
+        return username

@@ -1,0 +1,119 @@
+"""Django admin for every forum model. Changes that others see go through actions."""
+
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+
+from forum.actions import threads as thread_actions
+from forum.actions import vendors as vendor_actions
+from forum.models import Event, Membership, Post, PostRevision, Thread, ThreadVendor, User, Vendor, VendorDomain, Vote
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    fieldsets = BaseUserAdmin.fieldsets + (("Community", {"fields": ("display_name", "bio", "reputation", "is_moderator")}),)
+    list_display = ("username", "email", "display_name", "reputation", "is_moderator", "is_staff")
+    list_filter = BaseUserAdmin.list_filter + ("is_moderator",)
+
+
+class VendorDomainInline(admin.TabularInline):
+    model = VendorDomain
+    extra = 1
+
+
+@admin.register(Vendor)
+class VendorAdmin(admin.ModelAdmin):
+    list_display = ("name", "handle", "created_at")
+    search_fields = ("name", "handle")
+    inlines = [VendorDomainInline]
+
+
+@admin.register(VendorDomain)
+class VendorDomainAdmin(admin.ModelAdmin):
+    list_display = ("domain", "vendor")
+    search_fields = ("domain",)
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ("user", "vendor", "role", "status", "via", "verified_at")
+    list_filter = ("status", "role", "via", "vendor")
+    search_fields = ("user__username", "vendor__handle")
+    raw_id_fields = ("user", "verified_by")
+    actions = ["approve"]
+
+    @admin.action(description="Verify the selected memberships")
+    def approve(self, request, queryset) -> None:
+        for membership in queryset:
+            vendor_actions.approve_membership(admin=request.user, membership=membership, role=membership.role)
+        messages.success(request, f"Verified {queryset.count()} memberships.")
+
+
+class PostInline(admin.TabularInline):
+    model = Post
+    fields = ("author", "is_question", "score", "created_at", "edited_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+
+@admin.register(Thread)
+class ThreadAdmin(admin.ModelAdmin):
+    list_display = ("title", "author", "status", "reply_count", "score", "is_locked", "last_activity_at")
+    list_filter = ("status", "is_locked")
+    search_fields = ("title",)
+    raw_id_fields = ("author", "accepted_post")
+    readonly_fields = ("last_seq", "reply_count", "score", "created_at", "last_activity_at")
+    inlines = [PostInline]
+    actions = ["lock", "unlock"]
+
+    @admin.action(description="Lock the selected threads")
+    def lock(self, request, queryset) -> None:
+        for thread in queryset:
+            thread_actions.set_locked(moderator=request.user, thread=thread, locked=True)
+
+    @admin.action(description="Unlock the selected threads")
+    def unlock(self, request, queryset) -> None:
+        for thread in queryset:
+            thread_actions.set_locked(moderator=request.user, thread=thread, locked=False)
+
+
+@admin.register(Post)
+class PostAdmin(admin.ModelAdmin):
+    list_display = ("id", "thread", "author", "is_question", "score", "created_at")
+    raw_id_fields = ("thread", "author")
+    readonly_fields = ("body_html", "score", "created_at", "edited_at")
+    search_fields = ("body",)
+
+
+@admin.register(PostRevision)
+class PostRevisionAdmin(admin.ModelAdmin):
+    list_display = ("post", "edited_by", "created_at")
+    raw_id_fields = ("post", "edited_by")
+
+
+@admin.register(Vote)
+class VoteAdmin(admin.ModelAdmin):
+    list_display = ("post", "user", "created_at")
+    raw_id_fields = ("post", "user")
+
+
+@admin.register(ThreadVendor)
+class ThreadVendorAdmin(admin.ModelAdmin):
+    list_display = ("thread", "vendor", "last_activity_at")
+    raw_id_fields = ("thread",)
+
+
+@admin.register(Event)
+class EventAdmin(admin.ModelAdmin):
+    """The timeline is append-only: readable here, never edited."""
+
+    list_display = ("thread", "seq", "kind", "actor", "vendor", "created_at")
+    list_filter = ("kind",)
+    raw_id_fields = ("thread", "actor", "post")
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_add_permission(self, request) -> bool:
+        return False

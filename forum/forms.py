@@ -1,0 +1,70 @@
+"""Forms collect input; forum.validation and the actions decide what is valid."""
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+
+from forum.validation import clean_body, clean_title, parse_tags
+
+
+class AskForm(forms.Form):
+    title = forms.CharField(
+        max_length=settings.BARNRAISE["TITLE_MAX"],
+        help_text="Say what went wrong, like you would to a friend.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": "e.g. Tablet drops wifi after sleep"}),
+    )
+    body = forms.CharField(
+        max_length=settings.BARNRAISE["BODY_MAX"],
+        label="Details",
+        help_text="What you tried, what you expected, exact error messages. Markdown works.",
+        widget=forms.Textarea(attrs={"rows": 10}),
+    )
+    tags = forms.CharField(
+        required=False,
+        help_text="Up to 5, separated by spaces or commas: wifi, activation, billing…",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "list": "tag-suggestions", "data-tag-input": ""}),
+    )
+
+    def clean_title(self) -> str:
+        return clean_title(self.cleaned_data["title"])
+
+    def clean_body(self) -> str:
+        return clean_body(self.cleaned_data["body"])
+
+    def clean_tags(self) -> list[str]:
+        return parse_tags(self.cleaned_data["tags"])
+
+
+class ReplyForm(forms.Form):
+    body = forms.CharField(
+        max_length=settings.BARNRAISE["BODY_MAX"],
+        label="Your reply",
+        widget=forms.Textarea(attrs={"rows": 6, "data-reply-body": ""}),
+    )
+
+    def clean_body(self) -> str:
+        return clean_body(self.cleaned_data["body"])
+
+
+class EditForm(forms.Form):
+    title = forms.CharField(max_length=settings.BARNRAISE["TITLE_MAX"], required=False)
+    body = forms.CharField(max_length=settings.BARNRAISE["BODY_MAX"], widget=forms.Textarea(attrs={"rows": 10}))
+
+    def __init__(self, *args, is_question: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.is_question = is_question
+        if not is_question:
+            del self.fields["title"]
+        else:
+            self.fields["title"].required = True
+
+    def clean_title(self) -> str:
+        return clean_title(self.cleaned_data["title"])
+
+    def clean_body(self) -> str:
+        return clean_body(self.cleaned_data["body"])
+
+
+def add_action_error(form: forms.Form, error: ValidationError) -> None:
+    """Show an error raised by an action on the form, without a 500."""
+    form.add_error(None, error)

@@ -1,0 +1,134 @@
+"""Markdown rendering: the one function that turns user text into HTML.
+
+Posts are rendered once, on write, by ``render()``: markdown-it-py (CommonMark
+with tables and strikethrough, raw HTML disabled) and then nh3, an allow-list
+sanitiser, so nothing a user types can run script. Mentions (``@dana``,
+``@northwind``) become links when the name exists.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import nh3
+from markdown_it import MarkdownIt
+from markdown_it.rules_inline import StateInline
+from markdown_it.token import Token
+
+MENTION_RE = re.compile(r"@([A-Za-z0-9][A-Za-z0-9_.-]{0,29}[A-Za-z0-9_]|[A-Za-z0-9])")
+
+ALLOWED_TAGS = {
+    "a", "p", "br", "hr", "blockquote", "pre", "code", "em", "strong", "del", "s",
+    "ul", "ol", "li", "h1", "h2", "h3", "h4", "h5", "h6",
+    "table", "thead", "tbody", "tr", "th", "td", "img", "span",
+}  # fmt: skip
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title", "class"},
+    "img": {"src", "alt", "title"},
+    "code": {"class"},
+    "th": {"style"},
+    "td": {"style"},
+    "ol": {"start"},
+}
+ALLOWED_SCHEMES = {"http", "https", "mailto"}
+
+
+@dataclass
+class Rendered:
+    html: str
+    mentioned_users: set[str] = field(default_factory=set)
+    mentioned_vendors: set[str] = field(default_factory=set)
+
+
+def _mention_rule(state: StateInline, silent: bool) -> bool:
+    pos = state.pos
+    if state.src[pos] != "@":
+        return False
+    if pos > 0 and (state.src[pos - 1].isalnum() or state.src[pos - 1] in "_."):
+        return False  # an email address, not a mention
+    match = MENTION_RE.match(state.src, pos)
+    if not match:
+        return False
+    if not silent:
+        token = state.push("mention", "", 0)
+        token.meta = {"name": match.group(1).lower()}
+        token.content = match.group(0)
+    state.pos = match.end()
+    return True
+
+
+def _render_mention(self, tokens: list[Token], idx: int, options, env: dict) -> str:
+    from django.urls import reverse
+    from django.utils.html import escape
+
+    token = tokens[idx]
+    name = token.meta["name"]
+    if name in env.get("vendors", set()):
+        return f'<a class="mention mention-vendor" href="{reverse("forum:vendor", args=[name])}">@{escape(name)}</a>'
+    if name in env.get("users", {}):
+        username = env["users"][name]
+        return f'<a class="mention" href="{reverse("forum:profile", args=[username])}">@{escape(username)}</a>'
+    return escape(token.content)
+
+
+def _build() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+    md.enable(["table", "strikethrough"])
+    md.inline.ruler.before("emphasis", "mention", _mention_rule)
+    md.add_render_rule("mention", _render_mention)
+    # Images stay images, but never load from another site without the reader asking.
+    return md
+
+
+_md = _build()
+
+
+def _mentions(tokens: list[Token]) -> set[str]:
+    names: set[str] = set()
+    for token in tokens:
+        for child in token.children or ():
+            if child.type == "mention":
+                names.add(child.meta["name"])
+    return names
+
+
+def sanitize(html: str) -> str:
+    """Keep only allow-listed tags, attributes and URL schemes."""
+    return nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=ALLOWED_SCHEMES,
+        link_rel="nofollow ugc noopener noreferrer",
+        strip_comments=True,
+        filter_style_properties={"text-align"},
+    )
+
+
+def render(text: str) -> Rendered:
+    """Render Markdown to safe HTML and resolve @mentions of users and vendors."""
+    from forum.models import User, Vendor
+
+    env: dict = {}
+    tokens = _md.parse(text, env)
+    names = _mentions(tokens)
+    if names:
+        env["vendors"] = set(Vendor.objects.filter(handle__in=names).values_list("handle", flat=True))
+        env["users"] = {
+            username.lower(): username
+            for username in User.objects.filter(username__in=names - env["vendors"], is_active=True).values_list(
+                "username", flat=True
+            )
+        }
+    html = _md.renderer.render(tokens, _md.options, env)
+    return Rendered(
+        html=sanitize(html),
+        mentioned_users=set(env.get("users", {}).values()),
+        mentioned_vendors=set(env.get("vendors", set())),
+    )
+
+
+def plain_text(html: str) -> str:
+    """Text of rendered HTML, for search indexes and summaries."""
+    return re.sub(r"\s+", " ", nh3.clean(html, tags=set())).strip()

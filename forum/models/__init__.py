@@ -1,0 +1,21 @@
+"""Forum models, one module per domain, re-exported here."""
+
+from forum.models.threads import Post, PostRevision, TaggedThread, Thread, ThreadVendor, Vote
+from forum.models.timeline import Event, EventKind
+from forum.models.users import User
+from forum.models.vendors import Membership, Vendor, VendorDomain
+
+__all__ = [
+    "Event",
+    "EventKind",
+    "Membership",
+    "Post",
+    "PostRevision",
+    "TaggedThread",
+    "Thread",
+    "ThreadVendor",
+    "User",
+    "Vendor",
+    "VendorDomain",
+    "Vote",
+]

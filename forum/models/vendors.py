@@ -1,0 +1,78 @@
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.urls import reverse
+
+HANDLE_PATTERN = r"[a-z0-9](?:[a-z0-9-]{0,28}[a-z0-9])?"
+handle_validator = RegexValidator(
+    rf"^{HANDLE_PATTERN}$",
+    "A handle is 1 to 30 lowercase letters, digits or hyphens, not starting or ending with a hyphen.",
+)
+
+
+class Vendor(models.Model):
+    """A company whose products people ask about. Tagged in public as @handle."""
+
+    name = models.CharField(max_length=100)
+    handle = models.CharField(max_length=30, unique=True, validators=[handle_validator])
+    description = models.TextField(max_length=2000, blank=True)
+    website = models.URLField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} (@{self.handle})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("forum:vendor", args=[self.handle])
+
+
+class VendorDomain(models.Model):
+    """An email domain owned by a vendor: verifying an address there makes one staff."""
+
+    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="domains")
+    domain = models.CharField(max_length=253, unique=True)
+
+    def __str__(self) -> str:
+        return self.domain
+
+
+class Membership(models.Model):
+    """A user's tie to a vendor. Only a verified membership grants the staff badge."""
+
+    class Role(models.TextChoices):
+        STAFF = "staff", "Staff"
+        ADMIN = "admin", "Admin"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending approval"
+        VERIFIED = "verified", "Verified"
+
+    class Via(models.TextChoices):
+        ADMIN = "admin", "Approved by a vendor admin"
+        EMAIL = "email", "Verified email at a vendor domain"
+        REQUEST = "request", "Requested"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.STAFF)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    via = models.CharField(max_length=10, choices=Via.choices, default=Via.REQUEST)
+    created_at = models.DateTimeField(auto_now_add=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "vendor"], name="membership_unique_user_vendor")]
+        indexes = [models.Index(fields=["vendor", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.vendor.handle} ({self.status})"
+
+    @property
+    def is_verified(self) -> bool:
+        return self.status == self.Status.VERIFIED

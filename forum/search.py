@@ -1,0 +1,152 @@
+"""Full-text search over threads: titles, questions and answers, solved ranked up.
+
+Two backends behind one interface, picked by the database in use:
+- PostgreSQL: ``Thread.search_vector`` (title weight A, question B, answers C)
+  with a GIN index; ``websearch_to_tsquery`` parses what people type.
+- SQLite: an FTS5 table ``forum_thread_fts`` keyed by thread id, created by
+  migration 0002; queries are built from quoted words only.
+
+Actions call ``index_thread`` / ``index_reply`` in their transaction.
+Snippets are highlighted with private markers, escaped, then marked up, so
+user text is never trusted as HTML.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from django.db import connection
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from forum.markdown import plain_text
+from forum.models import Post, Thread
+
+START, STOP = "\x02", "\x03"
+SOLVED_BOOST = 2.0
+WORD_RE = re.compile(r"\w+", re.UNICODE)
+MAX_QUERY_WORDS = 12
+
+
+@dataclass
+class Hit:
+    thread: Thread
+    snippet: SafeString
+    rank: float
+
+
+def _is_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _document(thread: Thread) -> tuple[str, str, str]:
+    posts = list(thread.posts.order_by("created_at", "id").values_list("is_question", "body_html"))
+    question = " ".join(plain_text(html) for is_q, html in posts if is_q)
+    answers = " ".join(plain_text(html) for is_q, html in posts if not is_q)
+    return thread.title, question, answers
+
+
+def index_thread(thread: Thread) -> None:
+    """(Re)build the thread's search entry from its title and all its posts."""
+    title, question, answers = _document(thread)
+    with connection.cursor() as cursor:
+        if _is_postgres():
+            cursor.execute(
+                "UPDATE forum_thread SET search_vector = "
+                "setweight(to_tsvector('english', %s), 'A') || "
+                "setweight(to_tsvector('english', %s), 'B') || "
+                "setweight(to_tsvector('english', %s), 'C') WHERE id = %s",
+                [title, question, answers, thread.pk],
+            )
+        else:
+            cursor.execute("DELETE FROM forum_thread_fts WHERE rowid = %s", [thread.pk])
+            cursor.execute(
+                "INSERT INTO forum_thread_fts (rowid, title, question, answers) VALUES (%s, %s, %s, %s)",
+                [thread.pk, title, question, answers],
+            )
+
+
+def index_reply(thread: Thread, post: Post) -> None:
+    """Add a new reply to the index; on PostgreSQL without re-reading the thread."""
+    if not _is_postgres():
+        index_thread(thread)
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE forum_thread SET search_vector = coalesce(search_vector, ''::tsvector) || "
+            "setweight(to_tsvector('english', %s), 'C') WHERE id = %s",
+            [plain_text(post.body_html), thread.pk],
+        )
+
+
+def _highlight(raw: str) -> SafeString:
+    return mark_safe(escape(raw).replace(START, "<mark>").replace(STOP, "</mark>"))  # noqa: S308 - escaped first
+
+
+def _words(query: str) -> list[str]:
+    return WORD_RE.findall(query.lower())[:MAX_QUERY_WORDS]
+
+
+def search_threads(query: str, *, limit: int = 20, offset: int = 0) -> list[Hit]:
+    """Threads matching ``query``, best first, solved threads ranked up. Fixed query count."""
+    if not _words(query):
+        return []
+    rows = _search_postgres(query, limit, offset) if _is_postgres() else _search_sqlite(query, limit, offset)
+    threads = Thread.objects.select_related("author").prefetch_related("tags").in_bulk([r[0] for r in rows])
+    return [Hit(thread=threads[tid], snippet=_highlight(snip or ""), rank=rank) for tid, rank, snip in rows if tid in threads]
+
+
+def _search_postgres(query: str, limit: int, offset: int) -> list[tuple[int, float, str]]:
+    sql = f"""
+        WITH q AS (SELECT websearch_to_tsquery('english', %s) AS query),
+        hits AS (
+            SELECT t.id, ts_rank_cd(t.search_vector, q.query, 1)
+                   * (CASE WHEN t.status = 'solved' THEN {SOLVED_BOOST} ELSE 1 END) AS rank
+            FROM forum_thread t, q
+            WHERE t.search_vector @@ q.query
+            ORDER BY rank DESC, t.id DESC
+            LIMIT %s OFFSET %s
+        )
+        SELECT hits.id, hits.rank,
+               ts_headline('english', t.title || ' — ' || left(p.body, 2000), q.query,
+                           'StartSel=' || chr(2) || ', StopSel=' || chr(3) ||
+                           ', MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=" … "')
+        FROM hits
+        JOIN forum_thread t ON t.id = hits.id
+        JOIN forum_post p ON p.thread_id = t.id AND p.is_question
+        CROSS JOIN q
+        ORDER BY hits.rank DESC, hits.id DESC
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [query, limit, offset])
+        return [(row[0], float(row[1]), row[2]) for row in cursor.fetchall()]
+
+
+def _fts5_query(query: str) -> str:
+    # Each word quoted (so FTS5 operators typed by users mean nothing), the last as a prefix.
+    words = _words(query)
+    quoted = [f'"{w}"' for w in words]
+    quoted[-1] += "*"
+    return " ".join(quoted)
+
+
+def _search_sqlite(query: str, limit: int, offset: int) -> list[tuple[int, float, str]]:
+    sql = f"""
+        SELECT f.rowid,
+               -bm25(forum_thread_fts, 10.0, 4.0, 1.0)
+                 * (CASE WHEN t.status = 'solved' THEN {SOLVED_BOOST} ELSE 1 END) AS rank,
+               snippet(forum_thread_fts, -1, char(2), char(3), ' … ', 24)
+        FROM forum_thread_fts f JOIN forum_thread t ON t.id = f.rowid
+        WHERE forum_thread_fts MATCH %s
+        ORDER BY rank DESC, f.rowid DESC
+        LIMIT %s OFFSET %s
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [_fts5_query(query), limit, offset])
+        return [(row[0], float(row[1]), row[2]) for row in cursor.fetchall()]
+
+
+def suggest_solved(query: str, *, limit: int = 5) -> list[Hit]:
+    """Solved threads that match, for self-service before posting."""
+    return [hit for hit in search_threads(query, limit=limit * 3) if hit.thread.is_solved][:limit]

@@ -1,0 +1,76 @@
+"""The timeline: every visible change is one Event, numbered gap-free per stream.
+
+``record()`` must run inside the action's transaction. It allocates the next
+sequence number of the thread's public stream with an UPDATE on the thread
+row; the row lock that UPDATE takes is held until commit, so events on one
+thread commit in sequence order. Private streams (a vendor's staff notes) are
+numbered under the same lock. After commit, the event is published on the
+channel layer; a failure there loses nothing, because readers replay from
+the database (see docs/events.md).
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import partial
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+from django.db.models import F, Max
+
+from forum.models import Event, EventKind, Post, Thread, User, Vendor
+
+logger = logging.getLogger(__name__)
+
+
+def thread_group(thread_id: int, vendor_id: int | None = None) -> str:
+    """The channel-layer group that carries one stream of a thread."""
+    if vendor_id is None:
+        return f"thread.{thread_id}"
+    return f"thread.{thread_id}.vendor.{vendor_id}"
+
+
+def record(
+    *,
+    thread: Thread,
+    kind: EventKind,
+    actor: User | None,
+    post: Post | None = None,
+    vendor: Vendor | None = None,
+    data: dict[str, Any] | None = None,
+) -> Event:
+    """Append one event to the thread's timeline, inside the caller's transaction."""
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        raise RuntimeError("timeline.record() must run inside the action's transaction")
+    if vendor is None:
+        Thread.objects.filter(pk=thread.pk).update(last_seq=F("last_seq") + 1)
+        seq = Thread.objects.filter(pk=thread.pk).values_list("last_seq", flat=True).get()
+        thread.last_seq = seq
+    else:
+        Thread.objects.select_for_update().filter(pk=thread.pk).values_list("pk", flat=True).get()
+        last = Event.objects.filter(thread=thread, vendor=vendor).aggregate(last=Max("seq"))["last"]
+        seq = (last or 0) + 1
+    event = Event.objects.create(
+        thread=thread, seq=seq, kind=kind, actor=actor, post=post, vendor=vendor, data=data or {}
+    )
+    transaction.on_commit(partial(publish, event.pk))
+    return event
+
+
+def publish(event_id: int) -> None:
+    """Wake up everyone watching the event's stream. Best effort: the log is durable."""
+    try:
+        from forum.events import payload_for  # late: payloads render templates
+
+        event = Event.objects.select_related("actor", "post", "post__author", "post__staff_vendor").get(
+            pk=event_id
+        )
+        message = {"type": "timeline.event", "event": payload_for(event)}
+        layer = get_channel_layer()
+        if layer is not None:
+            async_to_sync(layer.group_send)(thread_group(event.thread_id, event.vendor_id), message)
+    except Exception:  # noqa: BLE001 - live delivery must never break a committed write
+        logger.warning("Live delivery of event %s failed; clients will catch up by replay", event_id, exc_info=True)

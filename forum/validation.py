@@ -1,0 +1,72 @@
+"""Cleaning of user text: one place decides what a title, a body and a tag may be."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+
+# Control characters other than tab/newline, and bidi overrides that can disguise text.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069\ufeff]")
+TAG_RE = re.compile(r"^[a-z0-9][a-z0-9+#.-]{0,31}$")
+
+
+def _limits() -> dict:
+    return settings.BARNRAISE
+
+
+def normalise_text(value: str) -> str:
+    """NFC-normalise, drop NUL and other control characters, unify line ends."""
+    value = unicodedata.normalize("NFC", value or "")
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
+    return _CONTROL.sub("", value)
+
+
+def clean_title(value: str) -> str:
+    title = re.sub(r"\s+", " ", normalise_text(value)).strip()
+    if not title:
+        raise ValidationError("Please give your thread a title.", code="title_empty")
+    if len(title) < 8:
+        raise ValidationError("The title is too short: say in a few words what went wrong.", code="title_short")
+    limit = _limits()["TITLE_MAX"]
+    if len(title) > limit:
+        raise ValidationError(
+            f"The title is {len(title)} characters long; the limit is {limit}.", code="title_long"
+        )
+    return title
+
+
+def clean_body(value: str) -> str:
+    body = normalise_text(value).strip()
+    if not body:
+        raise ValidationError("Please write something: the post is empty.", code="body_empty")
+    limit = _limits()["BODY_MAX"]
+    if len(body) > limit:
+        raise ValidationError(
+            f"The post is {len(body):,} characters long; the limit is {limit:,}.", code="body_long"
+        )
+    return body
+
+
+def parse_tags(value: str | list[str]) -> list[str]:
+    """Split, normalise and check tags: lowercase, deduplicated, at most MAX_TAGS."""
+    raw = value if isinstance(value, list) else re.split(r"[,\s]+", value or "")
+    tags: list[str] = []
+    for item in raw:
+        tag = unicodedata.normalize("NFKC", normalise_text(item)).strip().lower().lstrip("#")
+        if not tag:
+            continue
+        if not TAG_RE.match(tag):
+            raise ValidationError(
+                f"“{tag[:40]}” is not a valid tag: use up to 32 letters, digits, and + # . - "
+                "starting with a letter or digit.",
+                code="tag_invalid",
+            )
+        if tag not in tags:
+            tags.append(tag)
+    limit = _limits()["MAX_TAGS"]
+    if len(tags) > limit:
+        raise ValidationError(f"Use at most {limit} tags; you gave {len(tags)}.", code="tags_too_many")
+    return tags

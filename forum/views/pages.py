@@ -1,0 +1,100 @@
+"""Pages people read: lists, a thread, search, tags, vendors, profiles."""
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from taggit.models import Tag
+
+from forum import access, search, selectors
+from forum.models import Vendor
+from forum.views.errors import bad_request
+
+MAX_QUERY_LENGTH = 200
+
+
+def _list_page(request: HttpRequest, *, template: str = "forum/thread_list.html", **kwargs) -> HttpResponse:
+    cursor = request.GET.get("after") or None
+    try:
+        page = selectors.thread_list(cursor=cursor, **kwargs)
+    except selectors.BadCursor as error:
+        return bad_request(request, error)
+    context = {"page": page, "cursor": cursor, **kwargs}
+    if request.headers.get("HX-Request"):
+        return render(request, "forum/_thread_rows.html", context)
+    return render(request, template, context)
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    filter_ = request.GET.get("show", "latest")
+    if filter_ not in selectors.LIST_FILTERS:
+        return bad_request(request, ValidationError("Unknown list: choose latest, unanswered, open or solved."))
+    return _list_page(request, filter=filter_, template="forum/home.html")
+
+
+def tag_page(request: HttpRequest, tag: str) -> HttpResponse:
+    tag_obj = get_object_or_404(Tag, name=tag.lower())
+    filter_ = request.GET.get("show", "latest")
+    if filter_ not in selectors.LIST_FILTERS:
+        filter_ = "latest"
+    return _list_page(request, filter=filter_, tag=tag_obj)
+
+
+def tags_index(request: HttpRequest) -> HttpResponse:
+    return render(request, "forum/tags.html", {"tags": selectors.popular_tags(limit=200)})
+
+
+def tag_suggest(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"tags": selectors.suggest_tags(request.GET.get("q", ""))})
+
+
+def vendor_page(request: HttpRequest, handle: str) -> HttpResponse:
+    vendor = get_object_or_404(Vendor, handle=handle.lower())
+    cursor = request.GET.get("after") or None
+    try:
+        page = selectors.thread_list(vendor=vendor, cursor=cursor)
+    except selectors.BadCursor as error:
+        return bad_request(request, error)
+    context = {
+        "vendor": vendor,
+        "page": page,
+        "staff": selectors.vendor_staff(vendor),
+        "is_admin": access.is_vendor_admin(request.user, vendor),
+        "is_staff": access.is_vendor_staff(request.user, vendor),
+    }
+    return render(request, "forum/vendor.html", context)
+
+
+def profile(request: HttpRequest, username: str) -> HttpResponse:
+    return render(request, "forum/profile.html", {"profile": selectors.profile(username=username)})
+
+
+def thread(request: HttpRequest, thread_id: int, slug: str | None = None) -> HttpResponse:
+    page = selectors.thread_page(thread_id=thread_id, user=request.user)
+    if slug != page.thread.slug:
+        return redirect(page.thread, permanent=True)
+    from forum.forms import ReplyForm
+
+    return render(request, "forum/thread.html", {"p": page, "thread": page.thread, "form": ReplyForm()})
+
+
+def search_page(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()
+    if len(query) > MAX_QUERY_LENGTH:
+        return render(
+            request,
+            "forum/search.html",
+            {"query": query[:MAX_QUERY_LENGTH], "error": f"Searches are limited to {MAX_QUERY_LENGTH} characters."},
+            status=400,
+        )
+    try:
+        offset = max(0, min(int(request.GET.get("offset", 0)), 1000))
+    except ValueError:
+        offset = 0
+    hits = search.search_threads(query, limit=21, offset=offset) if query else []
+    context = {
+        "query": query,
+        "hits": hits[:20],
+        "next_offset": offset + 20 if len(hits) > 20 else None,
+        "offset": offset,
+    }
+    return render(request, "forum/search.html", context)

@@ -1,0 +1,59 @@
+// Barnraise's one small client. No inline scripts: the CSP forbids them.
+(function () {
+  "use strict";
+
+  // Relative times: keep "3 minutes ago" fresh; the exact time stays in the title.
+  const units = [["year", 31536000], ["month", 2592000], ["week", 604800], ["day", 86400], ["hour", 3600], ["minute", 60]];
+  const rtf = typeof Intl !== "undefined" && Intl.RelativeTimeFormat ? new Intl.RelativeTimeFormat(undefined, { numeric: "auto" }) : null;
+  function relative(date) {
+    const seconds = Math.round((date.getTime() - Date.now()) / 1000);
+    if (!rtf) return null;
+    for (const [unit, size] of units) {
+      if (Math.abs(seconds) >= size) return rtf.format(Math.round(seconds / size), unit);
+    }
+    return "just now";
+  }
+  function refreshTimes(root) {
+    (root || document).querySelectorAll("time[datetime]").forEach(function (el) {
+      const date = new Date(el.getAttribute("datetime"));
+      if (isNaN(date)) return;
+      const text = relative(date);
+      if (text) el.textContent = text;
+      el.title = date.toLocaleString();
+    });
+  }
+
+  // Tag suggestions while typing (fills the <datalist> next to the tags field).
+  function setupTagSuggest() {
+    const input = document.querySelector("[data-tag-input]");
+    const list = document.getElementById("tag-suggestions");
+    if (!input || !list) return;
+    let timer = null;
+    input.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(async function () {
+        const parts = input.value.split(/[\s,]+/);
+        const last = parts[parts.length - 1];
+        if (!last) return;
+        const response = await fetch("/tags/suggest/?q=" + encodeURIComponent(last), { headers: { Accept: "application/json" } });
+        if (!response.ok) return;
+        const data = await response.json();
+        const head = parts.slice(0, -1).join(" ");
+        list.replaceChildren(...data.tags.map(function (tag) {
+          const option = document.createElement("option");
+          option.value = (head ? head + " " : "") + tag;
+          return option;
+        }));
+      }, 150);
+    });
+  }
+
+  window.Barnraise = window.Barnraise || {};
+  window.Barnraise.refreshTimes = refreshTimes;
+
+  document.addEventListener("DOMContentLoaded", function () {
+    refreshTimes();
+    setInterval(refreshTimes, 60000);
+    setupTagSuggest();
+  });
+})();

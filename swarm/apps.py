@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SwarmConfig(AppConfig):
+    name = "swarm"
+    verbose_name = "Swarm"

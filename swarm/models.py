@@ -1,0 +1,1 @@
+"""Swarm models: escalations, claims, presence (built on forum's threads and vendors)."""

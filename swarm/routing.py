@@ -1,0 +1,3 @@
+"""WebSocket routes (served by daphne through config.asgi)."""
+
+websocket_urlpatterns: list = []
