@@ -1,0 +1,104 @@
+"""Shared fixtures: people in every role, a vendor, threads, and helpers."""
+
+from __future__ import annotations
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.contrib.auth.hashers import make_password
+from django.test import Client
+
+from forum.actions import posts as post_actions
+from forum.actions import threads as thread_actions
+from forum.actions import vendors as vendor_actions
+from forum.models import Membership, Thread, User, Vendor
+
+PASSWORD = "correct-horse-battery"
+_HASH: dict[str, str] = {}
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def make_user(username: str, *, verified_email: bool = True, **extra) -> User:
+    if "hash" not in _HASH:
+        _HASH["hash"] = make_password(PASSWORD, hasher="md5")
+    email = extra.pop("email", f"{username}@mail.example")
+    user = User.objects.create(username=username, email=email, password=_HASH["hash"], **extra)
+    EmailAddress.objects.create(user=user, email=email, verified=verified_email, primary=True)
+    return user
+
+
+@pytest.fixture
+def customer(db) -> User:
+    return make_user("jeff", display_name="Jeff Morrow")
+
+
+@pytest.fixture
+def other_customer(db) -> User:
+    return make_user("mei", display_name="Mei Chen")
+
+
+@pytest.fixture
+def expert(db) -> User:
+    return make_user("dana", display_name="Dana Whitfield", reputation=500)
+
+
+@pytest.fixture
+def moderator(db) -> User:
+    return make_user("morgan", is_moderator=True)
+
+
+@pytest.fixture
+def vendor(db) -> Vendor:
+    return vendor_actions.create_vendor(name="Northwind Devices", handle="northwind", domains=["northwind.example"])
+
+
+@pytest.fixture
+def other_vendor(db) -> Vendor:
+    return vendor_actions.create_vendor(name="Bluewave Wireless", handle="bluewave", domains=["bluewave.example"])
+
+
+def make_staff(username: str, vendor: Vendor, role: str = Membership.Role.STAFF) -> User:
+    user = make_user(username, email=f"{username}@{vendor.domains.first().domain}")
+    vendor_actions.verify_staff_by_email(user=user, email=user.email)
+    Membership.objects.filter(user=user, vendor=vendor).update(role=role)
+    return user
+
+
+@pytest.fixture
+def staff(vendor) -> User:
+    return make_staff("keith", vendor)
+
+
+@pytest.fixture
+def vendor_admin(vendor) -> User:
+    return make_staff("nadia", vendor, role=Membership.Role.ADMIN)
+
+
+@pytest.fixture
+def other_staff(other_vendor) -> User:
+    return make_staff("marco", other_vendor)
+
+
+@pytest.fixture
+def thread(customer) -> Thread:
+    return thread_actions.create_thread(
+        author=customer,
+        title="Tablet drops wifi after sleep",
+        body="Since the update my tablet loses **wifi** after sleep.",
+        tags="wifi tablet",
+    )
+
+
+@pytest.fixture
+def reply(thread, expert):
+    return post_actions.reply(author=expert, thread=thread, body="Turn off MAC randomisation.")
+
+
+def client_for(user: User | None) -> Client:
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client

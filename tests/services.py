@@ -1,0 +1,142 @@
+"""Throwaway PostgreSQL and Redis servers for the test run (a pytest plugin).
+
+Loaded with ``-p tests.services`` (see pyproject.toml) so it runs before
+pytest-django reads the settings:
+
+- ``BARNRAISE_TEST_DB=postgres`` starts a private PostgreSQL cluster (initdb +
+  pg_ctl from Debian's packages) on a free port and points DATABASE_URL at it.
+- ``redis_server()`` starts a private redis-server on a free port, on demand.
+
+When ``CI`` is set, a missing server binary is an error, never a skip.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def in_ci() -> bool:
+    return bool(os.environ.get("CI"))
+
+
+def missing(what: str) -> None:
+    """A missing service fails the run in CI and skips locally."""
+    message = f"{what} is not installed (apt-get install postgresql redis-server chromium)"
+    if in_ci():
+        raise RuntimeError(message)
+    pytest.skip(message)
+
+
+def _pg_bin(name: str) -> str | None:
+    candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True)
+    return candidates[0] if candidates else shutil.which(name)
+
+
+def _run_as_postgres_if_root() -> list[str]:
+    # initdb and postgres refuse to run as root; CI runs as root.
+    if os.geteuid() == 0:
+        return ["runuser", "-u", "postgres", "--"]
+    return []
+
+
+class Postgres:
+    def __init__(self) -> None:
+        self.dir = Path(tempfile.mkdtemp(prefix="barnraise-pg-"))
+        self.port = free_port()
+        self.prefix = _run_as_postgres_if_root()
+
+    def start(self) -> str:
+        initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
+        if not initdb or not pg_ctl:
+            raise FileNotFoundError("initdb")
+        if self.prefix:
+            shutil.chown(self.dir, "postgres", "postgres")
+        data = self.dir / "data"
+        subprocess.run(
+            [*self.prefix, initdb, "-D", str(data), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync"],
+            check=True,
+            capture_output=True,
+        )
+        options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off"
+        subprocess.run(
+            [*self.prefix, pg_ctl, "-D", str(data), "-o", options, "-l", str(self.dir / "log"), "-w", "start"],
+            check=True,
+            capture_output=True,
+        )
+        return f"postgres://postgres@127.0.0.1:{self.port}/postgres"
+
+    def stop(self) -> None:
+        pg_ctl = _pg_bin("pg_ctl")
+        subprocess.run(
+            [*self.prefix, pg_ctl, "-D", str(self.dir / "data"), "-m", "immediate", "stop"], capture_output=True
+        )
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+_postgres: Postgres | None = None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_load_initial_conftests(early_config, parser, args):
+    """Start PostgreSQL before Django's settings are read, when asked to."""
+    global _postgres
+    if os.environ.get("BARNRAISE_TEST_DB") == "postgres" and not os.environ.get("DATABASE_URL"):
+        _postgres = Postgres()
+        try:
+            os.environ["DATABASE_URL"] = _postgres.start()
+        except (FileNotFoundError, subprocess.CalledProcessError) as error:
+            raise pytest.UsageError(f"Could not start PostgreSQL for the tests: {error}") from error
+    return (yield)
+
+
+def pytest_unconfigure(config) -> None:
+    if _postgres is not None:
+        _postgres.stop()
+
+
+def pytest_report_header(config) -> str:
+    url = os.environ.get("DATABASE_URL")
+    return f"barnraise database: {'PostgreSQL at ' + url if url else 'SQLite'}"
+
+
+@contextlib.contextmanager
+def redis_server() -> Iterator[str]:
+    """A private redis-server on a free port; yields its URL."""
+    binary = shutil.which("redis-server")
+    if not binary:
+        missing("redis-server")
+    port = free_port()
+    workdir = tempfile.mkdtemp(prefix="barnraise-redis-")
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", workdir],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                break
+            time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.kill()
+        process.wait()
+        shutil.rmtree(workdir, ignore_errors=True)
