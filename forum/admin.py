@@ -10,9 +10,12 @@ from forum.models import Event, Membership, Post, PostRevision, Thread, ThreadVe
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
-    fieldsets = BaseUserAdmin.fieldsets + (("Community", {"fields": ("display_name", "bio", "reputation", "is_moderator")}),)
+    fieldsets = (
+        *BaseUserAdmin.fieldsets,
+        ("Community", {"fields": ("display_name", "bio", "reputation", "is_moderator")}),
+    )
     list_display = ("username", "email", "display_name", "reputation", "is_moderator", "is_staff")
-    list_filter = BaseUserAdmin.list_filter + ("is_moderator",)
+    list_filter = (*BaseUserAdmin.list_filter, "is_moderator")
 
 
 class VendorDomainInline(admin.TabularInline):

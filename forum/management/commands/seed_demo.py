@@ -11,6 +11,7 @@ import random
 from datetime import timedelta
 
 from allauth.account.models import EmailAddress
+from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -19,7 +20,7 @@ from forum.actions import posts as post_actions
 from forum.actions import threads as thread_actions
 from forum.actions import vendors as vendor_actions
 from forum.actions import votes as vote_actions
-from forum.models import Event, Membership, Post, Thread, User, Vendor
+from forum.models import Event, Membership, Post, Thread, User
 
 PASSWORD = "barnraise-demo"
 
@@ -125,7 +126,10 @@ class Command(BaseCommand):
         ))
 
     def _user(self, username: str, name: str, email: str, **extra) -> User:
-        user = User.objects.create_user(username=username, email=email, password=PASSWORD, display_name=name, **extra)
+        if not hasattr(self, "_password_hash"):
+            self._password_hash = make_password(PASSWORD)  # hash once: demo users share it
+        user = User.objects.create(username=username, email=email, display_name=name, **extra)
+        User.objects.filter(pk=user.pk).update(password=self._password_hash)
         EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
         return user
 
@@ -164,7 +168,7 @@ class Command(BaseCommand):
             replies: list[Post] = []
             if state:
                 helpers = people["experts"] + people["customers"]
-                for r in range(rng.randint(1, 5)):
+                for _ in range(rng.randint(1, 5)):
                     helper = rng.choice([h for h in helpers if h != author])
                     replies.append(post_actions.reply(author=helper, thread=thread, body=rng.choice(REPLIES)))
                 if state in (2, 4):

@@ -1,0 +1,45 @@
+# Barnraise. `make run` serves the demo site; `make test` runs every test.
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test test-sqlite test-postgres lint format bench screenshots clean
+
+$(PY):
+	@PYTHON_BIN=$$(scripts/find-python) && $$PYTHON_BIN -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+## Run the site on its embedded defaults (SQLite, in-memory channel layer, demo data) at http://127.0.0.1:8000
+run: $(STAMP)
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	$(VENV)/bin/daphne -b 127.0.0.1 -p 8000 config.asgi:application
+
+## Every test: lint, the suite on SQLite, then the suite on a throwaway PostgreSQL server
+test: $(STAMP) lint test-sqlite test-postgres
+
+test-sqlite: $(STAMP)
+	$(PY) -m pytest
+
+test-postgres: $(STAMP)
+	BARNRAISE_TEST_DB=postgres $(PY) -m pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+## Benchmarks (not tests): see bench/RESULTS.md
+bench: $(STAMP)
+	$(PY) -m bench.run --db postgres
+	$(PY) -m bench.run --db sqlite
+
+clean:
+	rm -rf $(VENV) db.sqlite3* staticfiles .pytest_cache .ruff_cache
