@@ -16,6 +16,7 @@ $(STAMP): pyproject.toml | $(PY)
 ## Run the site on its embedded defaults (SQLite, in-memory channel layer, demo data) at http://127.0.0.1:8000
 run: $(STAMP)
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) manage.py seed_demo
 	$(VENV)/bin/daphne -b 127.0.0.1 -p 8000 config.asgi:application
 

@@ -27,8 +27,8 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-def email_settings(url: str) -> dict[str, object]:
-    """Translate EMAIL_URL (console://, locmem://, smtp://user:pass@host:port) to settings."""
+def mailers(url: str) -> dict[str, dict[str, object]]:
+    """Translate EMAIL_URL (console://, locmem://, smtp://user:pass@host:port, smtps://…) to MAILERS."""
     parts = urlsplit(url)
     backends = {
         "console": "django.core.mail.backends.console.EmailBackend",
@@ -39,18 +39,19 @@ def email_settings(url: str) -> dict[str, object]:
     }
     if parts.scheme not in backends:
         raise ValueError(f"EMAIL_URL scheme must be one of {sorted(backends)}")
-    options = parse_qs(parts.query)
-    result: dict[str, object] = {"EMAIL_BACKEND": backends[parts.scheme]}
+    config: dict[str, object] = {"BACKEND": backends[parts.scheme]}
     if parts.scheme.startswith("smtp"):
-        result.update(
-            EMAIL_HOST=parts.hostname or "localhost",
-            EMAIL_PORT=parts.port or (465 if parts.scheme == "smtps" else 587),
-            EMAIL_HOST_USER=unquote(parts.username or ""),
-            EMAIL_HOST_PASSWORD=unquote(parts.password or ""),
-            EMAIL_USE_SSL=parts.scheme == "smtps",
-            EMAIL_USE_TLS=parts.scheme == "smtp" and options.get("tls", ["1"])[0] != "0",
-        )
-    return result
+        tls = parse_qs(parts.query).get("tls", ["1"])[0] != "0"
+        config["OPTIONS"] = {
+            "host": parts.hostname or "localhost",
+            "port": parts.port or (465 if parts.scheme == "smtps" else 587),
+            "username": unquote(parts.username or ""),
+            "password": unquote(parts.password or ""),
+            "use_ssl": parts.scheme == "smtps",
+            "use_tls": parts.scheme == "smtp" and tls,
+            "timeout": 20,
+        }
+    return {"default": config}
 
 
 DEBUG = env_bool("DEBUG", default=False)
@@ -123,7 +124,11 @@ TEMPLATES = [
 # Database: PostgreSQL via DATABASE_URL, else a SQLite file in the project folder.
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+    DATABASES = {
+        "default": dj_database_url.parse(
+            DATABASE_URL, conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")), conn_health_checks=True
+        )
+    }
 else:
     DATABASES = {
         "default": {
@@ -136,6 +141,8 @@ else:
                 "timeout": 20,
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             },
+            # A file, not memory, so server processes started by the tests share it.
+            "TEST": {"NAME": os.environ.get("SQLITE_TEST_PATH") or None},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -192,7 +199,7 @@ ACCOUNT_ADAPTER = "forum.adapters.AccountAdapter"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Barnraise] "
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Barnraise <noreply@barnraise.localhost>")
 
-locals().update(email_settings(os.environ.get("EMAIL_URL", "console://")))
+MAILERS = mailers(os.environ.get("EMAIL_URL", "console://"))
 
 # taggit
 TAGGIT_CASE_INSENSITIVE = True

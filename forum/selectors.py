@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.db.models import Count, F, Q, QuerySet
@@ -45,8 +45,9 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         when = datetime.fromisoformat(stamp)
         if when.tzinfo is None:
             raise ValueError("naive")
+        when = when.astimezone(UTC)  # out-of-range stamps (year 1 at +14:00) fail here, not in the database
         return when, int(pk)
-    except (binascii.Error, UnicodeDecodeError, ValueError) as error:
+    except (binascii.Error, UnicodeDecodeError, ValueError, OverflowError) as error:
         raise BadCursor("That page link is broken or out of date.") from error
 
 
@@ -176,6 +177,14 @@ def vendor_staff(vendor: Vendor) -> list[Membership]:
     )
 
 
+def pending_memberships(vendor: Vendor) -> list[Membership]:
+    return list(
+        Membership.objects.filter(vendor=vendor, status=Membership.Status.PENDING)
+        .select_related("user")
+        .order_by("created_at")
+    )
+
+
 def popular_tags(limit: int = 30) -> list[Tag]:
     return list(
         Tag.objects.annotate(n=Count("forum_taggedthread_items")).filter(n__gt=0).order_by("-n", "name")[:limit]
@@ -183,7 +192,7 @@ def popular_tags(limit: int = 30) -> list[Tag]:
 
 
 def suggest_tags(prefix: str, limit: int = 8) -> list[str]:
-    prefix = prefix.strip().lower()[:32]
+    prefix = prefix.replace("\x00", "").strip().lower()[:32]
     if not prefix:
         return []
     return list(Tag.objects.filter(name__startswith=prefix).order_by("name").values_list("name", flat=True)[:limit])

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from forum.views import health, pages, posting
+from forum.views import health, pages, posting, vendors
 
 app_name = "forum"
 
@@ -21,5 +21,7 @@ urlpatterns = [
     path("p/<int:post_id>/vote/", posting.vote, name="vote"),
     path("p/<int:post_id>/accept/", posting.accept, name="accept"),
     path("v/<str:handle>/", pages.vendor_page, name="vendor"),
+    path("v/<str:handle>/join/", vendors.join, name="vendor_join"),
+    path("v/<str:handle>/members/<int:membership_id>/", vendors.decide, name="vendor_member"),
     path("u/<str:username>/", pages.profile, name="profile"),
 ]

@@ -1,3 +1,9 @@
 """WebSocket routes (served by daphne through config.asgi)."""
 
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from swarm.consumers import ThreadConsumer
+
+websocket_urlpatterns = [
+    path("ws/t/<int:thread_id>/", ThreadConsumer.as_asgi()),
+]

@@ -97,6 +97,8 @@ _postgres: Postgres | None = None
 def pytest_load_initial_conftests(early_config, parser, args):
     """Start PostgreSQL before Django's settings are read, when asked to."""
     global _postgres
+    os.environ.setdefault("DB_CONN_MAX_AGE", "0")  # no connections left open in worker threads
+    os.environ.setdefault("SQLITE_TEST_PATH", os.path.join(tempfile.mkdtemp(prefix="barnraise-test-"), "test.sqlite3"))
     if os.environ.get("BARNRAISE_TEST_DB") == "postgres" and not os.environ.get("DATABASE_URL"):
         _postgres = Postgres()
         try:
@@ -116,27 +118,61 @@ def pytest_report_header(config) -> str:
     return f"barnraise database: {'PostgreSQL at ' + url if url else 'SQLite'}"
 
 
-@contextlib.contextmanager
-def redis_server() -> Iterator[str]:
-    """A private redis-server on a free port; yields its URL."""
-    binary = shutil.which("redis-server")
-    if not binary:
-        missing("redis-server")
-    port = free_port()
-    workdir = tempfile.mkdtemp(prefix="barnraise-redis-")
-    process = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", workdir],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
+class RedisServer:
+    """A private redis-server on a free port that tests can stop and start again."""
+
+    def __init__(self) -> None:
+        binary = shutil.which("redis-server")
+        if not binary:
+            missing("redis-server")
+        self.binary = binary
+        self.port = free_port()
+        self.workdir = tempfile.mkdtemp(prefix="barnraise-redis-")
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                self.workdir,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                break
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                return
             time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}/0"
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            self.process = None
+
+
+@contextlib.contextmanager
+def redis_server() -> Iterator[RedisServer]:
+    """A running private redis-server; stopped and removed afterwards."""
+    server = RedisServer()
+    server.start()
+    try:
+        yield server
     finally:
-        process.kill()
-        process.wait()
-        shutil.rmtree(workdir, ignore_errors=True)
+        server.stop()
+        shutil.rmtree(server.workdir, ignore_errors=True)

@@ -1,7 +1,7 @@
 """Pages people read: lists, a thread, search, tags, vendors, profiles."""
 
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from taggit.models import Tag
 
@@ -10,6 +10,13 @@ from forum.models import Vendor
 from forum.views.errors import bad_request
 
 MAX_QUERY_LENGTH = 200
+
+
+def _name_or_404(value: str) -> str:
+    """A name from the URL; NUL can match nothing (and PostgreSQL refuses it outright)."""
+    if "\x00" in value:
+        raise Http404("No such name.")
+    return value
 
 
 def _list_page(request: HttpRequest, *, template: str = "forum/thread_list.html", **kwargs) -> HttpResponse:
@@ -32,7 +39,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def tag_page(request: HttpRequest, tag: str) -> HttpResponse:
-    tag_obj = get_object_or_404(Tag, name=tag.lower())
+    tag_obj = get_object_or_404(Tag, name=_name_or_404(tag).lower())
     filter_ = request.GET.get("show", "latest")
     if filter_ not in selectors.LIST_FILTERS:
         filter_ = "latest"
@@ -48,24 +55,27 @@ def tag_suggest(request: HttpRequest) -> JsonResponse:
 
 
 def vendor_page(request: HttpRequest, handle: str) -> HttpResponse:
-    vendor = get_object_or_404(Vendor, handle=handle.lower())
+    vendor = get_object_or_404(Vendor, handle=_name_or_404(handle).lower())
     cursor = request.GET.get("after") or None
     try:
         page = selectors.thread_list(vendor=vendor, cursor=cursor)
     except selectors.BadCursor as error:
         return bad_request(request, error)
+    is_admin = access.is_vendor_admin(request.user, vendor)
     context = {
         "vendor": vendor,
         "page": page,
         "staff": selectors.vendor_staff(vendor),
-        "is_admin": access.is_vendor_admin(request.user, vendor),
+        "pending": selectors.pending_memberships(vendor) if is_admin else [],
+        "is_admin": is_admin,
         "is_staff": access.is_vendor_staff(request.user, vendor),
+        "has_asked": request.user.is_authenticated and vendor.memberships.filter(user=request.user).exists(),
     }
     return render(request, "forum/vendor.html", context)
 
 
 def profile(request: HttpRequest, username: str) -> HttpResponse:
-    return render(request, "forum/profile.html", {"profile": selectors.profile(username=username)})
+    return render(request, "forum/profile.html", {"profile": selectors.profile(username=_name_or_404(username))})
 
 
 def thread(request: HttpRequest, thread_id: int, slug: str | None = None) -> HttpResponse:

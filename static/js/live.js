@@ -1,0 +1,142 @@
+// Live thread updates over one WebSocket (frame schema: docs/websocket.md).
+// Keeps the last sequence number applied per stream; after a gap or a reconnect it
+// sends "resume" and the server replays what was missed from the database.
+(function () {
+  "use strict";
+
+  const root = document.querySelector("[data-thread]");
+  if (!root || !("WebSocket" in window)) return;
+  const threadId = root.getAttribute("data-thread");
+  const last = { public: parseInt(root.getAttribute("data-seq") || "0", 10) };
+  let socket = null;
+  let attempt = 0;
+  let pending = false;
+
+  const status = document.createElement("span");
+  status.className = "live-status";
+  status.setAttribute("role", "status");
+  status.innerHTML = '<span class="live-dot" aria-hidden="true"></span><span class="live-label">Connecting…</span>';
+  const meta = root.querySelector(".thread-meta");
+  if (meta) meta.appendChild(status);
+  function setStatus(state, label) {
+    status.dataset.state = state;
+    status.querySelector(".live-label").textContent = label;
+  }
+
+  function csrfToken() {
+    const input = document.querySelector("input[name=csrfmiddlewaretoken]");
+    return input ? input.value : "";
+  }
+
+  function insertPost(event) {
+    if (!event.html) return;
+    const template = document.createElement("template");
+    template.innerHTML = event.html.trim();
+    const article = template.content.firstElementChild;
+    if (!article) return;
+    article.querySelectorAll("form").forEach(function (form) {
+      if (!form.querySelector("input[name=csrfmiddlewaretoken]")) {
+        const hidden = document.createElement("input");
+        hidden.type = "hidden";
+        hidden.name = "csrfmiddlewaretoken";
+        hidden.value = csrfToken();
+        form.prepend(hidden);
+      }
+    });
+    const existing = document.getElementById("post-" + event.post);
+    if (existing) {
+      const prose = existing.querySelector(".prose");
+      const fresh = article.querySelector(".prose");
+      if (prose && fresh) prose.replaceWith(fresh);
+    } else {
+      const list = document.querySelector("[data-replies]");
+      if (list) list.appendChild(article);
+    }
+    if (window.Barnraise && window.Barnraise.refreshTimes) window.Barnraise.refreshTimes(article);
+  }
+
+  function addHistory(event) {
+    const list = document.querySelector("[data-history]");
+    if (!list) return;
+    const item = document.createElement("li");
+    item.value = event.seq;
+    const who = document.createElement("span");
+    who.className = "history-who";
+    who.textContent = event.actor ? event.actor.name : "Someone";
+    item.append(who, " " + event.label + " just now");
+    list.appendChild(item);
+  }
+
+  function apply(event) {
+    const stream = event.stream || "public";
+    const seen = last[stream] || 0;
+    if (event.seq <= seen) return true; // already applied
+    if (event.seq !== seen + 1) return false; // a gap: ask for what was missed
+    last[stream] = event.seq;
+    switch (event.kind) {
+      case "replied":
+      case "edited":
+        insertPost(event);
+        break;
+      case "voted": {
+        const score = document.querySelector('[data-post="' + event.post + '"] [data-score]');
+        if (score && event.data) score.textContent = event.data.score;
+        break;
+      }
+      case "accepted":
+      case "reopened": {
+        const badge = document.querySelector("[data-thread-status]");
+        if (badge) {
+          badge.textContent = event.kind === "accepted" ? "Solved" : "Open";
+          badge.className = "badge " + (event.kind === "accepted" ? "badge-solved" : "badge-open");
+        }
+        break;
+      }
+    }
+    addHistory(event);
+    return true;
+  }
+
+  function send(frame) {
+    if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(frame));
+  }
+
+  function resume() {
+    if (pending) return;
+    pending = true;
+    send({ type: "resume", after: Object.assign({}, last) });
+  }
+
+  function onFrame(frame) {
+    if (frame.type === "hello") {
+      frame.streams.forEach(function (s) { if (!(s in last)) last[s] = 0; });
+      pending = false;
+      resume(); // catch up on anything since the page was rendered
+    } else if (frame.type === "event") {
+      if (!apply(frame.event)) resume();
+    } else if (frame.type === "replay") {
+      pending = false;
+      frame.events.forEach(apply);
+    } else if (frame.type === "reload") {
+      setStatus("stale", "Much has changed: reload the page");
+    }
+  }
+
+  function connect() {
+    const scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    socket = new WebSocket(scheme + location.host + "/ws/t/" + threadId + "/");
+    socket.addEventListener("open", function () { attempt = 0; setStatus("live", "Live"); });
+    socket.addEventListener("message", function (message) {
+      try { onFrame(JSON.parse(message.data)); } catch (error) { /* ignore a malformed frame */ }
+    });
+    socket.addEventListener("close", function (event) {
+      if (event.code === 4404) { setStatus("off", "Offline"); return; }
+      setStatus("reconnecting", "Reconnecting…");
+      pending = false;
+      const delay = Math.min(30000, 500 * Math.pow(2, attempt++)) * (0.5 + Math.random() / 2);
+      setTimeout(connect, delay);
+    });
+  }
+
+  connect();
+})();

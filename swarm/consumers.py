@@ -1,0 +1,160 @@
+"""WebSocket consumers. The frame schema is documented in docs/websocket.md.
+
+A connection watches one thread. It receives every event of the thread's
+public stream (and, for a vendor's verified staff, that vendor's private
+stream) live from the channel layer. Live delivery is at-most-once; the
+client tracks the last sequence number it applied and sends ``resume`` after
+a gap or a reconnect, and the consumer replays the missed events from the
+database. When too many were missed, it answers ``reload``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from forum.events import payload_for
+from forum.models import Event, Membership, Thread
+from forum.timeline import thread_group
+
+MAX_FRAME_BYTES = 64 * 1024
+REPLAY_LIMIT = 500
+# Token bucket: bursts of RATE_BURST frames, refilled at RATE_PER_SECOND.
+RATE_BURST = 20
+RATE_PER_SECOND = 2.0
+
+CLOSE_NOT_FOUND = 4404
+CLOSE_TOO_LARGE = 4413
+CLOSE_RATE_LIMITED = 4429
+
+
+@database_sync_to_async
+def _thread_exists(thread_id: int) -> bool:
+    return Thread.objects.filter(pk=thread_id).exists()
+
+
+@database_sync_to_async
+def _staff_vendor_ids(user: Any) -> list[int]:
+    if user is None or not user.is_authenticated:
+        return []
+    return list(
+        Membership.objects.filter(user=user, status=Membership.Status.VERIFIED).values_list("vendor_id", flat=True)
+    )
+
+
+@database_sync_to_async
+def _events_after(thread_id: int, vendor_id: int | None, after: int) -> tuple[list[dict], bool]:
+    rows = list(
+        Event.objects.filter(thread_id=thread_id, vendor_id=vendor_id, seq__gt=after)
+        .select_related("actor", "post", "post__author", "post__staff_vendor")
+        .order_by("seq")[: REPLAY_LIMIT + 1]
+    )
+    if len(rows) > REPLAY_LIMIT:
+        return [], True
+    return [payload_for(event) for event in rows], False
+
+
+class ThreadConsumer(AsyncWebsocketConsumer):
+    """Live events of one thread: ``/ws/t/<thread_id>/``."""
+
+    async def connect(self) -> None:
+        self.thread_id = int(self.scope["url_route"]["kwargs"]["thread_id"])
+        self.joined: list[str] = []
+        if not await _thread_exists(self.thread_id):
+            await self.close(code=CLOSE_NOT_FOUND)
+            return
+        self.vendor_ids = await _staff_vendor_ids(self.scope.get("user"))
+        self.joined = [thread_group(self.thread_id)] + [thread_group(self.thread_id, v) for v in self.vendor_ids]
+        for group in self.joined:
+            await self.channel_layer.group_add(group, self.channel_name)
+        self.tokens = float(RATE_BURST)
+        self.refilled = time.monotonic()
+        await self.accept()
+        streams = ["public"] + [f"vendor:{v}" for v in self.vendor_ids]
+        await self.send_json({"type": "hello", "thread": self.thread_id, "streams": streams})
+
+    async def disconnect(self, code: int) -> None:
+        for group in self.joined:
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def send_json(self, content: dict) -> None:
+        await self.send(text_data=json.dumps(content, separators=(",", ":")))
+
+    async def error(self, message: str, **extra: Any) -> None:
+        await self.send_json({"type": "error", "error": message, **extra})
+
+    def _allow_frame(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(RATE_BURST, self.tokens + (now - self.refilled) * RATE_PER_SECOND)
+        self.refilled = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if not self._allow_frame():
+            await self.error("Too many frames; slow down.", code="rate_limited")
+            await self.close(code=CLOSE_RATE_LIMITED)
+            return
+        if bytes_data is not None:
+            await self.error("Frames must be JSON text.", code="binary")
+            return
+        if text_data is None or len(text_data.encode()) > MAX_FRAME_BYTES:
+            await self.error("Frame too large (64 KB at most).", code="too_large")
+            await self.close(code=CLOSE_TOO_LARGE)
+            return
+        try:
+            frame = json.loads(text_data)
+        except ValueError:
+            await self.error("Frames must be valid JSON.", code="bad_json")
+            return
+        if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
+            await self.error('A frame is a JSON object with a "type".', code="bad_frame")
+            return
+        handler = {"resume": self.on_resume, "ping": self.on_ping}.get(frame["type"])
+        if handler is None:
+            await self.error(f"Unknown frame type: {frame['type'][:40]!r}.", code="unknown_type")
+            return
+        await handler(frame)
+
+    async def on_ping(self, frame: dict) -> None:
+        await self.send_json({"type": "pong"})
+
+    async def on_resume(self, frame: dict) -> None:
+        """Replay each stream's events after the sequence numbers the client last applied."""
+        after = frame.get("after")
+        if not isinstance(after, dict):
+            await self.error('"resume" needs "after": {"public": <seq>, ...}.', code="bad_frame")
+            return
+        for stream, seq in after.items():
+            if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
+                await self.error("Sequence numbers are whole numbers from 0.", code="bad_frame")
+                return
+            vendor_id = self._stream_vendor(stream)
+            if vendor_id is False:
+                await self.error(f"Unknown stream: {str(stream)[:40]!r}.", code="bad_stream")
+                return
+            events, too_many = await _events_after(self.thread_id, vendor_id, seq)
+            if too_many:
+                await self.send_json({"type": "reload", "reason": "Too much happened while you were away."})
+                return
+            await self.send_json({"type": "replay", "stream": stream, "events": events})
+
+    def _stream_vendor(self, stream: str) -> int | bool | None:
+        """The vendor id of a stream this connection may read; None for public; False if not allowed."""
+        if stream == "public":
+            return None
+        if isinstance(stream, str) and stream.startswith("vendor:") and stream[7:].isdigit():
+            vendor_id = int(stream[7:])
+            if vendor_id in self.vendor_ids:
+                return vendor_id
+        return False
+
+    async def timeline_event(self, message: dict) -> None:
+        """A wake-up from forum.timeline.publish: forward the event."""
+        await self.send_json({"type": "event", "event": message["event"]})

@@ -1,0 +1,134 @@
+"""Real servers for the swarm tests: Redis and daphne processes sharing it and the test database."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from channels.layers import channel_layers
+from django.conf import settings as django_settings
+from django.db import connection
+
+from tests.services import free_port, redis_server
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def redis() -> Iterator:
+    with redis_server() as server:
+        yield server
+
+
+@pytest.fixture
+def redis_url(redis) -> str:
+    return redis.url
+
+
+def database_env() -> dict[str, str]:
+    """Point a server process at the database the test is using."""
+    db = connection.settings_dict
+    if connection.vendor == "postgresql":
+        return {
+            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        }
+    return {"SQLITE_PATH": str(db["NAME"])}
+
+
+@dataclass
+class Daphne:
+    port: int
+    process: subprocess.Popen
+
+    @property
+    def http(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(10)
+
+
+def start_daphne(redis: str) -> Daphne:
+    port = free_port()
+    env = {
+        **os.environ,
+        **database_env(),
+        "REDIS_URL": redis,
+        "DEBUG": "0",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "LOG_LEVEL": "WARNING",
+    }
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    server = Daphne(port=port, process=process)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"daphne exited: {process.stderr.read().decode()[-2000:]}")
+        try:
+            if httpx.get(f"{server.http}/healthz", timeout=1).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    server.kill()
+    raise RuntimeError("daphne did not start within 30 s")
+
+
+@pytest.fixture
+def two_daphnes(redis_url, transactional_db) -> Iterator[tuple[Daphne, Daphne]]:
+    servers = (start_daphne(redis_url), start_daphne(redis_url))
+    try:
+        yield servers
+    finally:
+        for server in servers:
+            server.kill()
+
+
+@pytest.fixture
+def redis_layer(redis_url, settings):
+    """Make this test process publish through the same Redis as the servers."""
+    settings.CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [redis_url]}}
+    }
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
+
+
+def logged_in_client(server: Daphne, user) -> httpx.Client:
+    """An HTTP client holding a real session for ``user`` and the page's CSRF token."""
+    from django.test import Client
+
+    django_client = Client()
+    django_client.force_login(user)
+    cookie = django_client.cookies[django_settings.SESSION_COOKIE_NAME].value
+    client = httpx.Client(base_url=server.http, cookies={django_settings.SESSION_COOKIE_NAME: cookie}, timeout=10)
+    return client
+
+
+def csrf_token(client: httpx.Client, path: str) -> str:
+    page = client.get(path, follow_redirects=True)
+    match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
+    assert match, "the page has a form with a CSRF token"
+    return match.group(1)

@@ -1,0 +1,128 @@
+"""Two daphne processes sharing Redis and the database: live delivery and recovery across them."""
+
+import asyncio
+import json
+import time
+
+import pytest
+import websockets
+from asgiref.sync import sync_to_async
+
+from forum.actions import posts as post_actions
+from forum.models import Event
+from tests.swarm.conftest import csrf_token, logged_in_client
+
+pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+
+
+async def open_watch(server, thread_id: int):
+    ws = await websockets.connect(f"{server.ws}/ws/t/{thread_id}/", origin=server.http, open_timeout=10)
+    hello = json.loads(await asyncio.wait_for(ws.recv(), 5))
+    assert hello["type"] == "hello"
+    return ws
+
+
+async def next_frame(ws, timeout: float = 5.0) -> dict:
+    return json.loads(await asyncio.wait_for(ws.recv(), timeout))
+
+
+async def collect_seqs(ws, until: int, timeout: float = 20.0) -> list[int]:
+    """Apply frames as the client does (events and replays) until ``until`` is reached."""
+    seen: list[int] = []
+    deadline = time.monotonic() + timeout
+    while (not seen or seen[-1] < until) and time.monotonic() < deadline:
+        frame = await next_frame(ws, deadline - time.monotonic())
+        events = [frame["event"]] if frame["type"] == "event" else frame.get("events", [])
+        for event in events:
+            last = seen[-1] if seen else None
+            if last is not None and event["seq"] <= last:
+                continue
+            if last is not None and event["seq"] != last + 1:
+                await ws.send(json.dumps({"type": "resume", "after": {"public": last}}))
+                continue
+            seen.append(event["seq"])
+    return seen
+
+
+def post_reply(client, thread, body: str) -> int:
+    token = csrf_token(client, thread.get_absolute_url())
+    response = client.post(
+        f"/t/{thread.pk}/reply/",
+        data={"body": body, "csrfmiddlewaretoken": token},
+        headers={"Referer": f"{client.base_url}{thread.get_absolute_url()}"},
+    )
+    return response.status_code
+
+
+async def test_a_reply_posted_on_one_process_reaches_a_watcher_on_the_other(two_daphnes, thread, expert):
+    a, b = two_daphnes
+    ws = await open_watch(b, thread.pk)
+    client = await sync_to_async(logged_in_client)(a, expert)
+    status = await sync_to_async(post_reply)(client, thread, "Posted through process A")
+    assert status == 302
+    frame = await next_frame(ws)
+    assert frame["type"] == "event"
+    assert frame["event"]["kind"] == "replied"
+    assert "Posted through process A" in frame["event"]["html"]
+    await ws.close()
+
+
+async def test_a_client_on_a_killed_process_reconnects_elsewhere_and_misses_nothing(
+    two_daphnes, redis_layer, thread, expert
+):
+    a, b = two_daphnes
+    ws = await open_watch(b, thread.pk)
+    reply = sync_to_async(post_actions.reply)
+
+    for n in range(20):
+        await reply(author=expert, thread=thread, body=f"before {n}")
+    seen = await collect_seqs(ws, until=21)
+    assert seen == list(range(2, 22))
+
+    b.kill()  # SIGKILL in the middle of the burst
+    for n in range(480):
+        await reply(author=expert, thread=thread, body=f"burst {n}")
+    last_seq = await sync_to_async(lambda: Event.objects.filter(thread=thread).count())()
+    assert last_seq == 501
+
+    ws2 = await open_watch(a, thread.pk)
+    await ws2.send(json.dumps({"type": "resume", "after": {"public": seen[-1]}}))
+    rest = await collect_seqs(ws2, until=last_seq)
+    assert seen + rest == list(range(2, last_seq + 1))
+    await ws2.close()
+
+
+async def reconnect(server, thread_id: int, timeout: float = 20.0):
+    """Reconnect as the browser client does, retrying while the server cannot accept."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return await open_watch(server, thread_id)
+        except (OSError, websockets.exceptions.WebSocketException, TimeoutError):
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.25)
+
+
+async def test_posting_survives_a_redis_outage_and_live_delivery_catches_up(two_daphnes, redis, thread, expert):
+    a, b = two_daphnes
+    ws = await open_watch(b, thread.pk)
+    client = await sync_to_async(logged_in_client)(a, expert)
+    assert await sync_to_async(post_reply)(client, thread, "one") == 302
+    assert (await collect_seqs(ws, until=2)) == [2]
+
+    redis.stop()
+    for body in ("two while Redis is down", "three while Redis is down"):
+        assert await sync_to_async(post_reply)(client, thread, body) == 302
+    count = await sync_to_async(lambda: Event.objects.filter(thread=thread).count())()
+    assert count == 4
+    await ws.close()
+
+    redis.start()
+    ws = await reconnect(b, thread.pk)
+    await ws.send(json.dumps({"type": "resume", "after": {"public": 2}}))
+    assert await collect_seqs(ws, until=4) == [3, 4]
+    # Live delivery works again.
+    assert await sync_to_async(post_reply)(client, thread, "four after Redis is back") == 302
+    assert await collect_seqs(ws, until=5) == [5]
+    await ws.close()
