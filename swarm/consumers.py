@@ -20,6 +20,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from forum.events import payload_for
 from forum.models import Event, Membership, Thread
 from forum.timeline import thread_group
+from swarm.actions import presence
 
 MAX_FRAME_BYTES = 64 * 1024
 REPLAY_LIMIT = 500
@@ -33,8 +34,26 @@ CLOSE_RATE_LIMITED = 4429
 
 
 @database_sync_to_async
-def _thread_exists(thread_id: int) -> bool:
-    return Thread.objects.filter(pk=thread_id).exists()
+def _thread(thread_id: int) -> Thread | None:
+    return Thread.objects.filter(pk=thread_id).only("pk").first()
+
+
+@database_sync_to_async
+def _join(thread: Thread, channel_name: str, user: Any) -> dict:
+    presence.join(thread=thread, channel_name=channel_name, user=user)
+    return presence.summary(thread_id=thread.pk)
+
+
+@database_sync_to_async
+def _refresh(thread_id: int, channel_name: str) -> dict:
+    presence.refresh(channel_name=channel_name)
+    return presence.summary(thread_id=thread_id)
+
+
+@database_sync_to_async
+def _leave(thread_id: int, channel_name: str) -> dict:
+    presence.leave(channel_name=channel_name)
+    return presence.summary(thread_id=thread_id)
 
 
 @database_sync_to_async
@@ -64,10 +83,12 @@ class ThreadConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         self.thread_id = int(self.scope["url_route"]["kwargs"]["thread_id"])
         self.joined: list[str] = []
-        if not await _thread_exists(self.thread_id):
+        thread = await _thread(self.thread_id)
+        if thread is None:
             await self.close(code=CLOSE_NOT_FOUND)
             return
-        self.vendor_ids = await _staff_vendor_ids(self.scope.get("user"))
+        self.user = self.scope.get("user")
+        self.vendor_ids = await _staff_vendor_ids(self.user)
         self.joined = [thread_group(self.thread_id)] + [thread_group(self.thread_id, v) for v in self.vendor_ids]
         for group in self.joined:
             await self.channel_layer.group_add(group, self.channel_name)
@@ -76,10 +97,16 @@ class ThreadConsumer(AsyncWebsocketConsumer):
         await self.accept()
         streams = ["public"] + [f"vendor:{v}" for v in self.vendor_ids]
         await self.send_json({"type": "hello", "thread": self.thread_id, "streams": streams})
+        here = await _join(thread, self.channel_name, self.user)
+        await self.channel_layer.group_send(self.joined[0], {"type": "presence.changed", "presence": here})
 
     async def disconnect(self, code: int) -> None:
+        if not self.joined:
+            return
         for group in self.joined:
             await self.channel_layer.group_discard(group, self.channel_name)
+        here = await _leave(self.thread_id, self.channel_name)
+        await self.channel_layer.group_send(self.joined[0], {"type": "presence.changed", "presence": here})
 
     async def send_json(self, content: dict) -> None:
         await self.send(text_data=json.dumps(content, separators=(",", ":")))
@@ -116,14 +143,37 @@ class ThreadConsumer(AsyncWebsocketConsumer):
         if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
             await self.error('A frame is a JSON object with a "type".', code="bad_frame")
             return
-        handler = {"resume": self.on_resume, "ping": self.on_ping}.get(frame["type"])
+        handler = {"resume": self.on_resume, "ping": self.on_ping, "typing": self.on_typing}.get(frame["type"])
         if handler is None:
             await self.error(f"Unknown frame type: {frame['type'][:40]!r}.", code="unknown_type")
             return
         await handler(frame)
 
     async def on_ping(self, frame: dict) -> None:
-        await self.send_json({"type": "pong"})
+        """Keep-alive: refreshes this connection's presence and answers with who is here."""
+        here = await _refresh(self.thread_id, self.channel_name)
+        await self.send_json({"type": "pong", "presence": here})
+
+    async def on_typing(self, frame: dict) -> None:
+        if self.user is None or not self.user.is_authenticated:
+            await self.error("Log in to reply.", code="not_logged_in")
+            return
+        await self.channel_layer.group_send(
+            self.joined[0],
+            {
+                "type": "typing.started",
+                "name": self.user.name,
+                "username": self.user.username,
+                "from": self.channel_name,
+            },
+        )
+
+    async def presence_changed(self, message: dict) -> None:
+        await self.send_json({"type": "presence", "presence": message["presence"]})
+
+    async def typing_started(self, message: dict) -> None:
+        if message["from"] != self.channel_name:
+            await self.send_json({"type": "typing", "name": message["name"], "username": message["username"]})
 
     async def on_resume(self, frame: dict) -> None:
         """Replay each stream's events after the sequence numbers the client last applied."""

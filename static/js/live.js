@@ -18,6 +18,45 @@
   status.innerHTML = '<span class="live-dot" aria-hidden="true"></span><span class="live-label">Connecting…</span>';
   const meta = root.querySelector(".thread-meta");
   if (meta) meta.appendChild(status);
+  const here = document.createElement("p");
+  here.className = "presence";
+  here.setAttribute("aria-live", "polite");
+  const typing = document.createElement("p");
+  typing.className = "typing";
+  typing.setAttribute("aria-live", "polite");
+  const head = root.querySelector(".thread-head");
+  if (head) head.append(here);
+  const replyBox = root.querySelector(".reply-box");
+  if (replyBox) replyBox.prepend(typing);
+  let typingTimer = null;
+
+  function plural(n, one, many) { return n + " " + (n === 1 ? one : many); }
+  function showPresence(p) {
+    const parts = [];
+    p.staff.forEach(function (v) {
+      parts.push({ text: v.people.length + " from " + v.vendor, title: v.people.join(", "), staff: true });
+    });
+    if (p.experts.length) parts.push({ text: plural(p.experts.length, "community expert", "community experts"), title: p.experts.join(", ") });
+    if (p.customers.length) parts.push({ text: plural(p.customers.length, "customer", "customers"), title: p.customers.join(", ") });
+    if (p.visitors) parts.push({ text: plural(p.visitors, "visitor", "visitors"), title: "" });
+    here.replaceChildren();
+    if (!parts.length) return;
+    here.append("Here now: ");
+    parts.forEach(function (part, i) {
+      const span = document.createElement("span");
+      span.className = part.staff ? "presence-group presence-staff" : "presence-group";
+      span.textContent = part.text;
+      if (part.title) span.title = part.title;
+      if (i) here.append(" · ");
+      here.append(span);
+    });
+  }
+  function showTyping(name) {
+    typing.textContent = name + " is typing…";
+    clearTimeout(typingTimer);
+    typingTimer = setTimeout(function () { typing.textContent = ""; }, 4000);
+  }
+
   function setStatus(state, label) {
     status.dataset.state = state;
     status.querySelector(".live-label").textContent = label;
@@ -117,6 +156,10 @@
     } else if (frame.type === "replay") {
       pending = false;
       frame.events.forEach(apply);
+    } else if (frame.type === "presence" || frame.type === "pong") {
+      if (frame.presence) showPresence(frame.presence);
+    } else if (frame.type === "typing") {
+      showTyping(frame.name);
     } else if (frame.type === "reload") {
       setStatus("stale", "Much has changed: reload the page");
     }
@@ -135,6 +178,19 @@
       pending = false;
       const delay = Math.min(30000, 500 * Math.pow(2, attempt++)) * (0.5 + Math.random() / 2);
       setTimeout(connect, delay);
+    });
+  }
+
+  // Keep-alive: refreshes presence (a closed tab drops out within 20 seconds).
+  setInterval(function () { send({ type: "ping" }); }, 5000);
+
+  // "Dana is typing…": at most one frame every 3 seconds while writing a reply.
+  const textarea = document.querySelector("[data-reply-body]");
+  let lastTyping = 0;
+  if (textarea) {
+    textarea.addEventListener("input", function () {
+      const now = Date.now();
+      if (now - lastTyping > 3000) { lastTyping = now; send({ type: "typing" }); }
     });
   }
 

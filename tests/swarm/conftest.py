@@ -63,12 +63,12 @@ class Daphne:
             self.process.wait(10)
 
 
-def start_daphne(redis: str) -> Daphne:
+def start_daphne(redis: str | None = None) -> Daphne:
     port = free_port()
     env = {
         **os.environ,
         **database_env(),
-        "REDIS_URL": redis,
+        "REDIS_URL": redis or "",
         "DEBUG": "0",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "LOG_LEVEL": "WARNING",

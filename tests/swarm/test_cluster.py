@@ -61,10 +61,34 @@ async def test_a_reply_posted_on_one_process_reaches_a_watcher_on_the_other(two_
     status = await sync_to_async(post_reply)(client, thread, "Posted through process A")
     assert status == 302
     frame = await next_frame(ws)
+    while frame["type"] == "presence":
+        frame = await next_frame(ws)
     assert frame["type"] == "event"
     assert frame["event"]["kind"] == "replied"
     assert "Posted through process A" in frame["event"]["html"]
     await ws.close()
+
+
+async def presence_via(ws) -> dict:
+    await ws.send(json.dumps({"type": "ping"}))
+    frame = await next_frame(ws)
+    while frame["type"] != "pong":
+        frame = await next_frame(ws)
+    return frame["presence"]
+
+
+async def test_presence_agrees_across_processes(two_daphnes, thread, expert, staff):
+    a, b = two_daphnes
+    on_a = [await open_watch(a, thread.pk) for _ in range(2)]
+    on_b = [await open_watch(b, thread.pk) for _ in range(3)]
+    seen_a, seen_b = await presence_via(on_a[0]), await presence_via(on_b[0])
+    assert seen_a == seen_b
+    assert seen_a["visitors"] == 5
+    await on_b[2].close()
+    await asyncio.sleep(0.3)
+    assert (await presence_via(on_a[0]))["visitors"] == 4
+    for ws in on_a + on_b[:2]:
+        await ws.close()
 
 
 async def test_a_client_on_a_killed_process_reconnects_elsewhere_and_misses_nothing(

@@ -22,6 +22,8 @@ async def connect(thread_id: int, headers=ORIGIN) -> WebsocketCommunicator:
     assert connected
     hello = await communicator.receive_json_from()
     assert hello == {"type": "hello", "thread": thread_id, "streams": ["public"]}
+    presence = await communicator.receive_json_from()
+    assert presence["type"] == "presence"
     return communicator
 
 
@@ -86,7 +88,7 @@ async def test_bad_frames_get_a_clear_error_and_the_connection_stays(thread, fra
     assert reply["type"] == "error"
     assert reply["code"] == code
     await ws.send_json_to({"type": "ping"})
-    assert await ws.receive_json_from(timeout=2) == {"type": "pong"}
+    assert (await ws.receive_json_from(timeout=2))["type"] == "pong"
     await ws.disconnect()
 
 
@@ -125,3 +127,60 @@ async def test_a_socket_opened_from_another_site_is_refused(thread):
     )
     connected, _ = await communicator.connect()
     assert not connected
+
+
+async def test_presence_groups_people_by_role_and_counts_visitors(thread, customer, expert, staff):
+    async def watch_as(user):
+        communicator = WebsocketCommunicator(application, f"/ws/t/{thread.pk}/", headers=ORIGIN)
+        communicator.scope["user"] = user
+        connected, _ = await communicator.connect()
+        assert connected
+        assert (await communicator.receive_json_from())["type"] == "hello"
+        return communicator
+
+    visitor = await connect(thread.pk)
+    watchers = [await watch_as(user) for user in (customer, expert, staff)]
+    await visitor.send_json_to({"type": "ping"})
+    frame = await visitor.receive_json_from(timeout=2)
+    while frame["type"] != "pong":
+        frame = await visitor.receive_json_from(timeout=2)
+    here = frame["presence"]
+    assert here["visitors"] == 1
+    assert here["customers"] == ["Jeff Morrow"]
+    assert here["experts"] == ["Dana Whitfield"]
+    assert here["staff"] == [{"vendor": "Northwind Devices", "handle": "northwind", "people": ["keith"]}]
+
+    await watchers[0].disconnect()  # the customer closes the tab
+    frame = await visitor.receive_json_from(timeout=2)
+    while not (frame["type"] == "presence" and frame["presence"]["customers"] == []):
+        frame = await visitor.receive_json_from(timeout=2)
+    for ws in [visitor, *watchers[1:]]:
+        await ws.disconnect()
+
+
+async def test_typing_reaches_others_but_not_the_typist(thread, customer, expert):
+    async def watch_as(user):
+        communicator = WebsocketCommunicator(application, f"/ws/t/{thread.pk}/", headers=ORIGIN)
+        communicator.scope["user"] = user
+        assert (await communicator.connect())[0]
+        return communicator
+
+    dana, jeff = await watch_as(expert), await watch_as(customer)
+    await dana.send_json_to({"type": "typing"})
+    frame = await jeff.receive_json_from(timeout=2)
+    while frame["type"] != "typing":
+        frame = await jeff.receive_json_from(timeout=2)
+    assert frame == {"type": "typing", "name": "Dana Whitfield", "username": "dana"}
+    while not await dana.receive_nothing(timeout=0.3):
+        frame = await dana.receive_json_from()
+        assert frame["type"] != "typing"
+    await dana.disconnect()
+    await jeff.disconnect()
+
+
+async def test_visitors_cannot_send_typing(thread):
+    ws = await connect(thread.pk)
+    await ws.send_json_to({"type": "typing"})
+    frame = await ws.receive_json_from(timeout=2)
+    assert (frame["type"], frame["code"]) == ("error", "not_logged_in")
+    await ws.disconnect()

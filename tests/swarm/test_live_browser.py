@@ -1,0 +1,82 @@
+"""Two people in real browsers on one thread see each other's replies appear live."""
+
+import os
+import shutil
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from tests.swarm.conftest import start_daphne
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+@pytest.fixture
+def browser():
+    if not shutil.which(CHROMIUM):
+        if os.environ.get("CI"):
+            raise RuntimeError(f"{CHROMIUM} is missing (apt-get install chromium)")
+        pytest.skip(f"{CHROMIUM} is missing")
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs a loop
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def server(transactional_db):
+    daphne = start_daphne()
+    yield daphne
+    daphne.kill()
+
+
+def log_in(browser, server, user):
+    """A browser context holding a real session of ``user`` on the server."""
+    client = Client()
+    client.force_login(user)
+    context = browser.new_context()
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": server.http}])
+    return context.new_page()
+
+
+def test_customer_and_staff_see_each_others_replies_live(browser, server, thread, customer, staff):
+    customer_page = log_in(browser, server, customer)
+    staff_page = log_in(browser, server, staff)
+    url = f"{server.http}{thread.get_absolute_url()}"
+    for page in (customer_page, staff_page):
+        page.goto(url)
+        page.wait_for_selector(".live-status[data-state=live]")
+
+    # Each sees the other's presence, the staff member under the vendor's name.
+    customer_page.locator(".presence-staff", has_text="1 from Northwind Devices").wait_for(timeout=10000)
+    staff_page.locator(".presence", has_text="1 customer").wait_for(timeout=10000)
+
+    staff_page.type("textarea[name=body]", "Northwind here: ")
+    customer_page.locator(".typing", has_text="keith is typing").wait_for(timeout=5000)
+    staff_page.fill("textarea[name=body]", "Northwind here: set **Wi-Fi during sleep** to Always.")
+    staff_page.click(".reply-box button[type=submit]")
+
+    reply = customer_page.locator("[data-replies] .post").filter(has_text="Northwind here")
+    reply.wait_for(timeout=5000)
+    assert "Staff · Northwind Devices" in reply.inner_text()
+
+    # The customer's half-written text is untouched while the staff reply arrives.
+    customer_page.fill("textarea[name=body]", "That fixed it, thank you!")
+    customer_page.click(".reply-box button[type=submit]")
+    staff_page.locator("[data-replies] .post").filter(has_text="That fixed it").wait_for(timeout=5000)
