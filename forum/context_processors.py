@@ -3,7 +3,14 @@ from django.http import HttpRequest
 
 
 def site(request: HttpRequest) -> dict:
+    user = getattr(request, "user", None)
+    unread = 0
+    if user is not None and user.is_authenticated:
+        from forum.notifications import unread_count
+
+        unread = unread_count(user)
     return {
+        "UNREAD_NOTIFICATIONS": unread,
         "SITE_NAME": "Barnraise",
         "SITE_URL": settings.SITE_URL,
         "LIST_TABS": [("latest", "Latest"), ("unanswered", "Unanswered"), ("open", "Open"), ("solved", "Solved")],

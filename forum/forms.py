@@ -4,17 +4,30 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from forum.validation import clean_body, clean_title, parse_tags
+from forum.validation import clean_body, clean_title, normalise_text, parse_tags
+
+
+class TextField(forms.CharField):
+    """A CharField that unifies line ends before max_length is checked (browsers send CRLF)."""
+
+    def to_python(self, value: object) -> str:
+        return normalise_text(super().to_python(value))
+
+
+TITLE_REQUIRED = {"required": "Please give your thread a title."}
+BODY_REQUIRED = {"required": "Please write something: the post is empty."}
 
 
 class AskForm(forms.Form):
-    title = forms.CharField(
+    title = TextField(
         max_length=settings.BARNRAISE["TITLE_MAX"],
+        error_messages=TITLE_REQUIRED,
         help_text="Say what went wrong, like you would to a friend.",
         widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": "e.g. Tablet drops wifi after sleep"}),
     )
-    body = forms.CharField(
+    body = TextField(
         max_length=settings.BARNRAISE["BODY_MAX"],
+        error_messages=BODY_REQUIRED,
         label="Details",
         help_text="What you tried, what you expected, exact error messages. Markdown works.",
         widget=forms.Textarea(attrs={"rows": 10}),
@@ -36,8 +49,9 @@ class AskForm(forms.Form):
 
 
 class ReplyForm(forms.Form):
-    body = forms.CharField(
+    body = TextField(
         max_length=settings.BARNRAISE["BODY_MAX"],
+        error_messages=BODY_REQUIRED,
         label="Your reply",
         widget=forms.Textarea(attrs={"rows": 6, "data-reply-body": ""}),
     )
@@ -47,8 +61,12 @@ class ReplyForm(forms.Form):
 
 
 class EditForm(forms.Form):
-    title = forms.CharField(max_length=settings.BARNRAISE["TITLE_MAX"], required=False)
-    body = forms.CharField(max_length=settings.BARNRAISE["BODY_MAX"], widget=forms.Textarea(attrs={"rows": 10}))
+    title = TextField(max_length=settings.BARNRAISE["TITLE_MAX"], required=False, error_messages=TITLE_REQUIRED)
+    body = TextField(
+        max_length=settings.BARNRAISE["BODY_MAX"],
+        error_messages=BODY_REQUIRED,
+        widget=forms.Textarea(attrs={"rows": 10}),
+    )
 
     def __init__(self, *args, is_question: bool = False, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -108,6 +108,8 @@ def sanitize(html: str) -> str:
 
 def render(text: str) -> Rendered:
     """Render Markdown to safe HTML and resolve @mentions of users and vendors."""
+    from django.db.models.functions import Lower
+
     from forum.models import User, Vendor
 
     env: dict = {}
@@ -115,11 +117,12 @@ def render(text: str) -> Rendered:
     names = _mentions(tokens)
     if names:
         env["vendors"] = set(Vendor.objects.filter(handle__in=names).values_list("handle", flat=True))
+        # Mention names are lowercased; usernames keep their case, so compare case-insensitively.
         env["users"] = {
             username.lower(): username
-            for username in User.objects.filter(username__in=names - env["vendors"], is_active=True).values_list(
-                "username", flat=True
-            )
+            for username in User.objects.annotate(username_lower=Lower("username"))
+            .filter(username_lower__in=names - env["vendors"], is_active=True)
+            .values_list("username", flat=True)
         }
     html = _md.renderer.render(tokens, _md.options, env)
     return Rendered(

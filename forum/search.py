@@ -22,6 +22,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from forum.markdown import plain_text
 from forum.models import Post, Thread
+from forum.validation import normalise_text
 
 START, STOP = "\x02", "\x03"
 SOLVED_BOOST = 2.0
@@ -90,19 +91,24 @@ def _words(query: str) -> list[str]:
 
 def search_threads(query: str, *, limit: int = 20, offset: int = 0) -> list[Hit]:
     """Threads matching ``query``, best first, solved threads ranked up. Fixed query count."""
+    query = normalise_text(query)  # no NUL or control characters: PostgreSQL refuses NUL
     if not _words(query):
         return []
     rows = _search_postgres(query, limit, offset) if _is_postgres() else _search_sqlite(query, limit, offset)
     threads = Thread.objects.select_related("author").prefetch_related("tags").in_bulk([r[0] for r in rows])
-    return [Hit(thread=threads[tid], snippet=_highlight(snip or ""), rank=rank) for tid, rank, snip in rows if tid in threads]
+    return [
+        Hit(thread=threads[tid], snippet=_highlight(snip or ""), rank=rank)
+        for tid, rank, snip in rows
+        if tid in threads
+    ]
 
 
 def _search_postgres(query: str, limit: int, offset: int) -> list[tuple[int, float, str]]:
-    sql = f"""
+    sql = """
         WITH q AS (SELECT websearch_to_tsquery('english', %s) AS query),
         hits AS (
             SELECT t.id, ts_rank_cd(t.search_vector, q.query, 1)
-                   * (CASE WHEN t.status = 'solved' THEN {SOLVED_BOOST} ELSE 1 END) AS rank
+                   * (CASE WHEN t.status = 'solved' THEN %s ELSE 1 END) AS rank
             FROM forum_thread t, q
             WHERE t.search_vector @@ q.query
             ORDER BY rank DESC, t.id DESC
@@ -119,7 +125,7 @@ def _search_postgres(query: str, limit: int, offset: int) -> list[tuple[int, flo
         ORDER BY hits.rank DESC, hits.id DESC
     """
     with connection.cursor() as cursor:
-        cursor.execute(sql, [query, limit, offset])
+        cursor.execute(sql, [query, SOLVED_BOOST, limit, offset])
         return [(row[0], float(row[1]), row[2]) for row in cursor.fetchall()]
 
 
@@ -132,10 +138,10 @@ def _fts5_query(query: str) -> str:
 
 
 def _search_sqlite(query: str, limit: int, offset: int) -> list[tuple[int, float, str]]:
-    sql = f"""
+    sql = """
         SELECT f.rowid,
                -bm25(forum_thread_fts, 10.0, 4.0, 1.0)
-                 * (CASE WHEN t.status = 'solved' THEN {SOLVED_BOOST} ELSE 1 END) AS rank,
+                 * (CASE WHEN t.status = 'solved' THEN %s ELSE 1 END) AS rank,
                snippet(forum_thread_fts, -1, char(2), char(3), ' … ', 24)
         FROM forum_thread_fts f JOIN forum_thread t ON t.id = f.rowid
         WHERE forum_thread_fts MATCH %s
@@ -143,7 +149,7 @@ def _search_sqlite(query: str, limit: int, offset: int) -> list[tuple[int, float
         LIMIT %s OFFSET %s
     """
     with connection.cursor() as cursor:
-        cursor.execute(sql, [_fts5_query(query), limit, offset])
+        cursor.execute(sql, [SOLVED_BOOST, _fts5_query(query), limit, offset])
         return [(row[0], float(row[1]), row[2]) for row in cursor.fetchall()]
 
 

@@ -21,7 +21,7 @@ from forum.access import AnyUser
 from forum.models import Event, Membership, Post, Thread, User, Vendor, Vote
 
 
-class BadCursor(ValueError):
+class BadCursorError(ValueError):
     """A pagination cursor that was not made by this site."""
 
 
@@ -48,7 +48,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         when = when.astimezone(UTC)  # out-of-range stamps (year 1 at +14:00) fail here, not in the database
         return when, int(pk)
     except (binascii.Error, UnicodeDecodeError, ValueError, OverflowError) as error:
-        raise BadCursor("That page link is broken or out of date.") from error
+        raise BadCursorError("That page link is broken or out of date.") from error
 
 
 LIST_FILTERS = {
@@ -108,9 +108,7 @@ class ThreadPage:
 def thread_page(*, thread_id: int, user: AnyUser) -> ThreadPage:
     """Everything the thread page shows. A fixed number of queries, whatever the replies."""
     thread = get_object_or_404(
-        Thread.objects.select_related("author").defer("search_vector").prefetch_related(
-            "tags", "vendor_links__vendor"
-        ),
+        Thread.objects.select_related("author").defer("search_vector").prefetch_related("tags", "vendor_links__vendor"),
         pk=thread_id,
     )
     posts = list(
@@ -124,9 +122,7 @@ def thread_page(*, thread_id: int, user: AnyUser) -> ThreadPage:
     my_votes: set[int] = set()
     if user.is_authenticated:
         my_votes = set(Vote.objects.filter(post__thread=thread, user=user).values_list("post_id", flat=True))
-    history = list(
-        Event.objects.filter(thread=thread, vendor__isnull=True).select_related("actor").order_by("seq")
-    )
+    history = list(Event.objects.filter(thread=thread, vendor__isnull=True).select_related("actor").order_by("seq"))
     vendors = [link.vendor for link in thread.vendor_links.all()]
     return ThreadPage(
         thread=thread,
@@ -164,9 +160,7 @@ def profile(*, username: str, limit: int = 20) -> Profile:
     memberships = list(
         Membership.objects.filter(user=member, status=Membership.Status.VERIFIED).select_related("vendor")
     )
-    return Profile(
-        member=member, threads=threads, answers=answers, accepted_answers=accepted, memberships=memberships
-    )
+    return Profile(member=member, threads=threads, answers=answers, accepted_answers=accepted, memberships=memberships)
 
 
 def vendor_staff(vendor: Vendor) -> list[Membership]:
@@ -196,3 +190,14 @@ def suggest_tags(prefix: str, limit: int = 8) -> list[str]:
     if not prefix:
         return []
     return list(Tag.objects.filter(name__startswith=prefix).order_by("name").values_list("name", flat=True)[:limit])
+
+
+def notifications_for(user: User, limit: int = 50) -> list:
+    """The user's latest notifications with their event, actor and thread. One query."""
+    from forum.models import Notification
+
+    return list(
+        Notification.objects.filter(recipient=user)
+        .select_related("event", "event__actor", "event__thread", "event__post")
+        .order_by("-created_at", "-id")[:limit]
+    )

@@ -20,6 +20,7 @@ from channels.layers import get_channel_layer
 from django.db import transaction
 from django.db.models import F, Max
 
+from forum import notifications
 from forum.models import Event, EventKind, Post, Thread, User, Vendor
 
 logger = logging.getLogger(__name__)
@@ -56,6 +57,7 @@ def record(
     event = Event.objects.create(
         thread=thread, seq=seq, kind=kind, actor=actor, post=post, vendor=vendor, data=data or {}
     )
+    notifications.fan_out(event)
     transaction.on_commit(partial(publish, event.pk))
     return event
 
@@ -65,12 +67,10 @@ def publish(event_id: int) -> None:
     try:
         from forum.events import payload_for  # late: payloads render templates
 
-        event = Event.objects.select_related("actor", "post", "post__author", "post__staff_vendor").get(
-            pk=event_id
-        )
+        event = Event.objects.select_related("actor", "post", "post__author", "post__staff_vendor").get(pk=event_id)
         message = {"type": "timeline.event", "event": payload_for(event)}
         layer = get_channel_layer()
         if layer is not None:
             async_to_sync(layer.group_send)(thread_group(event.thread_id, event.vendor_id), message)
-    except Exception:  # noqa: BLE001 - live delivery must never break a committed write
+    except Exception:  # live delivery must never break a committed write
         logger.warning("Live delivery of event %s failed; clients will catch up by replay", event_id, exc_info=True)

@@ -32,9 +32,7 @@ def clean_title(value: str) -> str:
         raise ValidationError("The title is too short: say in a few words what went wrong.", code="title_short")
     limit = _limits()["TITLE_MAX"]
     if len(title) > limit:
-        raise ValidationError(
-            f"The title is {len(title)} characters long; the limit is {limit}.", code="title_long"
-        )
+        raise ValidationError(f"The title is {len(title)} characters long; the limit is {limit}.", code="title_long")
     return title
 
 
@@ -44,9 +42,7 @@ def clean_body(value: str) -> str:
         raise ValidationError("Please write something: the post is empty.", code="body_empty")
     limit = _limits()["BODY_MAX"]
     if len(body) > limit:
-        raise ValidationError(
-            f"The post is {len(body):,} characters long; the limit is {limit:,}.", code="body_long"
-        )
+        raise ValidationError(f"The post is {len(body):,} characters long; the limit is {limit:,}.", code="body_long")
     return body
 
 

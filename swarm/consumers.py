@@ -28,6 +28,7 @@ REPLAY_LIMIT = 500
 RATE_BURST = 20
 RATE_PER_SECOND = 2.0
 
+CLOSE_UNAUTHENTICATED = 4401
 CLOSE_NOT_FOUND = 4404
 CLOSE_TOO_LARGE = 4413
 CLOSE_RATE_LIMITED = 4429
@@ -208,3 +209,40 @@ class ThreadConsumer(AsyncWebsocketConsumer):
     async def timeline_event(self, message: dict) -> None:
         """A wake-up from forum.timeline.publish: forward the event."""
         await self.send_json({"type": "event", "event": message["event"]})
+
+
+@database_sync_to_async
+def _unread(user: Any) -> int:
+    from forum.notifications import unread_count
+
+    return unread_count(user)
+
+
+class NotificationConsumer(AsyncWebsocketConsumer):
+    """A logged-in user's personal channel: ``/ws/me/``. Sends the unread count when it changes."""
+
+    async def connect(self) -> None:
+        from forum.notifications import user_group
+
+        self.user = self.scope.get("user")
+        self.group = None
+        if self.user is None or not self.user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        self.group = user_group(self.user.pk)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        await self.notifications_changed({})
+
+    async def disconnect(self, code: int) -> None:
+        if self.group:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        await self.send(
+            text_data=json.dumps({"type": "error", "error": "This channel only sends.", "code": "read_only"})
+        )
+
+    async def notifications_changed(self, message: dict) -> None:
+        unread = await _unread(self.user)
+        await self.send(text_data=json.dumps({"type": "notifications", "unread": unread}))

@@ -2,8 +2,9 @@
 
 from django.urls import path
 
-from swarm.consumers import ThreadConsumer
+from swarm.consumers import NotificationConsumer, ThreadConsumer
 
 websocket_urlpatterns = [
     path("ws/t/<int:thread_id>/", ThreadConsumer.as_asgi()),
+    path("ws/me/", NotificationConsumer.as_asgi()),
 ]

@@ -1,5 +1,6 @@
 """Forum models, one module per domain, re-exported here."""
 
+from forum.models.notifications import Notification, ThreadFollow
 from forum.models.threads import Post, PostRevision, TaggedThread, Thread, ThreadVendor, Vote
 from forum.models.timeline import Event, EventKind
 from forum.models.users import User
@@ -9,10 +10,12 @@ __all__ = [
     "Event",
     "EventKind",
     "Membership",
+    "Notification",
     "Post",
     "PostRevision",
     "TaggedThread",
     "Thread",
+    "ThreadFollow",
     "ThreadVendor",
     "User",
     "Vendor",

@@ -1,8 +1,8 @@
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
-from django.utils import timezone
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import slugify
 from taggit.managers import TaggableManager
@@ -26,9 +26,7 @@ class Thread(models.Model):
     slug = models.SlugField(max_length=80, allow_unicode=False)
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="threads")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
-    accepted_post = models.ForeignKey(
-        "Post", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+    accepted_post = models.ForeignKey("Post", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     last_activity_at = models.DateTimeField(default=timezone.now)
     # Counters kept on the row so list pages never count.

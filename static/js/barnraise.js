@@ -48,12 +48,30 @@
     });
   }
 
+  // Wide code blocks and tables scroll sideways; make them reachable by keyboard.
+  function makeScrollersFocusable(root) {
+    (root || document).querySelectorAll(".prose pre, .prose table").forEach(function (el) {
+      if (el.scrollWidth > el.clientWidth + 1) {
+        if (!el.hasAttribute("tabindex")) el.setAttribute("tabindex", "0");
+        if (!el.hasAttribute("aria-label")) el.setAttribute("aria-label", el.tagName === "PRE" ? "Code, scrolls sideways" : "Table, scrolls sideways");
+        if (!el.hasAttribute("role")) el.setAttribute("role", "region");
+      }
+    });
+  }
+
   window.Barnraise = window.Barnraise || {};
+  window.Barnraise.makeScrollersFocusable = makeScrollersFocusable;
   window.Barnraise.refreshTimes = refreshTimes;
 
   document.addEventListener("DOMContentLoaded", function () {
     refreshTimes();
     setInterval(refreshTimes, 60000);
     setupTagSuggest();
+    makeScrollersFocusable();
+  });
+  // Content swapped in by htmx gets the same treatment.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    refreshTimes(event.target);
+    makeScrollersFocusable(event.target);
   });
 })();

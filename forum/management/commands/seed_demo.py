@@ -43,46 +43,126 @@ CUSTOMERS = [
 ]  # fmt: skip
 
 PROBLEMS = [
-    ("Slate 11 tablet drops wifi every time it wakes from sleep", ["wifi", "slate-11", "sleep"], "northwind",
-     "Since the 4.2 update my **Slate 11** loses wifi whenever it wakes up. The icon shows connected but nothing loads until I toggle airplane mode.\n\n- Router: Bluewave Home Hub 3\n- Other devices are fine\n\nAny wifi mavens out there?"),
-    ("Aero 14 laptop won't activate Windows after motherboard replacement", ["activation", "aero-14"], "northwind",
-     "The repair centre replaced the motherboard and now activation fails with error `0xC004F213`. The sticker key is gone. What do I do?"),
-    ("Charged twice for the same month on my Bluewave bill", ["billing"], "bluewave",
-     "My November statement shows two charges of $64.99 on the same day. The app only shows one payment. Who do I talk to?"),
-    ("Home Hub 3 keeps rebooting at night", ["router", "home-hub-3", "wifi"], "bluewave",
-     "Every night around 3am the Home Hub 3 restarts and my smart cameras go offline. Lights go red for about 5 minutes."),
-    ("Fabrikam backup stuck at 99% on large photo library", ["backup", "photos"], "fabrikam",
-     "The desktop client has shown *99%* for two days. The log says:\n\n```\nERR upload chunk 4412: timeout after 30s\n```\n\nLibrary is about 400 GB."),
-    ("eSIM transfer fails when switching phones", ["esim", "activation"], "bluewave",
-     "Trying to move my eSIM to a new phone. The QR code says \"This code is no longer valid\". I only scanned it once."),
-    ("Bluetooth mouse lags on Aero 14 when wifi is busy", ["bluetooth", "wifi", "aero-14"], "northwind",
-     "Mouse pointer stutters during video calls or downloads. Wired mouse is fine."),
-    ("Cannot sign in to Fabrikam app after password reset", ["login", "account"], "fabrikam",
-     "Reset my password, got the confirmation email, but the app still says *invalid credentials*. Web sign-in works."),
-    ("Slate 11 battery drains 30% overnight in standby", ["battery", "slate-11"], "northwind",
-     "Fully charged at night, 70% in the morning with everything closed. Is this normal?"),
-    ("Roaming data not working in Portugal", ["roaming", "data"], "bluewave",
-     "Roaming is enabled on my plan and I see a network (MEO) but no data at all. Calls and SMS work."),
-    ("Sync conflict copies everywhere after laptop rename", ["sync", "backup"], "fabrikam",
-     "After renaming my laptop, every synced folder now has `(conflict copy)` files. Hundreds of them."),
-    ("Aero 14 fan runs at full speed while idle", ["thermal", "aero-14"], "northwind",
-     "Brand new Aero 14. Fan screams even with nothing open. BIOS is the latest."),
-    ("Port-in stuck pending for five days", ["porting", "activation"], "bluewave",
-     "Moving my number from another carrier. Status has been *pending* since Monday and I can't make calls."),
-    ("Wifi calling greyed out on Slate 11 LTE", ["wifi-calling", "slate-11", "wifi"], "bluewave",
-     "The toggle for wifi calling is greyed out. Same SIM works in my old phone."),
-    ("Invoice shows wrong company VAT number", ["billing", "invoice"], "fabrikam",
-     "Our invoices show an old VAT number even though we updated it in account settings last month."),
-    ("Stylus stops working near the screen edges", ["stylus", "slate-11"], "northwind",
-     "The Slate Pen stops registering about 1 cm from every edge. Recalibration didn't help."),
-    ("5G icon shows but speeds are 3G-like", ["5g", "data"], "bluewave",
-     "Downtown I get the 5G icon but speed tests show 2 Mbps. 4G-only mode gives 40 Mbps."),
-    ("Restore from backup skips files with accented names", ["restore", "backup"], "fabrikam",
-     "Restoring a folder skipped every file named like `Résumé.pdf` or `Ça va.docx`."),
-    ("External monitor flickers on Aero 14 over USB-C", ["display", "usb-c", "aero-14"], "northwind",
-     "A 4K monitor over USB-C flickers black every few seconds. HDMI on the same monitor is fine."),
-    ("Autopay failed but card is valid", ["billing", "autopay"], "bluewave",
-     "Got a failed-payment SMS but the card works everywhere else and hasn't expired."),
+    (
+        "Slate 11 tablet drops wifi every time it wakes from sleep",
+        ["wifi", "slate-11", "sleep"],
+        "northwind",
+        "Since the 4.2 update my **Slate 11** loses wifi whenever it wakes up. The icon shows connected but nothing loads until I toggle airplane mode.\n\n- Router: Bluewave Home Hub 3\n- Other devices are fine\n\nAny wifi mavens out there?",
+    ),
+    (
+        "Aero 14 laptop won't activate Windows after motherboard replacement",
+        ["activation", "aero-14"],
+        "northwind",
+        "The repair centre replaced the motherboard and now activation fails with error `0xC004F213`. The sticker key is gone. What do I do?",
+    ),
+    (
+        "Charged twice for the same month on my Bluewave bill",
+        ["billing"],
+        "bluewave",
+        "My November statement shows two charges of $64.99 on the same day. The app only shows one payment. Who do I talk to?",
+    ),
+    (
+        "Home Hub 3 keeps rebooting at night",
+        ["router", "home-hub-3", "wifi"],
+        "bluewave",
+        "Every night around 3am the Home Hub 3 restarts and my smart cameras go offline. Lights go red for about 5 minutes.",
+    ),
+    (
+        "Fabrikam backup stuck at 99% on large photo library",
+        ["backup", "photos"],
+        "fabrikam",
+        "The desktop client has shown *99%* for two days. The log says:\n\n```\nERR upload chunk 4412: timeout after 30s\n```\n\nLibrary is about 400 GB.",
+    ),
+    (
+        "eSIM transfer fails when switching phones",
+        ["esim", "activation"],
+        "bluewave",
+        'Trying to move my eSIM to a new phone. The QR code says "This code is no longer valid". I only scanned it once.',
+    ),
+    (
+        "Bluetooth mouse lags on Aero 14 when wifi is busy",
+        ["bluetooth", "wifi", "aero-14"],
+        "northwind",
+        "Mouse pointer stutters during video calls or downloads. Wired mouse is fine.",
+    ),
+    (
+        "Cannot sign in to Fabrikam app after password reset",
+        ["login", "account"],
+        "fabrikam",
+        "Reset my password, got the confirmation email, but the app still says *invalid credentials*. Web sign-in works.",
+    ),
+    (
+        "Slate 11 battery drains 30% overnight in standby",
+        ["battery", "slate-11"],
+        "northwind",
+        "Fully charged at night, 70% in the morning with everything closed. Is this normal?",
+    ),
+    (
+        "Roaming data not working in Portugal",
+        ["roaming", "data"],
+        "bluewave",
+        "Roaming is enabled on my plan and I see a network (MEO) but no data at all. Calls and SMS work.",
+    ),
+    (
+        "Sync conflict copies everywhere after laptop rename",
+        ["sync", "backup"],
+        "fabrikam",
+        "After renaming my laptop, every synced folder now has `(conflict copy)` files. Hundreds of them.",
+    ),
+    (
+        "Aero 14 fan runs at full speed while idle",
+        ["thermal", "aero-14"],
+        "northwind",
+        "Brand new Aero 14. Fan screams even with nothing open. BIOS is the latest.",
+    ),
+    (
+        "Port-in stuck pending for five days",
+        ["porting", "activation"],
+        "bluewave",
+        "Moving my number from another carrier. Status has been *pending* since Monday and I can't make calls.",
+    ),
+    (
+        "Wifi calling greyed out on Slate 11 LTE",
+        ["wifi-calling", "slate-11", "wifi"],
+        "bluewave",
+        "The toggle for wifi calling is greyed out. Same SIM works in my old phone.",
+    ),
+    (
+        "Invoice shows wrong company VAT number",
+        ["billing", "invoice"],
+        "fabrikam",
+        "Our invoices show an old VAT number even though we updated it in account settings last month.",
+    ),
+    (
+        "Stylus stops working near the screen edges",
+        ["stylus", "slate-11"],
+        "northwind",
+        "The Slate Pen stops registering about 1 cm from every edge. Recalibration didn't help.",
+    ),
+    (
+        "5G icon shows but speeds are 3G-like",
+        ["5g", "data"],
+        "bluewave",
+        "Downtown I get the 5G icon but speed tests show 2 Mbps. 4G-only mode gives 40 Mbps.",
+    ),
+    (
+        "Restore from backup skips files with accented names",
+        ["restore", "backup"],
+        "fabrikam",
+        "Restoring a folder skipped every file named like `Résumé.pdf` or `Ça va.docx`.",
+    ),
+    (
+        "External monitor flickers on Aero 14 over USB-C",
+        ["display", "usb-c", "aero-14"],
+        "northwind",
+        "A 4K monitor over USB-C flickers black every few seconds. HDMI on the same monitor is fine.",
+    ),
+    (
+        "Autopay failed but card is valid",
+        ["billing", "autopay"],
+        "bluewave",
+        "Got a failed-payment SMS but the card works everywhere else and hasn't expired.",
+    ),
 ]
 
 REPLIES = [
@@ -120,10 +200,12 @@ class Command(BaseCommand):
         with transaction.atomic():
             people = self._people()
             self._threads(people, threads, rng)
-        self.stdout.write(self.style.SUCCESS(
-            f"Demo data ready: {Thread.objects.count()} threads, {Post.objects.count()} posts. "
-            f"Log in as any of {', '.join(sorted(people['all']))[:120]}… with password '{PASSWORD}'."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo data ready: {Thread.objects.count()} threads, {Post.objects.count()} posts. "
+                f"Log in as any of {', '.join(sorted(people['all']))[:120]}… with password '{PASSWORD}'."
+            )
+        )
 
     def _user(self, username: str, name: str, email: str, **extra) -> User:
         if not hasattr(self, "_password_hash"):

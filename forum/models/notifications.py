@@ -1,0 +1,44 @@
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class ThreadFollow(models.Model):
+    """Someone who hears about new replies on a thread: its author and everyone who replied."""
+
+    thread = models.ForeignKey("forum.Thread", on_delete=models.CASCADE, related_name="follows")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="thread_follows")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["thread", "user"], name="threadfollow_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} follows {self.thread_id}"
+
+
+class Notification(models.Model):
+    """Something a person should know about, made from one timeline event."""
+
+    class Kind(models.TextChoices):
+        REPLY = "reply", "replied on a thread you follow"
+        MENTION = "mention", "mentioned you"
+        ACCEPTED = "accepted", "accepted your answer"
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    event = models.ForeignKey("forum.Event", on_delete=models.CASCADE, related_name="notifications")
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["recipient", "event"], name="notification_once_per_event"),
+        ]
+        indexes = [
+            models.Index(fields=["recipient", "-created_at", "-id"], name="notification_recent"),
+            models.Index(fields=["recipient"], condition=models.Q(read_at__isnull=True), name="notification_unread"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.recipient_id}"

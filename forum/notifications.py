@@ -1,0 +1,85 @@
+"""Notifications, made from timeline events inside the same transaction.
+
+``fan_out(event)`` decides who hears about an event: followers of the thread
+for a reply (the author and everyone who replied follow automatically),
+@mentioned users, and the author of an accepted answer. Nobody is told about
+their own action, and nobody hears twice about one event. After commit, each
+recipient's personal channel group (``user.<id>``) gets a wake-up with the
+new unread count. Private (staff-only) events never make notifications here.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+from django.utils import timezone
+
+from forum.models import Event, EventKind, Notification, ThreadFollow, User
+
+logger = logging.getLogger(__name__)
+
+
+def user_group(user_id: int) -> str:
+    return f"user.{user_id}"
+
+
+def follow(*, user: User, thread_id: int) -> None:
+    ThreadFollow.objects.bulk_create([ThreadFollow(thread_id=thread_id, user=user)], ignore_conflicts=True)
+
+
+def _recipients(event: Event) -> dict[int, str]:
+    """Recipient id -> kind; the strongest reason wins (mention over reply)."""
+    chosen: dict[int, str] = {}
+    if event.kind == EventKind.REPLIED:
+        for user_id in ThreadFollow.objects.filter(thread_id=event.thread_id).values_list("user_id", flat=True):
+            chosen[user_id] = Notification.Kind.REPLY
+    if event.kind in (EventKind.POSTED, EventKind.REPLIED, EventKind.EDITED):
+        names = event.data.get("mentions") or []
+        for user_id in User.objects.filter(username__in=names, is_active=True).values_list("pk", flat=True):
+            chosen[user_id] = Notification.Kind.MENTION
+    if event.kind == EventKind.ACCEPTED and event.post is not None:
+        chosen[event.post.author_id] = Notification.Kind.ACCEPTED
+    chosen.pop(event.actor_id, None)
+    return chosen
+
+
+def fan_out(event: Event) -> None:
+    """Create the event's notifications and make its actor follow the thread."""
+    if event.vendor_id is not None:
+        return
+    if event.actor_id and event.kind in (EventKind.POSTED, EventKind.REPLIED):
+        follow(user=event.actor, thread_id=event.thread_id)
+    recipients = _recipients(event)
+    if not recipients:
+        return
+    Notification.objects.bulk_create(
+        [Notification(recipient_id=uid, kind=kind, event=event) for uid, kind in recipients.items()],
+        ignore_conflicts=True,
+    )
+    transaction.on_commit(lambda: _wake(list(recipients)))
+
+
+def unread_count(user: User) -> int:
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+def mark_all_read(*, user: User) -> int:
+    updated = Notification.objects.filter(recipient=user, read_at__isnull=True).update(read_at=timezone.now())
+    transaction.on_commit(lambda: _wake([user.pk]))
+    return updated
+
+
+def _wake(user_ids: list[int]) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    for user_id in user_ids:
+        try:
+            async_to_sync(layer.group_send)(user_group(user_id), {"type": "notifications.changed"})
+        except Exception:
+            logger.warning(
+                "Live notification for user %s failed; the bell catches up on reload", user_id, exc_info=True
+            )

@@ -1,0 +1,31 @@
+// The notification bell: a personal WebSocket that carries the unread count.
+(function () {
+  "use strict";
+  const bell = document.querySelector("[data-bell]");
+  if (!bell || !("WebSocket" in window)) return;
+  const count = bell.querySelector("[data-unread]");
+  let attempt = 0;
+  function show(unread) {
+    count.textContent = unread;
+    count.hidden = unread === 0;
+    bell.setAttribute("aria-label", "Notifications, " + unread + " unread");
+    document.title = document.title.replace(/^\(\d+\) /, "") ;
+    if (unread) document.title = "(" + unread + ") " + document.title;
+  }
+  function connect() {
+    const scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    const socket = new WebSocket(scheme + location.host + "/ws/me/");
+    socket.addEventListener("open", function () { attempt = 0; });
+    socket.addEventListener("message", function (message) {
+      try {
+        const frame = JSON.parse(message.data);
+        if (frame.type === "notifications") show(frame.unread);
+      } catch (error) { /* ignore a malformed frame */ }
+    });
+    socket.addEventListener("close", function (event) {
+      if (event.code === 4401) return;
+      setTimeout(connect, Math.min(30000, 1000 * Math.pow(2, attempt++)));
+    });
+  }
+  connect();
+})();
