@@ -60,7 +60,7 @@ DEBUG = env_bool("DEBUG", default=False)
 HTTPS = env_bool("HTTPS", default=False)
 
 _DEV_SECRET = "dev-only-insecure-secret-key-change-me-in-production-0123456789"
-SECRET_KEY = os.environ.get("SECRET_KEY", _DEV_SECRET)
+SECRET_KEY = os.environ.get("SECRET_KEY") or _DEV_SECRET
 if HTTPS and SECRET_KEY == _DEV_SECRET:
     raise RuntimeError("Set SECRET_KEY when HTTPS is on (production).")
 

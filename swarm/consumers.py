@@ -96,9 +96,10 @@ class ThreadConsumer(AsyncWebsocketConsumer):
         self.tokens = float(RATE_BURST)
         self.refilled = time.monotonic()
         await self.accept()
+        # Present before "hello", so a client that has its hello is already counted.
+        here = await _join(thread, self.channel_name, self.user)
         streams = ["public"] + [f"vendor:{v}" for v in self.vendor_ids]
         await self.send_json({"type": "hello", "thread": self.thread_id, "streams": streams})
-        here = await _join(thread, self.channel_name, self.user)
         await self.channel_layer.group_send(self.joined[0], {"type": "presence.changed", "presence": here})
 
     async def disconnect(self, code: int) -> None:
