@@ -3,24 +3,43 @@
 from datetime import datetime
 
 from django import template
-from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 
 register = template.Library()
 
+_UNITS = (
+    (31_536_000, "year"),
+    (2_592_000, "month"),
+    (604_800, "week"),
+    (86_400, "day"),
+    (3_600, "hour"),
+    (60, "minute"),
+)
+
+
+def ago(value: datetime, now: datetime) -> str:
+    """ "3 hours ago" by plain arithmetic: pages show hundreds of these (humanize is slow)."""
+    seconds = int((now - value).total_seconds())
+    if seconds < 0:
+        return "just now"
+    for size, unit in _UNITS:
+        if seconds >= size:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count != 1 else ''} ago"
+    return "just now"
+
 
 @register.filter
-def reltime(value: datetime | None) -> str:
+def reltime(value: datetime | None) -> SafeString | str:
     """<time> showing "3 hours ago", the exact UTC time in its title (and for the JS to localise)."""
     if not value:
         return ""
     exact = timezone.localtime(value)
-    return format_html(
-        '<time datetime="{}" title="{}">{}</time>',
-        value.isoformat(),
-        exact.strftime("%Y-%m-%d %H:%M %Z"),
-        naturaltime(value),
+    # Every part is generated here from a datetime, never from user text.
+    return mark_safe(  # noqa: S308
+        f'<time datetime="{value.isoformat()}" title="{exact.strftime("%Y-%m-%d %H:%M %Z")}">'
+        f"{ago(value, timezone.now())}</time>"
     )
 
 

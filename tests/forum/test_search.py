@@ -94,3 +94,18 @@ def test_search_functions_accept_weird_queries(thread):
 
 def test_search_page_for_logged_in_user(customer, thread):
     assert client_for(customer).get("/search/", {"q": "tablet"}).status_code == 200
+
+
+def test_relative_times_read_naturally():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from forum.templatetags.forum_tags import ago
+
+    now = timezone.now()
+    assert ago(now - timedelta(seconds=5), now) == "just now"
+    assert ago(now - timedelta(minutes=1), now) == "1 minute ago"
+    assert ago(now - timedelta(hours=3, minutes=10), now) == "3 hours ago"
+    assert ago(now - timedelta(days=9), now) == "1 week ago"
+    assert ago(now + timedelta(minutes=2), now) == "just now"
