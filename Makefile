@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-sqlite test-postgres lint format bench screenshots clean
+.PHONY: run test test-sqlite test-postgres lint format bench bench-ws clean
 
 $(PY):
 	@PYTHON_BIN=$$(scripts/find-python) && $$PYTHON_BIN -m venv $(VENV)
@@ -41,6 +41,9 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m bench.run --db postgres
 	$(PY) -m bench.run --db sqlite
+
+bench-ws: $(STAMP)
+	$(PY) -m bench.ws
 
 clean:
 	rm -rf $(VENV) db.sqlite3* staticfiles .pytest_cache .ruff_cache

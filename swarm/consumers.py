@@ -10,6 +10,7 @@ database. When too many were missed, it answers ``reload``.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from typing import Any
@@ -40,21 +41,52 @@ def _thread(thread_id: int) -> Thread | None:
 
 
 @database_sync_to_async
-def _join(thread: Thread, channel_name: str, user: Any) -> dict:
+def _join(thread: Thread, channel_name: str, user: Any) -> None:
     presence.join(thread=thread, channel_name=channel_name, user=user)
-    return presence.summary(thread_id=thread.pk)
 
 
 @database_sync_to_async
-def _refresh(thread_id: int, channel_name: str) -> dict:
+def _refresh(thread_id: int, channel_name: str, with_summary: bool) -> tuple[dict | None, int]:
     presence.refresh(channel_name=channel_name)
-    return presence.summary(thread_id=thread_id)
+    last_seq = Thread.objects.filter(pk=thread_id).values_list("last_seq", flat=True).first() or 0
+    return (presence.summary(thread_id=thread_id) if with_summary else None), last_seq
+
+
+# A pong carries the full presence summary at most this often per connection; joins and
+# leaves are broadcast anyway, this only catches connections whose process died.
+PONG_SUMMARY_EVERY = 15.0
 
 
 @database_sync_to_async
-def _leave(thread_id: int, channel_name: str) -> dict:
+def _leave(channel_name: str) -> None:
     presence.leave(channel_name=channel_name)
+
+
+@database_sync_to_async
+def _summary(thread_id: int) -> dict:
     return presence.summary(thread_id=thread_id)
+
+
+# Joins and leaves are coalesced per thread and per process: when a thousand people
+# arrive at once, each process sends one presence frame per PRESENCE_COALESCE, not one
+# per arrival (see bench/WS_RESULTS.md).
+PRESENCE_COALESCE = 0.5
+_presence_pending: dict[int, asyncio.Task] = {}
+
+
+def _announce_presence(layer: Any, thread_id: int) -> None:
+    if thread_id in _presence_pending:
+        return
+
+    async def later() -> None:
+        try:
+            await asyncio.sleep(PRESENCE_COALESCE)
+            here = await _summary(thread_id)
+            await layer.group_send(thread_group(thread_id), {"type": "presence.changed", "presence": here})
+        finally:
+            _presence_pending.pop(thread_id, None)
+
+    _presence_pending[thread_id] = asyncio.ensure_future(later())
 
 
 @database_sync_to_async
@@ -97,18 +129,18 @@ class ThreadConsumer(AsyncWebsocketConsumer):
         self.refilled = time.monotonic()
         await self.accept()
         # Present before "hello", so a client that has its hello is already counted.
-        here = await _join(thread, self.channel_name, self.user)
+        await _join(thread, self.channel_name, self.user)
         streams = ["public"] + [f"vendor:{v}" for v in self.vendor_ids]
         await self.send_json({"type": "hello", "thread": self.thread_id, "streams": streams})
-        await self.channel_layer.group_send(self.joined[0], {"type": "presence.changed", "presence": here})
+        _announce_presence(self.channel_layer, self.thread_id)
 
     async def disconnect(self, code: int) -> None:
         if not self.joined:
             return
         for group in self.joined:
             await self.channel_layer.group_discard(group, self.channel_name)
-        here = await _leave(self.thread_id, self.channel_name)
-        await self.channel_layer.group_send(self.joined[0], {"type": "presence.changed", "presence": here})
+        await _leave(self.channel_name)
+        _announce_presence(self.channel_layer, self.thread_id)
 
     async def send_json(self, content: dict) -> None:
         await self.send(text_data=json.dumps(content, separators=(",", ":")))
@@ -153,8 +185,16 @@ class ThreadConsumer(AsyncWebsocketConsumer):
 
     async def on_ping(self, frame: dict) -> None:
         """Keep-alive: refreshes this connection's presence and answers with who is here."""
-        here = await _refresh(self.thread_id, self.channel_name)
-        await self.send_json({"type": "pong", "presence": here})
+        now = time.monotonic()
+        with_summary = now - getattr(self, "summary_sent", 0.0) >= PONG_SUMMARY_EVERY
+        here, last_seq = await _refresh(self.thread_id, self.channel_name, with_summary)
+        if with_summary:
+            self.summary_sent = now
+        # "seq" lets a client notice a live event it never received, and resume.
+        frame = {"type": "pong", "seq": last_seq}
+        if here is not None:
+            frame["presence"] = here
+        await self.send_json(frame)
 
     async def on_typing(self, frame: dict) -> None:
         if self.user is None or not self.user.is_authenticated:

@@ -176,3 +176,21 @@ def redis_server() -> Iterator[RedisServer]:
     finally:
         server.stop()
         shutil.rmtree(server.workdir, ignore_errors=True)
+
+
+def wait_until_healthy(process: subprocess.Popen, base_url: str, timeout: float = 30.0) -> None:
+    """Wait for a server process to answer 200 on /healthz; raise if it exits or never does."""
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with code {process.returncode}")
+        try:
+            if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    process.kill()
+    raise RuntimeError(f"the server at {base_url} did not become healthy within {timeout:.0f} s")

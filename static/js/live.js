@@ -158,6 +158,7 @@
       frame.events.forEach(apply);
     } else if (frame.type === "presence" || frame.type === "pong") {
       if (frame.presence) showPresence(frame.presence);
+      if (frame.type === "pong" && frame.seq > (last.public || 0)) resume(); // a lost live event
     } else if (frame.type === "typing") {
       showTyping(frame.name);
     } else if (frame.type === "reload") {

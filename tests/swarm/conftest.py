@@ -7,7 +7,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +17,7 @@ from channels.layers import channel_layers
 from django.conf import settings as django_settings
 from django.db import connection
 
-from tests.services import free_port, redis_server
+from tests.services import free_port, redis_server, wait_until_healthy
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -82,17 +81,8 @@ def start_daphne(redis: str | None = None) -> Daphne:
         stderr=subprocess.PIPE,
     )
     server = Daphne(port=port, process=process)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"daphne exited: {process.stderr.read().decode()[-2000:]}")
-        try:
-            if httpx.get(f"{server.http}/healthz", timeout=1).status_code == 200:
-                return server
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    server.kill()
-    raise RuntimeError("daphne did not start within 30 s")
+    wait_until_healthy(process, server.http)
+    return server
 
 
 @pytest.fixture

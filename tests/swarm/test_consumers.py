@@ -22,7 +22,7 @@ async def connect(thread_id: int, headers=ORIGIN) -> WebsocketCommunicator:
     assert connected
     hello = await communicator.receive_json_from()
     assert hello == {"type": "hello", "thread": thread_id, "streams": ["public"]}
-    presence = await communicator.receive_json_from()
+    presence = await communicator.receive_json_from(timeout=3)
     assert presence["type"] == "presence"
     return communicator
 
@@ -183,4 +183,15 @@ async def test_visitors_cannot_send_typing(thread):
     await ws.send_json_to({"type": "typing"})
     frame = await ws.receive_json_from(timeout=2)
     assert (frame["type"], frame["code"]) == ("error", "not_logged_in")
+    await ws.disconnect()
+
+
+async def test_pong_tells_the_latest_seq_so_a_lost_event_is_noticed(thread, expert):
+    await database_sync_to_async(post_actions.reply)(author=expert, thread=thread, body="one")
+    ws = await connect(thread.pk)
+    await ws.send_json_to({"type": "ping"})
+    frame = await ws.receive_json_from(timeout=2)
+    while frame["type"] != "pong":
+        frame = await ws.receive_json_from(timeout=2)
+    assert frame["seq"] == 2
     await ws.disconnect()
