@@ -115,13 +115,11 @@ def test_locked_thread_refuses_replies_but_not_moderators(thread, moderator, exp
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_actions_keep_seq_gap_free_on_postgres(customer, expert, other_customer):
+def test_concurrent_actions_keep_seq_gap_free(customer, expert, other_customer):
     from concurrent.futures import ThreadPoolExecutor
 
-    from django.db import connection, connections
+    from django.db import connections
 
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks under real concurrency need PostgreSQL")
     thread = thread_actions.create_thread(author=customer, title="Busy thread with many writers", body="q")
     question = Post.objects.get(thread=thread, is_question=True)
     voters = [customer.__class__.objects.create(username=f"voter{i}") for i in range(8)]
