@@ -23,7 +23,6 @@ import os
 import re
 import resource
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -34,7 +33,7 @@ from pathlib import Path
 import httpx
 import websockets
 
-from tests.services import free_port, redis_server, wait_until_healthy
+from tests.services import ServerProcess, free_port, redis_server, wait_until_healthy
 
 ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
@@ -74,7 +73,7 @@ def rss_kb(pid: int) -> int:
     return 0
 
 
-class Server:
+class Server(ServerProcess):
     def __init__(self, kind: str, env: dict[str, str]) -> None:
         self.kind = kind
         self.port = free_port()
@@ -101,19 +100,6 @@ class Server:
         self.process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=self.log.open("wb"))
         print(f"started {kind} on port {self.port}, stderr in {self.log}", flush=True)
         wait_until_healthy(self.process, self.http)
-
-    @property
-    def http(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def ws(self) -> str:
-        return f"ws://127.0.0.1:{self.port}"
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait(10)
 
 
 class Watcher:

@@ -58,19 +58,18 @@ def record(
         thread=thread, seq=seq, kind=kind, actor=actor, post=post, vendor=vendor, data=data or {}
     )
     notifications.fan_out(event)
-    transaction.on_commit(partial(publish, event.pk))
+    transaction.on_commit(partial(publish, event))
     return event
 
 
-def publish(event_id: int) -> None:
+def publish(event: Event) -> None:
     """Wake up everyone watching the event's stream. Best effort: the log is durable."""
     try:
         from forum.events import payload_for  # late: payloads render templates
 
-        event = Event.objects.select_related("actor", "post", "post__author", "post__staff_vendor").get(pk=event_id)
         message = {"type": "timeline.event", "event": payload_for(event)}
         layer = get_channel_layer()
         if layer is not None:
             async_to_sync(layer.group_send)(thread_group(event.thread_id, event.vendor_id), message)
     except Exception:  # live delivery must never break a committed write
-        logger.warning("Live delivery of event %s failed; clients will catch up by replay", event_id, exc_info=True)
+        logger.warning("Live delivery of event %s failed; clients will catch up by replay", event.pk, exc_info=True)

@@ -16,11 +16,13 @@ import contextlib
 import glob
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -194,3 +196,24 @@ def wait_until_healthy(process: subprocess.Popen, base_url: str, timeout: float 
         time.sleep(0.1)
     process.kill()
     raise RuntimeError(f"the server at {base_url} did not become healthy within {timeout:.0f} s")
+
+
+@dataclass
+class ServerProcess:
+    """An ASGI server (daphne or uvicorn) started on a local port by the tests or the benchmarks."""
+
+    port: int
+    process: subprocess.Popen
+
+    @property
+    def http(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(10)

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -17,7 +15,7 @@ from channels.layers import channel_layers
 from django.conf import settings as django_settings
 from django.db import connection
 
-from tests.services import free_port, redis_server, wait_until_healthy
+from tests.services import ServerProcess, free_port, redis_server, wait_until_healthy
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -43,23 +41,7 @@ def database_env() -> dict[str, str]:
     return {"SQLITE_PATH": str(db["NAME"])}
 
 
-@dataclass
-class Daphne:
-    port: int
-    process: subprocess.Popen
-
-    @property
-    def http(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def ws(self) -> str:
-        return f"ws://127.0.0.1:{self.port}"
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait(10)
+Daphne = ServerProcess
 
 
 def start_daphne(redis: str | None = None) -> Daphne:
