@@ -271,5 +271,13 @@ BARNRAISE = {
     "MAX_TAGS": 5,
     "TITLE_MAX": 200,
     "BODY_MAX": 50_000,
+    # Reputation needed for each privilege (moderators have them all).
+    "PRIVILEGES": {
+        "flag_to_hide": 15,
+        "retag": 500,
+        "mark_duplicate": 1000,
+    },
+    # A claim with no staff activity for this long returns to the vendor's inbox.
+    "CLAIM_IDLE_HOURS": float(os.environ.get("CLAIM_IDLE_HOURS", "24")),
 }
 CSRF_FAILURE_VIEW = "forum.views.errors.csrf_failure"

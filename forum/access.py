@@ -5,6 +5,7 @@ One condition per line, so tests can cover every branch.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 
@@ -47,6 +48,15 @@ def staff_vendor_for(user: AnyUser) -> Vendor | None:
 
 def is_moderator(user: AnyUser) -> bool:
     return user.is_authenticated and (user.is_moderator or user.is_superuser)
+
+
+def has_privilege(user: AnyUser, name: str) -> bool:
+    """Whether the user's reputation unlocks a privilege (settings.BARNRAISE["PRIVILEGES"])."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if is_moderator(user):
+        return True
+    return user.reputation >= settings.BARNRAISE["PRIVILEGES"][name]
 
 
 def can_edit_post(user: AnyUser, post: Post) -> bool:

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 
 
 class Presence(models.Model):
@@ -26,3 +27,146 @@ class Presence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.role} on {self.thread_id}"
+
+
+class Escalation(models.Model):
+    """A thread's author asked one vendor for help, in public. One per thread and vendor.
+
+    States (docs/escalations.md): open -> claimed -> resolved -> confirmed, with
+    release (claimed -> open), hand-off (to a colleague: stays claimed; to another
+    vendor: a new open escalation there) and "not solved" (resolved -> claimed,
+    or open when nobody holds it).
+    """
+
+    class State(models.TextChoices):
+        OPEN = "open", "Not yet claimed"
+        CLAIMED = "claimed", "Claimed"
+        RESOLVED = "resolved", "Resolved, waiting for the customer"
+        CONFIRMED = "confirmed", "Confirmed solved"
+
+    thread = models.ForeignKey("forum.Thread", on_delete=models.CASCADE, related_name="escalations")
+    vendor = models.ForeignKey("forum.Vendor", on_delete=models.CASCADE, related_name="escalations")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
+    escalated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    # Set when another vendor handed the thread over.
+    handed_from = models.ForeignKey("forum.Vendor", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="claims"
+    )
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    first_claimed_at = models.DateTimeField(null=True, blank=True)
+    # Any post, note, claim or resolve by this vendor's staff; idle claims return to the inbox.
+    last_staff_activity_at = models.DateTimeField(null=True, blank=True)
+    first_staff_reply_at = models.DateTimeField(null=True, blank=True)
+    # The customer's last post on the thread; "waiting" is measured from here.
+    customer_posted_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    # How the thread was solved when the customer confirmed: by this vendor's staff or by the community.
+    solved_by_staff = models.BooleanField(null=True, blank=True)
+    rating = models.PositiveSmallIntegerField(null=True, blank=True)
+    rating_comment = models.TextField(max_length=2000, blank=True)
+    rated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["thread", "vendor"], name="escalation_unique_thread_vendor"),
+            models.CheckConstraint(
+                condition=models.Q(rating__isnull=True) | models.Q(rating__gte=1, rating__lte=5),
+                name="escalation_rating_1_to_5",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["vendor", "state", "-created_at"], name="escalation_inbox"),
+            models.Index(fields=["state", "last_staff_activity_at"], name="escalation_idle_claims"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.thread_id} -> @{self.vendor_id} ({self.state})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in (self.State.OPEN, self.State.CLAIMED)
+
+
+class MeToo(models.Model):
+    """Another customer has the same problem. One per person and thread."""
+
+    thread = models.ForeignKey("forum.Thread", on_delete=models.CASCADE, related_name="metoos")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["thread", "user"], name="metoo_unique_thread_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} me too on {self.thread_id}"
+
+
+class StaffNote(models.Model):
+    """A note only the vendor's verified staff can read. Lives on the vendor's private stream."""
+
+    thread = models.ForeignKey("forum.Thread", on_delete=models.CASCADE, related_name="staff_notes")
+    vendor = models.ForeignKey("forum.Vendor", on_delete=models.CASCADE, related_name="staff_notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField(max_length=10_000)
+    body_html = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["thread", "vendor", "created_at"], name="staffnote_thread")]
+
+    def __str__(self) -> str:
+        return f"Note by {self.author_id} on {self.thread_id}"
+
+    @property
+    def html(self) -> SafeString:
+        """Sanitised on write by forum.markdown, like Post.html."""
+        return mark_safe(self.body_html)  # noqa: S308
+
+
+class RadarKeyword(models.Model):
+    """A phrase a vendor watches for in new threads that did not tag it."""
+
+    vendor = models.ForeignKey("forum.Vendor", on_delete=models.CASCADE, related_name="radar_keywords")
+    phrase = models.CharField(max_length=60)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["vendor", "phrase"], name="radarkeyword_unique")]
+        ordering = ["phrase"]
+
+    def __str__(self) -> str:
+        return self.phrase
+
+
+class RadarHit(models.Model):
+    """A new thread that matched a vendor's radar without tagging it."""
+
+    class State(models.TextChoices):
+        NEW = "new", "New"
+        JOINED = "joined", "Joined"
+        INVITED = "invited", "Invited to escalate"
+        DISMISSED = "dismissed", "Dismissed"
+
+    vendor = models.ForeignKey("forum.Vendor", on_delete=models.CASCADE, related_name="radar_hits")
+    thread = models.ForeignKey("forum.Thread", on_delete=models.CASCADE, related_name="radar_hits")
+    phrases = models.JSONField(default=list)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.NEW)
+    created_at = models.DateTimeField(default=timezone.now)
+    acted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    acted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["vendor", "thread"], name="radarhit_unique")]
+        indexes = [models.Index(fields=["vendor", "state", "-created_at"], name="radarhit_inbox")]
+
+    def __str__(self) -> str:
+        return f"Radar {self.vendor_id} on {self.thread_id}"

@@ -24,6 +24,17 @@ class Notification(models.Model):
         REPLY = "reply", "replied on a thread you follow"
         MENTION = "mention", "mentioned you"
         ACCEPTED = "accepted", "accepted your answer"
+        # The swarm workflow (made by swarm from its events).
+        ESCALATED = "escalated", "escalated a thread to your vendor"
+        CLAIMED = "claimed", "claimed your escalation"
+        STAFF_ANSWER = "staff_answer", "answered your escalation"
+        CLAIM_ACTIVITY = "claim_activity", "new activity on a thread you claimed"
+        RESOLVED = "resolved", "marked your escalation resolved"
+        RADAR = "radar", "a new thread matches your vendor's radar"
+        # Community.
+        NEW_THREAD = "new_thread", "asked in a tag or vendor you follow"
+        BADGE = "badge", "you earned a badge"
+        MODERATION = "moderation", "a moderator acted on your post"
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=20, choices=Kind.choices)

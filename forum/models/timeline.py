@@ -25,6 +25,14 @@ class EventKind(models.TextChoices):
     RESOLVED = "resolved", "marked the escalation resolved"
     CONFIRMED = "confirmed", "confirmed the resolution"
     RATED = "rated", "rated the help"
+    UNRESOLVED = "unresolved", "said it is not solved yet"
+    # Knowledge and moderation (recorded by forum.actions).
+    DUPLICATE = "duplicate", "marked the thread a duplicate"
+    RETAGGED = "retagged", "changed the tags"
+    HIDDEN = "hidden", "hid a post pending review"
+    RESTORED = "restored", "restored a hidden post"
+    VERIFIED = "verified", "marked an answer verified"
+    OUTDATED = "outdated", "flagged an answer outdated"
 
 
 class Event(models.Model):

@@ -1,0 +1,17 @@
+"""Signals other apps connect to, so that ``forum`` never imports them.
+
+``event_recorded`` is sent by ``forum.timeline.record()`` inside the action's
+transaction, after the Event row exists. Receivers may write (for example,
+swarm escalates a thread when its author tags a vendor) and may record
+further events; whatever they do commits or rolls back with the action.
+"""
+
+from django.dispatch import Signal
+
+# Sent with ``event=<forum.models.Event>``.
+event_recorded = Signal()
+
+# Sent with ``duplicate=<Thread>, canonical=<Thread>, actor=<User>`` inside the
+# transaction of forum's mark-duplicate action, so swarm can move escalations
+# and me-toos to the canonical thread.
+thread_marked_duplicate = Signal()
