@@ -46,5 +46,5 @@ async def test_staff_hear_new_escalations_and_claims(thread, customer, vendor, s
 )
 async def test_outsiders_cannot_listen(request, vendor, other_vendor, who, handle, code):
     user = None if who == "visitor" else await database_sync_to_async(request.getfixturevalue)(who)
-    ws, (connected, close_code) = await open_inbox(user, handle)
+    _ws, (connected, close_code) = await open_inbox(user, handle)
     assert not connected and close_code == code

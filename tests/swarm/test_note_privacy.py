@@ -34,8 +34,8 @@ def noted(db, thread, customer, vendor, staff, other_vendor, other_staff, django
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", ["visitor", "customer", "other_customer", "expert", "moderator", "other_staff_c"])
 def test_outsiders_never_see_notes_in_pages(noted, role, request, vendor, other_vendor):
-    from tests.conftest import make_staff
     from forum.actions import vendors as vendor_actions
+    from tests.conftest import make_staff
 
     if role == "other_staff_c":
         third = vendor_actions.create_vendor(name="Fabrikam", handle="fabrikam", domains=["fabrikam.example"])

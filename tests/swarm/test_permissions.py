@@ -91,10 +91,8 @@ def test_every_role_and_action(world, role, action):
         assert response.status_code in (200, 302), response.content[:300]
         if method == "post":
             assert _state(world) != before, f"{role} was allowed to {action} but nothing changed"
-            assert (
-                response.status_code == 302
-                and response.url == world["thread"].get_absolute_url()
-                or (action == "radar_keyword")
+            assert (response.status_code == 302 and response.url == world["thread"].get_absolute_url()) or (
+                action == "radar_keyword"
             )
     else:
         if user is None:
