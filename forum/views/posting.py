@@ -21,7 +21,7 @@ def _first_message(error: ValidationError) -> str:
 
 @login_required
 def ask(request: HttpRequest) -> HttpResponse:
-    form = AskForm(request.POST or None)
+    form = AskForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
             thread = thread_actions.create_thread(author=request.user, **form.cleaned_data)
@@ -37,10 +37,12 @@ def ask(request: HttpRequest) -> HttpResponse:
 @require_POST
 def reply(request: HttpRequest, thread_id: int) -> HttpResponse:
     thread = get_object_or_404(Thread, pk=thread_id)
-    form = ReplyForm(request.POST)
+    form = ReplyForm(request.POST, request.FILES)
     if form.is_valid():
         try:
-            post = post_actions.reply(author=request.user, thread=thread, body=form.cleaned_data["body"])
+            post = post_actions.reply(
+                author=request.user, thread=thread, body=form.cleaned_data["body"], images=form.cleaned_data["images"]
+            )
         except ValidationError as error:
             form.add_error(None, error)
         else:
