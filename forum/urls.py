@@ -43,9 +43,9 @@ urlpatterns = [
     path("v/<name:handle>/members/<int:membership_id>/", vendors.decide, name="vendor_member"),
     path("u/<name:username>/", pages.profile, name="profile"),
     # Follows, notification settings, feeds and images (issue 5: community).
-    path("tags/<name:tag>/follow/", community.follow_tag, name="follow_tag"),
-    path("v/<name:handle>/follow/", community.follow_vendor, name="follow_vendor"),
-    path("t/<int:thread_id>/follow/", community.follow_thread, name="follow_thread"),
+    path("follow/tag/<name:tag>/", community.follow_tag, name="follow_tag"),
+    path("follow/vendor/<name:handle>/", community.follow_vendor, name="follow_vendor"),
+    path("follow/thread/<int:thread_id>/", community.follow_thread, name="follow_thread"),
     path("settings/notifications/", community.notification_settings, name="notification_settings"),
     path("feeds/tags/<name:tag>/", feeds.tag_feed, name="feed_tag"),
     path("feeds/v/<name:handle>/", feeds.vendor_feed, name="feed_vendor"),
