@@ -15,10 +15,12 @@ again before it is kept. Animated GIFs keep their first frame.
 from __future__ import annotations
 
 import io
+import logging
 import re
 import unicodedata
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -28,6 +30,8 @@ from django.core.files.uploadedfile import UploadedFile
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from forum.models import Attachment, Post, User
+
+logger = logging.getLogger(__name__)
 
 FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "GIF": "image/gif", "WEBP": "image/webp"}
 ACCEPTED = "PNG, JPEG, GIF or WebP"
@@ -182,3 +186,22 @@ def store(*, post: Post, images: list[CleanImage], uploaded_by: User) -> list[At
         attachment.save()
         saved.append(attachment)
     return saved
+
+
+@contextmanager
+def removed_on_failure() -> Iterator[list[Attachment]]:
+    """Collect attachments stored inside the block; if the block fails, delete their files too.
+
+    Wrap the action's ``transaction.atomic()`` with this: the rows roll back with
+    the transaction, and the stored files go with them instead of lingering.
+    """
+    stored: list[Attachment] = []
+    try:
+        yield stored
+    except BaseException:
+        for attachment in stored:
+            try:
+                attachment.file.storage.delete(attachment.file.name)
+            except OSError:
+                logger.warning("Could not remove %s after a failed post", attachment.file.name, exc_info=True)
+        raise

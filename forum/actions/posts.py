@@ -23,7 +23,7 @@ def reply(*, author: User, thread: Thread, body: str, images: Sequence[UploadedF
     body = clean_body(body)
     rendered = render(body)
     clean_images = attachments.prepare(images)
-    with transaction.atomic():
+    with attachments.removed_on_failure() as stored, transaction.atomic():
         thread = lock_thread_row(thread.pk)
         access.require(access.can_reply(author, thread), "This thread is locked: no new replies.")
         now = timezone.now()
@@ -38,7 +38,7 @@ def reply(*, author: User, thread: Thread, body: str, images: Sequence[UploadedF
         Thread.objects.filter(pk=thread.pk).update(reply_count=F("reply_count") + 1, last_activity_at=now)
         ThreadVendor.objects.filter(thread=thread).update(last_activity_at=now)
         link_vendors(thread, post, rendered.mentioned_vendors)
-        attachments.store(post=post, images=clean_images, uploaded_by=author)
+        stored += attachments.store(post=post, images=clean_images, uploaded_by=author)
         search.index_reply(thread, post)
         timeline.record(
             thread=thread,

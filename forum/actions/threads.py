@@ -35,7 +35,7 @@ def create_thread(
     rendered = render(body)
     clean_images = attachments.prepare(images)
     now = timezone.now()
-    with transaction.atomic():
+    with attachments.removed_on_failure() as stored, transaction.atomic():
         thread = Thread.objects.create(title=title, author=author, created_at=now, last_activity_at=now)
         post = Post.objects.create(
             thread=thread,
@@ -49,7 +49,7 @@ def create_thread(
         if tag_names:
             thread.tags.set(tag_names)
         link_vendors(thread, post, rendered.mentioned_vendors)
-        attachments.store(post=post, images=clean_images, uploaded_by=author)
+        stored += attachments.store(post=post, images=clean_images, uploaded_by=author)
         search.index_thread(thread)
         timeline.record(
             thread=thread,

@@ -273,3 +273,14 @@ def test_the_ask_form_uploads_images_and_refuses_too_many(customer):
     response = client.post(reverse("forum:ask"), {**data, "images": [upload(image_bytes("WEBP"), "w.webp")]})
     assert response.status_code == 302
     assert Attachment.objects.get().content_type == "image/webp"
+
+
+def test_a_reply_that_fails_after_storing_leaves_no_files(thread, expert, media, monkeypatch):
+    def broken_index(*args, **kwargs):
+        raise RuntimeError("search index unavailable")
+
+    monkeypatch.setattr("forum.search.index_reply", broken_index)
+    with pytest.raises(RuntimeError):
+        post_actions.reply(author=expert, thread=thread, body="x", images=[upload(image_bytes())])
+    assert Attachment.objects.count() == 0
+    assert stored_files(media) == []

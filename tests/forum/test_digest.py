@@ -125,3 +125,17 @@ def test_the_command_queues_the_task(follower, customer):
     call_command("send_digests", stdout=out)
     assert "Digests sent: 1" in out.getvalue()
     assert len(mail.outbox) == 1
+
+
+def test_a_failed_send_is_tried_again_on_the_next_run(follower, customer, monkeypatch):
+    ask(customer, "Wifi drops after sleep", tags="wifi")
+
+    def refuse(self, fail_silently=False):
+        raise OSError("mail server down")
+
+    monkeypatch.setattr("django.core.mail.EmailMultiAlternatives.send", refuse)
+    assert send_daily_digests.enqueue().return_value == 0  # logged, not raised: other people still get theirs
+    assert NotificationSettings.objects.get(user=follower).digest_sent_at is None
+    monkeypatch.undo()
+    assert send_daily_digests.enqueue().return_value == 1
+    assert len(mail.outbox) == 1
