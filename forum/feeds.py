@@ -62,6 +62,9 @@ class ThreadFeed(Feed):
     def item_categories(self, item: Thread) -> list[str]:
         return [tag.name for tag in item.tags.all()]
 
+    def newest(self, qs: QuerySet[Thread]) -> list[Thread]:
+        return list(_with_question(qs.order_by("-created_at", "-id")).prefetch_related("tags")[:MAX_ENTRIES])
+
 
 class TagFeed(ThreadFeed):
     def get_object(self, request: HttpRequest, tag: str) -> Tag:
@@ -77,8 +80,7 @@ class TagFeed(ThreadFeed):
         return f"New threads tagged {obj.name}."
 
     def items(self, obj: Tag) -> list[Thread]:
-        qs = Thread.objects.filter(taggedthread__tag=obj).order_by("-created_at", "-id")
-        return list(_with_question(qs).prefetch_related("tags")[:MAX_ENTRIES])
+        return self.newest(Thread.objects.filter(taggedthread__tag=obj))
 
 
 class VendorFeed(ThreadFeed):
@@ -95,8 +97,7 @@ class VendorFeed(ThreadFeed):
         return f"New threads that involve {obj.name}."
 
     def items(self, obj: Vendor) -> list[Thread]:
-        qs = Thread.objects.filter(vendor_links__vendor=obj).order_by("-created_at", "-id")
-        return list(_with_question(qs).prefetch_related("tags")[:MAX_ENTRIES])
+        return self.newest(Thread.objects.filter(vendor_links__vendor=obj))
 
 
 class SearchFeed(ThreadFeed):

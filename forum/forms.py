@@ -4,6 +4,7 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
+from forum.models import NotificationSettings
 from forum.validation import clean_body, clean_title, normalise_text, parse_tags
 
 
@@ -118,13 +119,7 @@ def add_action_error(form: forms.Form, error: ValidationError) -> None:
     form.add_error(None, error)
 
 
-class NotificationSettingsForm(forms.Form):
-    new_thread_live = forms.BooleanField(
-        required=False, label="Tell me live about new threads in tags and vendors I follow"
-    )
-    daily_digest = forms.BooleanField(
-        required=False, label="Email me a daily digest of new threads in tags and vendors I follow"
-    )
-    email_replies_mentions = forms.BooleanField(
-        required=False, label="Email me when someone replies on a thread I follow or mentions me"
-    )
+class NotificationSettingsForm(forms.ModelForm):
+    class Meta:
+        model = NotificationSettings
+        fields = ["new_thread_live", "daily_digest", "email_replies_mentions"]

@@ -18,55 +18,41 @@ from forum.models import Attachment, Thread, Vendor
 ATTACHMENT_CSP = "default-src 'none'; img-src 'self'; sandbox; frame-ancestors 'none'"
 
 
-def _follow_reply(request: HttpRequest, *, button: dict, done: str, fallback: str) -> HttpResponse:
-    """The new button for htmx; otherwise back to the page the form was on, with a message."""
+def _toggle(request: HttpRequest, *, kind: str, target: Tag | Vendor | Thread, fallback: str) -> HttpResponse:
+    """Call follow_<kind> or unfollow_<kind>; answer htmx with the new button, others with a redirect."""
+    on = request.POST.get("action", "follow") != "unfollow"
+    action = getattr(follow_actions, f"{'' if on else 'un'}follow_{kind}")
+    action(user=request.user, **{kind: target})
+    button = follow_button(request, following=on, **{kind: target})
     if request.headers.get("HX-Request"):
         return render(request, "forum/_follow_button.html", button)
-    messages.success(request, done)
-    target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        target = fallback
-    return redirect(target)
-
-
-def _wants_follow(request: HttpRequest) -> bool:
-    return request.POST.get("action", "follow") != "unfollow"
+    what = button["follow_what"]
+    messages.success(request, f"You follow {what}." if on else f"You no longer follow {what}.")
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = fallback
+    return redirect(back)
 
 
 @login_required
 @require_POST
 def follow_tag(request: HttpRequest, tag: str) -> HttpResponse:
     tag_obj = get_object_or_404(Tag, name=tag.lower())
-    on = _wants_follow(request)
-    action = follow_actions.follow_tag if on else follow_actions.unfollow_tag
-    action(user=request.user, tag=tag_obj)
-    button = follow_button(request, tag=tag_obj, following=on)
-    done = f"You follow “{tag_obj.name}”." if on else f"You no longer follow “{tag_obj.name}”."
-    return _follow_reply(request, button=button, done=done, fallback=reverse("forum:tag", args=[tag_obj.name]))
+    return _toggle(request, kind="tag", target=tag_obj, fallback=reverse("forum:tag", args=[tag_obj.name]))
 
 
 @login_required
 @require_POST
 def follow_vendor(request: HttpRequest, handle: str) -> HttpResponse:
     vendor = get_object_or_404(Vendor, handle=handle.lower())
-    on = _wants_follow(request)
-    action = follow_actions.follow_vendor if on else follow_actions.unfollow_vendor
-    action(user=request.user, vendor=vendor)
-    done = f"You follow {vendor.name}." if on else f"You no longer follow {vendor.name}."
-    button = follow_button(request, vendor=vendor, following=on)
-    return _follow_reply(request, button=button, done=done, fallback=vendor.get_absolute_url())
+    return _toggle(request, kind="vendor", target=vendor, fallback=vendor.get_absolute_url())
 
 
 @login_required
 @require_POST
 def follow_thread(request: HttpRequest, thread_id: int) -> HttpResponse:
     thread = get_object_or_404(Thread.objects.defer("search_vector"), pk=thread_id)
-    on = _wants_follow(request)
-    action = follow_actions.follow_thread if on else follow_actions.unfollow_thread
-    action(user=request.user, thread=thread)
-    done = "You will hear about new replies." if on else "You will no longer hear about replies on this thread."
-    button = follow_button(request, thread=thread, following=on)
-    return _follow_reply(request, button=button, done=done, fallback=thread.get_absolute_url())
+    return _toggle(request, kind="thread", target=thread, fallback=thread.get_absolute_url())
 
 
 def follow_button(
@@ -90,14 +76,7 @@ def follow_button(
 @login_required
 def notification_settings(request: HttpRequest) -> HttpResponse:
     prefs = follows.settings_for(request.user)
-    form = NotificationSettingsForm(
-        request.POST or None,
-        initial={
-            "new_thread_live": prefs.new_thread_live,
-            "daily_digest": prefs.daily_digest,
-            "email_replies_mentions": prefs.email_replies_mentions,
-        },
-    )
+    form = NotificationSettingsForm(request.POST or None, instance=prefs)
     if request.method == "POST" and form.is_valid():
         follow_actions.update_notification_settings(user=request.user, **form.cleaned_data)
         messages.success(request, "Your notification settings are saved.")
