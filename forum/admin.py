@@ -123,6 +123,8 @@ class EventAdmin(admin.ModelAdmin):
 
 
 # ---- Community: follows, notification settings, image attachments ----
+from django.utils.html import format_html  # noqa: E402
+
 from forum.models import Attachment, NotificationSettings, TagFollow, VendorFollow  # noqa: E402
 
 
@@ -155,7 +157,11 @@ class AttachmentAdmin(admin.ModelAdmin):
     list_display = ("original_name", "post", "content_type", "size", "width", "height", "uploaded_by", "created_at")
     list_filter = ("content_type",)
     search_fields = ("original_name", "uploaded_by__username")
-    readonly_fields = [f.name for f in Attachment._meta.fields]
+    readonly_fields = [*(f.name for f in Attachment._meta.fields), "served_at"]
 
     def has_add_permission(self, request) -> bool:
         return False
+
+    @admin.display(description="Served at")
+    def served_at(self, obj: Attachment) -> str:
+        return format_html('<a href="{0}">{0}</a>', obj.get_absolute_url()) if obj.pk else "-"

@@ -1,5 +1,7 @@
 """Follows, notification settings and image attachments from the browser."""
 
+from functools import wraps
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -9,7 +11,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from taggit.models import Tag
 
-from forum import follows
+from forum import attachments, follows
 from forum.actions import follows as follow_actions
 from forum.forms import NotificationSettingsForm
 from forum.models import Attachment, Thread, Vendor
@@ -83,6 +85,31 @@ def notification_settings(request: HttpRequest) -> HttpResponse:
         return redirect("forum:notification_settings")
     context = {"form": form, "following": follows.following(request.user)}
     return render(request, "forum/notification_settings.html", context, status=400 if form.errors else 200)
+
+
+# Room for the text fields and multipart framing on top of the images themselves.
+FORM_OVERHEAD = 1024 * 1024
+
+
+def limit_upload_size(view):
+    """Refuse a post whose body is bigger than its images could be, before Django spools it to disk."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        per_post, max_bytes, _ = attachments.limits()
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > per_post * max_bytes + FORM_OVERHEAD:
+            message = (
+                f"That was too much to upload at once: at most {per_post} images of "
+                f"{max_bytes // 1_048_576} MB each. Nothing was posted; go back and choose fewer or smaller images."
+            )
+            return render(request, "error.html", {"title": "Upload too large", "message": message}, status=413)
+        return view(request, *args, **kwargs)
+
+    return wrapped
 
 
 def attachment(request: HttpRequest, attachment_id: int) -> FileResponse:

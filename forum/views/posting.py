@@ -13,6 +13,7 @@ from forum.actions import threads as thread_actions
 from forum.actions import votes as vote_actions
 from forum.forms import AskForm, EditForm, ReplyForm
 from forum.models import Post, Thread
+from forum.views.community import limit_upload_size
 
 
 def _first_message(error: ValidationError) -> str:
@@ -20,6 +21,7 @@ def _first_message(error: ValidationError) -> str:
 
 
 @login_required
+@limit_upload_size
 def ask(request: HttpRequest) -> HttpResponse:
     form = AskForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -35,6 +37,7 @@ def ask(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+@limit_upload_size
 def reply(request: HttpRequest, thread_id: int) -> HttpResponse:
     thread = get_object_or_404(Thread, pk=thread_id)
     form = ReplyForm(request.POST, request.FILES)

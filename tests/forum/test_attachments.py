@@ -284,3 +284,26 @@ def test_a_reply_that_fails_after_storing_leaves_no_files(thread, expert, media,
         post_actions.reply(author=expert, thread=thread, body="x", images=[upload(image_bytes())])
     assert Attachment.objects.count() == 0
     assert stored_files(media) == []
+
+
+def test_an_oversized_upload_is_refused_before_it_is_read(thread, expert):
+    client = client_for(expert)
+    response = client.post(
+        reverse("forum:reply", args=[thread.pk]),
+        {"body": "Too much"},
+        CONTENT_LENGTH=str(4 * 5 * 1024 * 1024 + 2 * 1024 * 1024),
+    )
+    assert response.status_code == 413
+    assert "at most 4 images of 5 MB each" in response.text
+    assert not Post.objects.filter(body="Too much").exists()
+
+
+def test_admins_can_inspect_attachments(thread, expert, admin_client):
+    post = post_actions.reply(author=expert, thread=thread, body="x", images=[upload(image_bytes(), "router.png")])
+    item = post.attachments.get()
+    page = admin_client.get(reverse("admin:forum_attachment_change", args=[item.pk]))
+    assert page.status_code == 200
+    assert f'href="/a/{item.pk}/"' in page.text
+    assert admin_client.get(reverse("admin:forum_attachment_changelist")).status_code == 200
+    for name in ("tagfollow", "vendorfollow", "notificationsettings"):
+        assert admin_client.get(reverse(f"admin:forum_{name}_changelist")).status_code == 200
