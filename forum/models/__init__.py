@@ -1,5 +1,6 @@
 """Forum models, one module per domain, re-exported here."""
 
+from forum.models.community import Attachment, NotificationSettings, TagFollow, VendorFollow
 from forum.models.notifications import Notification, ThreadFollow
 from forum.models.threads import Post, PostRevision, TaggedThread, Thread, ThreadVendor, Vote
 from forum.models.timeline import Event, EventKind
@@ -7,12 +8,15 @@ from forum.models.users import User
 from forum.models.vendors import Membership, Vendor, VendorDomain
 
 __all__ = [
+    "Attachment",
     "Event",
     "EventKind",
     "Membership",
     "Notification",
+    "NotificationSettings",
     "Post",
     "PostRevision",
+    "TagFollow",
     "TaggedThread",
     "Thread",
     "ThreadFollow",
@@ -20,5 +24,6 @@ __all__ = [
     "User",
     "Vendor",
     "VendorDomain",
+    "VendorFollow",
     "Vote",
 ]
