@@ -5,7 +5,20 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from forum.actions import threads as thread_actions
 from forum.actions import vendors as vendor_actions
-from forum.models import Event, Membership, Post, PostRevision, Thread, ThreadVendor, User, Vendor, VendorDomain, Vote
+from forum.models import (
+    Event,
+    Membership,
+    Post,
+    PostRevision,
+    ReputationChange,
+    Thread,
+    ThreadVendor,
+    User,
+    UserBadge,
+    Vendor,
+    VendorDomain,
+    Vote,
+)
 
 
 @admin.register(User)
@@ -119,4 +132,40 @@ class EventAdmin(admin.ModelAdmin):
         return False
 
     def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(ReputationChange)
+class ReputationChangeAdmin(admin.ModelAdmin):
+    """Read-only: the ledger changes only through the actions that earn or undo points."""
+
+    list_display = ("created_at", "user", "amount", "reason", "post", "counterpart")
+    list_filter = ("reason",)
+    search_fields = ("user__username", "counterpart__username")
+    list_select_related = ("user", "counterpart", "post")
+    raw_id_fields = ("user", "counterpart", "post")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(UserBadge)
+class UserBadgeAdmin(admin.ModelAdmin):
+    """Read-only: badges are awarded by the actions that earn them."""
+
+    list_display = ("awarded_at", "user", "badge", "tag", "post")
+    list_filter = ("badge",)
+    search_fields = ("user__username", "tag")
+    list_select_related = ("user", "post")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
         return False

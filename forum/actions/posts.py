@@ -7,7 +7,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from forum import access, search, timeline
+from forum import access, badges, search, timeline
 from forum.actions.common import link_vendors, lock_thread_row
 from forum.markdown import render
 from forum.models import EventKind, Post, PostRevision, Thread, ThreadVendor, User
@@ -35,13 +35,14 @@ def reply(*, author: User, thread: Thread, body: str) -> Post:
         ThreadVendor.objects.filter(thread=thread).update(last_activity_at=now)
         link_vendors(thread, post, rendered.mentioned_vendors)
         search.index_reply(thread, post)
-        timeline.record(
+        event = timeline.record(
             thread=thread,
             kind=EventKind.REPLIED,
             actor=author,
             post=post,
             data={"mentions": sorted(rendered.mentioned_users)},
         )
+        badges.after_reply(post=post, event=event)
     return post
 
 

@@ -1,6 +1,7 @@
 """Forum models, one module per domain, re-exported here."""
 
 from forum.models.notifications import Notification, ThreadFollow
+from forum.models.reputation import ReputationChange, UserBadge
 from forum.models.threads import Post, PostRevision, TaggedThread, Thread, ThreadVendor, Vote
 from forum.models.timeline import Event, EventKind
 from forum.models.users import User
@@ -13,11 +14,13 @@ __all__ = [
     "Notification",
     "Post",
     "PostRevision",
+    "ReputationChange",
     "TaggedThread",
     "Thread",
     "ThreadFollow",
     "ThreadVendor",
     "User",
+    "UserBadge",
     "Vendor",
     "VendorDomain",
     "Vote",
