@@ -21,9 +21,10 @@ def _board(request: HttpRequest, tag_name: str | None) -> HttpResponse:
     status = 200
     tag = None
     if tag_name:
-        tag = Tag.objects.filter(name=tag_name.strip().lower()[:MAX_TAG_LENGTH]).first()
-        if tag is None:
-            context["error"] = f"There is no tag named “{tag_name[:MAX_TAG_LENGTH]}”."
+        wanted = tag_name.replace("\x00", "").strip().lower()[:MAX_TAG_LENGTH]
+        tag = Tag.objects.filter(name=wanted).first() if wanted else None
+        if tag is None and wanted:
+            context["error"] = f"There is no tag named “{wanted}”."
             status = 404
     context["tag"] = tag
     if period not in reputation_selectors.PERIODS:
