@@ -35,9 +35,11 @@ def rule(name: str) -> int:
     return settings.BARNRAISE.get("REPUTATION", {}).get(name, DEFAULTS[name])
 
 
-def _grant(*, user_id: int, amount: int, reason: str, post: Post, counterpart_id: int) -> ReputationChange:
+def _grant(
+    *, user_id: int, amount: int, reason: str, post: Post | None, counterpart_id: int, note: str = ""
+) -> ReputationChange:
     change = ReputationChange.objects.create(
-        user_id=user_id, amount=amount, reason=reason, post=post, counterpart_id=counterpart_id
+        user_id=user_id, amount=amount, reason=reason, post=post, counterpart_id=counterpart_id, note=note
     )
     if amount:
         User.objects.filter(pk=user_id).update(reputation=F("reputation") + amount)
@@ -114,3 +116,8 @@ def acceptance_undone(*, post_id: int) -> int:
     return _take_back(
         ReputationChange.objects.filter(post_id=post_id, reason__in=[Reason.ANSWER_ACCEPTED, Reason.ACCEPTED_AN_ANSWER])
     )
+
+
+def granted(*, by: User, user: User, amount: int, note: str) -> ReputationChange:
+    """Points granted by the site (forum.actions.reputation.grant_reputation checks who may)."""
+    return _grant(user_id=user.pk, amount=amount, reason=Reason.GRANTED, post=None, counterpart_id=by.pk, note=note)

@@ -44,9 +44,12 @@ def window_start(period: str, now: datetime | None = None) -> datetime | None:
 
 
 def leaderboard(*, period: str = "week", tag: str | None = None, limit: int = LEADERS_LIMIT) -> list[Leader]:
-    """Top users by points earned in the window (from the ledger), overall or on threads with ``tag``. One query."""
+    """Top users by points earned in the window, overall or on threads with ``tag``. One query.
+
+    Points granted by the site are not earned and stay off the boards.
+    """
     since = window_start(period)
-    changes = ReputationChange.objects.all()
+    changes = ReputationChange.objects.exclude(reason=ReputationChange.Reason.GRANTED)
     if since is not None:
         changes = changes.filter(created_at__gte=since)
     if tag:

@@ -24,9 +24,14 @@ class Migration(migrations.Migration):
                             ("upvote_received", "upvote received"),
                             ("answer_accepted", "answer accepted"),
                             ("accepted_an_answer", "accepted an answer"),
+                            ("granted", "granted by the site"),
                         ],
                         max_length=24,
                     ),
+                ),
+                (
+                    "note",
+                    models.CharField(blank=True, help_text="Why points were granted by the site.", max_length=200),
                 ),
                 ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
@@ -79,7 +84,11 @@ class Migration(migrations.Migration):
             model_name="reputationchange",
             name="post",
             field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE, related_name="reputation_changes", to="forum.post"
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="reputation_changes",
+                to="forum.post",
             ),
         ),
         migrations.AddField(

@@ -15,11 +15,14 @@ class ReputationChange(models.Model):
         UPVOTE_RECEIVED = "upvote_received", "upvote received"
         ANSWER_ACCEPTED = "answer_accepted", "answer accepted"
         ACCEPTED_AN_ANSWER = "accepted_an_answer", "accepted an answer"
+        GRANTED = "granted", "granted by the site"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reputation_changes")
     amount = models.IntegerField()
     reason = models.CharField(max_length=24, choices=Reason.choices)
-    post = models.ForeignKey("forum.Post", on_delete=models.CASCADE, related_name="reputation_changes")
+    post = models.ForeignKey(
+        "forum.Post", on_delete=models.CASCADE, null=True, blank=True, related_name="reputation_changes"
+    )
     counterpart = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -28,6 +31,7 @@ class ReputationChange(models.Model):
         related_name="+",
         help_text="Who caused the change: the voter, or the other side of an acceptance.",
     )
+    note = models.CharField(max_length=200, blank=True, help_text="Why points were granted by the site.")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

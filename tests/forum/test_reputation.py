@@ -220,3 +220,19 @@ def test_the_profile_shows_reputation_privileges_and_what_the_next_one_needs(cus
 def test_reputation_is_shown_next_to_author_names(thread, reply, expert):
     page = client_for(None).get(thread.get_absolute_url())
     assert '<span class="rep" title="Reputation">500</span>' in page.text
+
+
+def test_site_admins_grant_reputation_through_the_ledger_and_it_stays_off_the_boards(customer, moderator):
+    from forum import reputation_selectors
+    from forum.actions import reputation as reputation_actions
+
+    admin = make_user("root", is_superuser=True)
+    reputation_actions.grant_reputation(by=admin, user=customer, amount=500, note="Imported from the old forum")
+    assert rep(customer) == 500 == ledger_sum(customer)
+    assert reputation_selectors.leaderboard(period="all") == []
+    with pytest.raises(PermissionDenied):
+        reputation_actions.grant_reputation(by=moderator, user=customer, amount=5, note="Nice")
+    for amount, note in [(0, "x"), (20_000, "x"), (5, "  "), (5, "x" * 201)]:
+        with pytest.raises(ValidationError):
+            reputation_actions.grant_reputation(by=admin, user=customer, amount=amount, note=note)
+    assert rep(customer) == 500
