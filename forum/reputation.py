@@ -49,7 +49,7 @@ def _grant(
 def _take_back(changes: QuerySet[ReputationChange]) -> int:
     """Delete the rows and subtract each one's amount from its user; returns the total taken."""
     taken = 0
-    for change in changes.select_for_update():
+    for change in changes.select_for_update().order_by("user_id", "id"):  # one lock order: no deadlocks
         if change.amount:
             User.objects.filter(pk=change.user_id).update(reputation=F("reputation") - change.amount)
         taken += change.amount
@@ -66,9 +66,11 @@ def is_new_voter(voter: User) -> bool:
 
 def vote_points(*, voter: User, author_id: int) -> int:
     """What an upvote from ``voter`` to ``author_id`` is worth now (see docs/reputation.md)."""
-    voter = User.objects.select_for_update().get(pk=voter.pk)  # serialises one voter's votes
+    voter = User.objects.only("date_joined", "reputation").get(pk=voter.pk)  # fresh, not the request's copy
     if is_new_voter(voter):
         return 0
+    # Lock the receiver's row (a vote changes only that user row): concurrent votes to one person count in turn.
+    User.objects.select_for_update().filter(pk=author_id).values_list("pk", flat=True).get()
     since = timezone.now() - timedelta(days=rule("PAIR_WINDOW_DAYS"))
     earlier = ReputationChange.objects.filter(
         user_id=author_id, reason=Reason.UPVOTE_RECEIVED, counterpart=voter, amount__gt=0, created_at__gte=since
@@ -92,23 +94,18 @@ def vote_withdrawn(*, voter: User, post: Post) -> int:
 
 
 def answer_accepted(*, asker: User, post: Post) -> None:
-    """The answerer earns ACCEPTED points and the asker ACCEPTER points; nothing for accepting oneself."""
+    """The answerer earns ACCEPTED points and the asker ACCEPTER points; nothing for accepting oneself.
+
+    User rows are updated in id order, the order every multi-user change here uses.
+    """
     if post.author_id == asker.pk:
         return
-    _grant(
-        user_id=post.author_id,
-        amount=rule("ACCEPTED"),
-        reason=Reason.ANSWER_ACCEPTED,
-        post=post,
-        counterpart_id=asker.pk,
-    )
-    _grant(
-        user_id=asker.pk,
-        amount=rule("ACCEPTER"),
-        reason=Reason.ACCEPTED_AN_ANSWER,
-        post=post,
-        counterpart_id=post.author_id,
-    )
+    grants = [
+        (post.author_id, rule("ACCEPTED"), Reason.ANSWER_ACCEPTED, asker.pk),
+        (asker.pk, rule("ACCEPTER"), Reason.ACCEPTED_AN_ANSWER, post.author_id),
+    ]
+    for user_id, amount, reason, counterpart_id in sorted(grants):
+        _grant(user_id=user_id, amount=amount, reason=reason, post=post, counterpart_id=counterpart_id)
 
 
 def acceptance_undone(*, post_id: int) -> int:
