@@ -21,8 +21,8 @@ class ReputationChange(models.Model):
     amount = models.IntegerField()
     reason = models.CharField(max_length=24, choices=Reason.choices)
     post = models.ForeignKey(
-        "forum.Post", on_delete=models.CASCADE, null=True, blank=True, related_name="reputation_changes"
-    )
+        "forum.Post", on_delete=models.SET_NULL, null=True, blank=True, related_name="reputation_changes"
+    )  # SET_NULL: deleting a post keeps the ledger equal to User.reputation
     counterpart = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
