@@ -26,6 +26,11 @@ class Badge:
     def title(self, tag: str = "") -> str:
         return self.name.format(tag=tag) if self.per_tag else self.name
 
+    @property
+    def generic_name(self) -> str:
+        """The name for lists of badges: "Tag expert" for the per-tag one."""
+        return self.title("Tag").capitalize() if self.per_tag else self.name
+
 
 LEVELS = ("gold", "silver", "bronze")
 HELPFUL_SCORE = 5

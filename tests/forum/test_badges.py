@@ -109,6 +109,7 @@ def test_the_badges_page_lists_every_badge_with_how_many_people_hold_it(thread, 
     assert page.status_code == 200
     for badge in badges.BADGES.values():
         assert escape(badge.description) in page.text
+    assert "Tag expert" in page.text
     assert "2 people" in page.text
     assert "0 people" in page.text
 
