@@ -113,14 +113,15 @@ class Standing:
     badges: list[EarnedBadge]
     privileges: list[Privilege]
     next_privilege: Privilege | None
+    recent: list[ReputationChange]
 
     @property
     def points_to_next(self) -> int:
         return self.next_privilege.threshold - self.reputation if self.next_privilege else 0
 
 
-def standing(member: User) -> Standing:
-    """A member's badges and privileges, for the profile. One query."""
+def standing(member: User, *, recent: int = 10) -> Standing:
+    """A member's badges, privileges and latest reputation changes, for the profile. Two queries."""
     earned = [
         EarnedBadge(badge=badges.BADGES[b.badge], tag=b.tag, awarded_at=b.awarded_at)
         for b in UserBadge.objects.filter(user=member).order_by("-awarded_at", "-id")
@@ -136,4 +137,16 @@ def standing(member: User) -> Standing:
         for name, threshold in sorted(settings.BARNRAISE["PRIVILEGES"].items(), key=lambda item: item[1])
     ]
     next_privilege = next((p for p in privileges if not p.has), None)
-    return Standing(reputation=member.reputation, badges=earned, privileges=privileges, next_privilege=next_privilege)
+    changes = list(
+        ReputationChange.objects.filter(user=member)
+        .exclude(amount=0)
+        .select_related("post__thread")
+        .order_by("-created_at", "-id")[:recent]
+    )
+    return Standing(
+        reputation=member.reputation,
+        badges=earned,
+        privileges=privileges,
+        next_privilege=next_privilege,
+        recent=changes,
+    )

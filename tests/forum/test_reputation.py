@@ -236,3 +236,24 @@ def test_site_admins_grant_reputation_through_the_ledger_and_it_stays_off_the_bo
         with pytest.raises(ValidationError):
             reputation_actions.grant_reputation(by=admin, user=customer, amount=amount, note=note)
     assert rep(customer) == 500
+
+
+def test_the_profile_lists_recent_reputation_in_a_fixed_number_of_queries(customer):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    author = make_user("author")
+    posts = answers_by(author, 2, customer)
+    vote_actions.upvote(user=veteran("fan"), post=posts[0])
+    url = reverse("forum:profile", args=[author.username])
+    with CaptureQueriesContext(connection) as small:
+        page = client_for(None).get(url)
+    assert "+10</span> upvote received" in page.text
+    assert "Problem number 0" in page.text
+    for n, post in enumerate(answers_by(author, 6, customer)):
+        vote_actions.upvote(user=veteran(f"fan{n}"), post=post)
+        thread_actions.accept_answer(user=customer, thread=Thread.objects.get(pk=post.thread_id), post=post)
+    with CaptureQueriesContext(connection) as large:
+        page = client_for(None).get(url)
+    assert "+15</span> answer accepted" in page.text
+    assert len(large) == len(small)
