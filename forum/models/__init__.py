@@ -2,6 +2,7 @@
 
 from forum.models.community import Attachment, NotificationSettings, TagFollow, VendorFollow
 from forum.models.notifications import Notification, ThreadFollow
+from forum.models.reputation import ReputationChange, UserBadge
 from forum.models.threads import Post, PostRevision, TaggedThread, Thread, ThreadVendor, Vote
 from forum.models.timeline import Event, EventKind
 from forum.models.users import User
@@ -16,12 +17,14 @@ __all__ = [
     "NotificationSettings",
     "Post",
     "PostRevision",
+    "ReputationChange",
     "TagFollow",
     "TaggedThread",
     "Thread",
     "ThreadFollow",
     "ThreadVendor",
     "User",
+    "UserBadge",
     "Vendor",
     "VendorDomain",
     "VendorFollow",
