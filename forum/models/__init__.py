@@ -1,5 +1,6 @@
 """Forum models, one module per domain, re-exported here."""
 
+from forum.models.moderation import Flag, ModerationLog, ReviewState
 from forum.models.notifications import Notification, ThreadFollow
 from forum.models.threads import Post, PostRevision, TaggedThread, Thread, ThreadVendor, Vote
 from forum.models.timeline import Event, EventKind
@@ -9,10 +10,13 @@ from forum.models.vendors import Membership, Vendor, VendorDomain
 __all__ = [
     "Event",
     "EventKind",
+    "Flag",
     "Membership",
+    "ModerationLog",
     "Notification",
     "Post",
     "PostRevision",
+    "ReviewState",
     "TaggedThread",
     "Thread",
     "ThreadFollow",
