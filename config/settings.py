@@ -279,5 +279,16 @@ BARNRAISE = {
     },
     # A claim with no staff activity for this long returns to the vendor's inbox.
     "CLAIM_IDLE_HOURS": float(os.environ.get("CLAIM_IDLE_HOURS", "24")),
+    # Moderation: trusted flags that hide a post pending review; accounts this young with
+    # fewer than 3 approved posts wait for review when they post a link.
+    "FLAGS_TO_HIDE": 3,
+    "NEW_ACCOUNT_DAYS": 3,
+    # Per-user limits checked inside the actions (forum.ratelimit): action -> (count, seconds).
+    "RATE_LIMITS": {
+        "thread": (5, 300),
+        "reply": (20, 300),
+        "vote": (60, 60),
+        "flag": (20, 600),
+    },
 }
 CSRF_FAILURE_VIEW = "forum.views.errors.csrf_failure"

@@ -30,6 +30,8 @@ def payload_for(event: Event) -> dict[str, Any]:
         "post": event.post_id,
         "data": event.data,
     }
-    if event.kind in POST_KINDS and event.post is not None and not event.post.is_question:
+    # Hidden or unreviewed posts never travel in a public payload (forum.actions.moderation).
+    post = event.post
+    if event.kind in POST_KINDS and post is not None and not post.is_question and post.is_visible:
         payload["html"] = render_to_string("forum/_post.html", {"post": event.post, "thread_id": event.thread_id})
     return payload

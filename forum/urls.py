@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from forum.views import health, notifications, pages, posting, vendors
+from forum.views import health, moderation, notifications, pages, posting, vendors
 
 
 class NameConverter:
@@ -32,6 +32,7 @@ urlpatterns = [
     path("t/<int:thread_id>/", pages.thread, name="thread_short"),
     path("t/<int:thread_id>/reply/", posting.reply, name="reply"),
     path("t/<int:thread_id>/reopen/", posting.reopen, name="reopen"),
+    path("t/<int:thread_id>/lock/", moderation.lock, name="lock"),
     path("t/<int:thread_id>/<name:slug>/", pages.thread, name="thread"),
     path("p/<int:post_id>/edit/", posting.edit, name="edit"),
     path("p/<int:post_id>/history/", posting.post_history, name="post_history"),
@@ -41,4 +42,8 @@ urlpatterns = [
     path("v/<name:handle>/join/", vendors.join, name="vendor_join"),
     path("v/<name:handle>/members/<int:membership_id>/", vendors.decide, name="vendor_member"),
     path("u/<name:username>/", pages.profile, name="profile"),
+    path("p/<int:post_id>/flag/", moderation.flag, name="flag"),
+    path("mod/", moderation.queue, name="mod_queue"),
+    path("mod/p/<int:post_id>/<name:decision>/", moderation.decide, name="mod_decide"),
+    path("mod/u/<name:username>/", moderation.member, name="mod_member"),
 ]

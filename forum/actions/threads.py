@@ -6,23 +6,32 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from forum import access, search, timeline
+from forum import access, ratelimit, search, timeline
 from forum.actions.common import link_vendors, lock_thread_row
-from forum.markdown import render
-from forum.models import EventKind, Post, Thread, User
+from forum.markdown import Rendered, render
+from forum.models import EventKind, Post, ReviewState, Thread, User
 from forum.validation import clean_body, clean_title, parse_tags
 
 
 def create_thread(*, author: User, title: str, body: str, tags: str | list[str] = "") -> Thread:
-    """Post a new problem: the thread, its question post, tags, and the POSTED event."""
-    access.require(author.is_authenticated and author.is_active, "Log in to ask a question.")
+    """Post a new problem: the thread, its question post, tags, and the POSTED event.
+
+    A new account's question with links waits for a moderator (forum.access.needs_review):
+    the thread is saved unlisted, and published by ``publish_question`` when approved.
+    """
+    access.require_participant(author, "Log in to ask a question.")
     title = clean_title(title)
     body = clean_body(body)
     tag_names = parse_tags(tags)
     rendered = render(body)
+    pending = access.needs_review(author, has_links=bool(rendered.links))
+    state = ReviewState.PENDING if pending else ReviewState.VISIBLE
     now = timezone.now()
     with transaction.atomic():
-        thread = Thread.objects.create(title=title, author=author, created_at=now, last_activity_at=now)
+        ratelimit.check(user_id=author.pk, action="thread")
+        thread = Thread.objects.create(
+            title=title, author=author, created_at=now, last_activity_at=now, review_state=state
+        )
         post = Post.objects.create(
             thread=thread,
             author=author,
@@ -31,19 +40,26 @@ def create_thread(*, author: User, title: str, body: str, tags: str | list[str] 
             body_html=rendered.html,
             staff_vendor=access.staff_vendor_for(author),
             created_at=now,
+            review_state=state,
         )
         if tag_names:
             thread.tags.set(tag_names)
-        link_vendors(thread, post, rendered.mentioned_vendors)
-        search.index_thread(thread)
-        timeline.record(
-            thread=thread,
-            kind=EventKind.POSTED,
-            actor=author,
-            post=post,
-            data={"title": title, "tags": tag_names, "mentions": sorted(rendered.mentioned_users)},
-        )
+        if not pending:
+            publish_question(thread=thread, post=post, rendered=rendered, actor=author, tag_names=tag_names)
     return thread
+
+
+def publish_question(*, thread: Thread, post: Post, rendered: Rendered, actor: User, tag_names: list[str]) -> None:
+    """Make a saved question public: vendors, search, the POSTED event. Inside a transaction."""
+    link_vendors(thread, post, rendered.mentioned_vendors)
+    search.index_thread(thread)
+    timeline.record(
+        thread=thread,
+        kind=EventKind.POSTED,
+        actor=actor,
+        post=post,
+        data={"title": thread.title, "tags": tag_names, "mentions": sorted(rendered.mentioned_users)},
+    )
 
 
 def accept_answer(*, user: User, thread: Thread, post: Post) -> Thread:
