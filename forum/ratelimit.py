@@ -8,6 +8,7 @@ validating their input, so a typo never uses up an attempt.
 from __future__ import annotations
 
 import contextvars
+import logging
 import math
 import time
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 
+logger = logging.getLogger(__name__)
 _exempt = contextvars.ContextVar("ratelimit_exempt", default=False)
 
 
@@ -40,14 +42,22 @@ def check(*, user_id: int, action: str) -> None:
     now = time.time()
     window = int(now // period)
     key = f"ratelimit:{action}:{user_id}:{window}"
-    cache.add(key, 0, timeout=period + 1)
     try:
-        used = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=period + 1)
-        used = 1
+        used = _count(key, period)
+    except Exception:  # the cache (Redis) is down: let people post rather than fail the write
+        logger.warning("Rate limit for %s not checked: the cache is unavailable", action, exc_info=True)
+        return
     if used > count:
         raise RateLimitedError(math.ceil((window + 1) * period - now))
+
+
+def _count(key: str, period: int) -> int:
+    cache.add(key, 0, timeout=period + 1)
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=period + 1)
+        return 1
 
 
 @contextmanager

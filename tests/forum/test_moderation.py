@@ -193,6 +193,15 @@ def test_hidden_content_never_in_live_payloads(spam, trusted):
     assert SECRET not in json.dumps(payloads)
 
 
+def test_live_hidden_and_restored_frames_carry_the_public_view(spam, trusted, moderator):
+    hide_by_flags(spam, trusted)
+    hidden = payload_for(Event.objects.get(kind=EventKind.HIDDEN))
+    assert PLACEHOLDER in hidden["html"] and SECRET not in hidden["html"]
+    mod.restore_post(moderator=moderator, post=spam)
+    restored = payload_for(Event.objects.get(kind=EventKind.RESTORED))
+    assert SECRET in restored["html"]
+
+
 def test_live_frame_published_for_an_edit_of_a_hidden_post_carries_no_text(spam, trusted, monkeypatch):
     hide_by_flags(spam, trusted)
     sent = []

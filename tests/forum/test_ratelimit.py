@@ -71,6 +71,17 @@ def test_unlisted_actions_and_exempt_blocks_are_not_limited(limits):
             ratelimit.check(user_id=1, action="reply")
 
 
+def test_an_unavailable_cache_lets_people_post(limits, monkeypatch):
+    limits(reply=(1, 60))
+
+    def down(*args, **kwargs):
+        raise ConnectionError("redis is down")
+
+    monkeypatch.setattr(ratelimit.cache, "add", down)
+    for _ in range(3):
+        ratelimit.check(user_id=1, action="reply")
+
+
 def test_default_limits_are_configured():
     import config.settings as config_settings  # the module itself: tests override django.conf.settings
 
