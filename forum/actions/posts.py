@@ -27,6 +27,8 @@ def reply(*, author: User, thread: Thread, body: str) -> Post:
     with transaction.atomic():
         thread = lock_thread_row(thread.pk)
         access.require(access.can_reply(author, thread), "This thread is locked: no new replies.")
+        if thread.review_state in (ReviewState.PENDING, ReviewState.REJECTED):
+            raise ValidationError("This question is waiting for review: replies open once it is approved.")
         ratelimit.check(user_id=author.pk, action="reply")
         post = Post.objects.create(
             thread=thread,

@@ -24,6 +24,8 @@ def upvote(*, user: User, post: Post) -> int:
         raise ValidationError("You can't vote on your own post.", code="own_post")
     access.require_participant(user, "Log in to vote.")
     access.require(access.can_vote(user, post), "Log in to vote.")
+    if not post.is_visible:
+        raise ValidationError("This post is hidden or waiting for review: it can't be voted on.", code="not_visible")
     with transaction.atomic():
         thread = lock_thread_row(post.thread_id)
         ratelimit.check(user_id=user.pk, action="vote")

@@ -585,6 +585,17 @@ def test_pending_posts_cannot_be_flagged(thread, other_customer, customer):
         mod.flag_post(user=customer, post=post, reason="spam")
 
 
+def test_pending_posts_cannot_be_voted_on_or_replied_to(thread, other_customer, customer, moderator):
+    post = post_actions.reply(author=other_customer, thread=thread, body="https://spam.example")
+    with pytest.raises(ValidationError, match="can't be voted on"):
+        vote_actions.upvote(user=moderator, post=post)
+    pending = thread_actions.create_thread(author=other_customer, title="A linky question", body="https://x.example")
+    for user in (other_customer, customer):
+        with pytest.raises(ValidationError, match="waiting for review"):
+            post_actions.reply(author=user, thread=pending, body="hello")
+    assert public_kinds(pending) == []
+
+
 # ---- admin ----------------------------------------------------------------------------------
 
 
