@@ -65,3 +65,28 @@ def test_flags_hide_a_post_and_a_moderator_restores_it(new_page, thread, other_c
     visitor.goto(url)
     expect(visitor.locator(f"#post-{spam.pk} .prose")).to_contain_text(SPAM)
     expect(visitor.locator(".history")).to_contain_text("restored a hidden post")
+
+
+def test_moderator_suspends_a_member_who_then_sees_the_banner(new_page, thread, customer, moderator):
+    morgan = new_page()
+    log_in(morgan, "morgan")
+    morgan.goto("/u/jeff/")
+    with morgan.expect_navigation():
+        morgan.get_by_role("link", name="Moderate Jeff Morrow").click()
+    morgan.get_by_label("Reason (the member sees it)").fill("Posting the same link everywhere")
+    with morgan.expect_navigation():
+        morgan.get_by_role("button", name="Suspend Jeff Morrow").click()
+    expect(morgan.locator(".messages")).to_contain_text("Jeff Morrow is suspended")
+    expect(morgan.locator(".history-list")).to_contain_text("Suspended a user by morgan")
+    morgan.screenshot(path=str(SCREENSHOTS / "moderation-member.png"), full_page=True)
+
+    jeff = new_page()
+    log_in(jeff, "jeff")
+    jeff.goto(thread.get_absolute_url())
+    banner = jeff.locator(".suspended-banner")
+    expect(banner).to_contain_text("Your account is suspended indefinitely")
+    expect(banner).to_contain_text("Posting the same link everywhere")
+    expect(jeff.locator(".reply-box")).to_contain_text("You can't reply while your account is suspended")
+    expect(jeff.get_by_role("button", name="Post reply")).to_have_count(0)
+    expect(jeff.get_by_role("link", name="Edit")).to_have_count(0)
+    jeff.screenshot(path=str(SCREENSHOTS / "moderation-suspended.png"))

@@ -435,6 +435,11 @@ def test_indefinite_suspension_and_unsuspend(thread, customer, moderator):
     assert "Suspended a user by morgan" in page and "Lifted a suspension by morgan" in page
 
 
+def test_profile_links_moderators_to_the_member_page(customer, moderator, other_customer):
+    assert "/mod/u/jeff/" in client_for(moderator).get("/u/jeff/").text
+    assert "/mod/u/jeff/" not in client_for(other_customer).get("/u/jeff/").text
+
+
 def test_suspension_with_a_date_from_the_form(customer, moderator):
     day = (timezone.localdate() + timedelta(days=3)).isoformat()
     client_for(moderator).post("/mod/u/jeff/", {"decision": "suspend", "until": day, "reason": "Cool off"})
