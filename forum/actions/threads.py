@@ -67,6 +67,8 @@ def accept_answer(*, user: User, thread: Thread, post: Post) -> Thread:
     access.require(access.can_accept(user, thread), "Only the person who asked can accept an answer.")
     if post.thread_id != thread.pk or post.is_question:
         raise ValidationError("That post is not a reply on this thread.", code="not_a_reply")
+    if not post.is_visible:
+        raise ValidationError("That reply is hidden or waiting for review.", code="not_visible")
     with transaction.atomic():
         thread = lock_thread_row(thread.pk)
         if thread.accepted_post_id == post.pk:

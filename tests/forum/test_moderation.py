@@ -601,6 +601,16 @@ def test_pending_posts_cannot_be_voted_on_or_replied_to(thread, other_customer, 
     assert public_kinds(pending) == []
 
 
+def test_hidden_or_pending_replies_cannot_be_accepted(thread, other_customer, customer, trusted):
+    pending = post_actions.reply(author=other_customer, thread=thread, body="https://spam.example")
+    hidden = hide_by_flags(post_actions.reply(author=other_customer, thread=thread, body="rude"), trusted)
+    for post in (pending, hidden):
+        with pytest.raises(ValidationError, match="hidden or waiting for review"):
+            thread_actions.accept_answer(user=customer, thread=thread, post=post)
+    thread.refresh_from_db()
+    assert thread.accepted_post_id is None
+
+
 # ---- admin ----------------------------------------------------------------------------------
 
 
