@@ -238,6 +238,14 @@ def test_queue_lists_flags_with_counts_and_reasons(spam, customer, expert, moder
     assert "sells watches" in page and "Dana Whitfield" in page
 
 
+def test_moderators_see_open_flag_counts_on_the_thread_page(spam, customer, expert, moderator):
+    mod.flag_post(user=customer, post=spam, reason="spam")
+    mod.flag_post(user=expert, post=spam, reason="abuse")
+    assert "2 open flags" in client_for(moderator).get(spam.thread.get_absolute_url()).text
+    for viewer in (None, customer, spam.author):
+        assert "open flag" not in client_for(viewer).get(spam.thread.get_absolute_url()).text
+
+
 def test_dismiss_flags_from_queue(spam, customer, moderator):
     mod.flag_post(user=customer, post=spam, reason="spam")
     response = client_for(moderator).post(f"/mod/p/{spam.pk}/dismiss/", follow=True)
@@ -353,6 +361,7 @@ def test_thread_page_query_count_fixed_with_hidden_and_pending_posts(thread, tru
     small = _count(client, url)
     for i in range(6):
         hide_by_flags(post_actions.reply(author=spammer, thread=thread, body=f"Hidden {i}"), trusted)
+        mod.flag_post(user=trusted[0], post=post_actions.reply(author=spammer, thread=thread, body="x"), reason="spam")
         post_actions.reply(author=spammer, thread=thread, body=f"Pending https://x.example/{i}")
     assert _count(client, url) == small
 
