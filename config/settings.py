@@ -301,5 +301,16 @@ BARNRAISE = {
     "ATTACHMENTS_PER_POST": 4,
     "ATTACHMENT_MAX_BYTES": 5 * 1024 * 1024,
     "ATTACHMENT_MAX_PIXELS": 25_000_000,
+    # Moderation: trusted flags that hide a post pending review; accounts this young with
+    # fewer than 3 approved posts wait for review when they post a link.
+    "FLAGS_TO_HIDE": 3,
+    "NEW_ACCOUNT_DAYS": 3,
+    # Per-user limits checked inside the actions (forum.ratelimit): action -> (count, seconds).
+    "RATE_LIMITS": {
+        "thread": (5, 300),
+        "reply": (20, 300),
+        "vote": (60, 60),
+        "flag": (20, 600),
+    },
 }
 CSRF_FAILURE_VIEW = "forum.views.errors.csrf_failure"

@@ -5,11 +5,14 @@ One condition per line, so tests can cover every branch.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
+from django.utils import timezone
 
-from forum.models import Membership, Post, Thread, User, Vendor
+from forum.models import Membership, Post, ReviewState, Thread, User, Vendor
 
 AnyUser = User | AnonymousUser
 
@@ -59,8 +62,73 @@ def has_privilege(user: AnyUser, name: str) -> bool:
     return user.reputation >= settings.BARNRAISE["PRIVILEGES"][name]
 
 
-def can_edit_post(user: AnyUser, post: Post) -> bool:
+def is_suspended(user: AnyUser) -> bool:
+    return user.is_authenticated and user.is_suspended
+
+
+def suspension_message(user: AnyUser) -> str:
+    """What a suspended user is told when they try to take part, naming the end date."""
+    if user.suspended_until is None:
+        message = "Your account is suspended indefinitely"
+    else:
+        until = timezone.localtime(user.suspended_until)
+        message = f"Your account is suspended until {until:%Y-%m-%d %H:%M %Z}"
+    reason = f" Reason: {user.suspension_reason}" if user.suspension_reason else ""
+    return f"{message}: you can read, but not post, reply, vote, flag or edit.{reason}"
+
+
+def require_participant(user: AnyUser, login_message: str) -> None:
+    """Logged in, active and not suspended; each refusal with its own message."""
+    require(user.is_authenticated and user.is_active, login_message)
+    require(not is_suspended(user), suspension_message(user) if user.is_authenticated else login_message)
+
+
+def is_participant(user: AnyUser) -> bool:
     if not user.is_authenticated or not user.is_active:
+        return False
+    return not user.is_suspended
+
+
+def can_flag(user: AnyUser, post: Post) -> bool:
+    if not is_participant(user):
+        return False
+    return post.author_id != user.pk
+
+
+def can_see_post(user: AnyUser, post: Post) -> bool:
+    """Whether the viewer sees the post's text (not the hidden-pending-review placeholder)."""
+    if post.review_state == ReviewState.VISIBLE:
+        return True
+    if is_moderator(user):
+        return True
+    if post.review_state == ReviewState.REJECTED:
+        return False
+    return user.is_authenticated and post.author_id == user.pk
+
+
+def can_suspend(moderator: AnyUser, target: User) -> bool:
+    if not is_moderator(moderator):
+        return False
+    if target.pk == moderator.pk:
+        return False
+    return not (target.is_moderator or target.is_superuser)
+
+
+def needs_review(user: User, *, has_links: bool) -> bool:
+    """A new account's post with links waits for a moderator (spam's favourite shape)."""
+    if not has_links:
+        return False
+    if is_moderator(user):
+        return False
+    young = user.date_joined > timezone.now() - timedelta(days=settings.BARNRAISE["NEW_ACCOUNT_DAYS"])
+    if not young:
+        return False
+    approved = Post.objects.filter(author=user, review_state=ReviewState.VISIBLE)[:3].count()
+    return approved < 3
+
+
+def can_edit_post(user: AnyUser, post: Post) -> bool:
+    if not is_participant(user):
         return False
     if is_moderator(user):
         return True
@@ -68,13 +136,13 @@ def can_edit_post(user: AnyUser, post: Post) -> bool:
 
 
 def can_reply(user: AnyUser, thread: Thread) -> bool:
-    if not user.is_authenticated or not user.is_active:
+    if not is_participant(user):
         return False
     return not thread.is_locked or is_moderator(user)
 
 
 def can_vote(user: AnyUser, post: Post) -> bool:
-    if not user.is_authenticated or not user.is_active:
+    if not is_participant(user):
         return False
     return post.author_id != user.pk
 
@@ -94,6 +162,8 @@ def can_retag(user: AnyUser, thread: Thread) -> bool:
 
 
 def can_see_history(user: AnyUser, post: Post) -> bool:
+    if is_moderator(user):
+        return True
     return can_edit_post(user, post)
 
 

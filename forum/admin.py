@@ -6,6 +6,9 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from forum.actions import threads as thread_actions
 from forum.actions import vendors as vendor_actions
 from forum.models import Event, Membership, Post, PostRevision, Thread, ThreadVendor, User, Vendor, VendorDomain, Vote
+from forum.models import moderation as moderation_models
+
+SUSPENSION_FIELDS = ("suspended_at", "suspended_until", "suspension_reason")
 
 
 @admin.register(User)
@@ -13,7 +16,9 @@ class UserAdmin(BaseUserAdmin):
     fieldsets = (
         *BaseUserAdmin.fieldsets,
         ("Community", {"fields": ("display_name", "bio", "reputation", "is_moderator")}),
+        ("Suspension (changed from /mod/u/<username>/)", {"fields": SUSPENSION_FIELDS}),
     )
+    readonly_fields = SUSPENSION_FIELDS
     list_display = ("username", "email", "display_name", "reputation", "is_moderator", "is_staff")
     list_filter = (*BaseUserAdmin.list_filter, "is_moderator")
 
@@ -85,7 +90,7 @@ class ThreadAdmin(admin.ModelAdmin):
 class PostAdmin(admin.ModelAdmin):
     list_display = ("id", "thread", "author", "is_question", "score", "created_at")
     raw_id_fields = ("thread", "author")
-    readonly_fields = ("body_html", "score", "created_at", "edited_at")
+    readonly_fields = ("body_html", "score", "created_at", "edited_at", "review_state")
     search_fields = ("body",)
 
 
@@ -204,4 +209,31 @@ class UserBadgeAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(moderation_models.Flag)
+class FlagAdmin(admin.ModelAdmin):
+    """Flags are decided in the moderation queue (/mod/); here they can be read and searched."""
+
+    list_display = ("post", "user", "reason", "trusted", "status", "created_at", "resolved_by")
+    list_filter = ("status", "reason", "trusted")
+    search_fields = ("user__username", "note")
+    raw_id_fields = ("post", "user", "resolved_by")
+    readonly_fields = ("post", "user", "reason", "note", "trusted", "created_at", "resolved_at", "resolved_by")
+
+
+@admin.register(moderation_models.ModerationLog)
+class ModerationLogAdmin(admin.ModelAdmin):
+    """The moderators' audit log is append-only: readable here, never edited."""
+
+    list_display = ("action", "moderator", "target_user", "post", "reason", "created_at")
+    list_filter = ("action",)
+    search_fields = ("moderator__username", "target_user__username", "reason")
+    raw_id_fields = ("moderator", "target_user", "post")
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_add_permission(self, request) -> bool:
         return False

@@ -14,6 +14,8 @@ from forum.models import Event, EventKind
 
 # Events that carry a rendered post, so clients can insert it without a reload.
 POST_KINDS = {EventKind.POSTED, EventKind.REPLIED, EventKind.EDITED}
+# Moderation events carry the post as the public now sees it (a placeholder while hidden).
+REVIEW_KINDS = {EventKind.HIDDEN, EventKind.RESTORED}
 
 
 def payload_for(event: Event) -> dict[str, Any]:
@@ -30,6 +32,9 @@ def payload_for(event: Event) -> dict[str, Any]:
         "post": event.post_id,
         "data": event.data,
     }
-    if event.kind in POST_KINDS and event.post is not None and not event.post.is_question:
+    # Hidden or unreviewed posts never travel in a public payload: _post.html shows the
+    # public placeholder for any post that is not visible (forum.actions.moderation).
+    post = event.post
+    if event.kind in POST_KINDS | REVIEW_KINDS and post is not None and not post.is_question:
         payload["html"] = render_to_string("forum/_post.html", {"post": event.post, "thread_id": event.thread_id})
     return payload

@@ -39,6 +39,8 @@ class Rendered:
     html: str
     mentioned_users: set[str] = field(default_factory=set)
     mentioned_vendors: set[str] = field(default_factory=set)
+    # Addresses the text points at: markdown links, autolinks, images, and bare http(s) URLs.
+    links: set[str] = field(default_factory=set)
 
 
 def _mention_rule(state: StateInline, silent: bool) -> bool:
@@ -93,6 +95,23 @@ def _mentions(tokens: list[Token]) -> set[str]:
     return names
 
 
+BARE_URL_RE = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+
+
+def _links(tokens: list[Token]) -> set[str]:
+    links: set[str] = set()
+    for token in tokens:
+        for child in token.children or ():
+            if child.type == "link_open":
+                links.add(str(child.attrGet("href") or ""))
+            elif child.type == "image":
+                links.add(str(child.attrGet("src") or ""))
+            elif child.type == "text":
+                links.update(BARE_URL_RE.findall(child.content))
+    links.discard("")
+    return links
+
+
 def sanitize(html: str) -> str:
     """Keep only allow-listed tags, attributes and URL schemes."""
     return nh3.clean(
@@ -129,6 +148,7 @@ def render(text: str) -> Rendered:
         html=sanitize(html),
         mentioned_users=set(env.get("users", {}).values()),
         mentioned_vendors=set(env.get("vendors", set())),
+        links=_links(tokens),
     )
 
 

@@ -21,7 +21,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from forum.markdown import plain_text
-from forum.models import Post, Thread
+from forum.models import Post, ReviewState, Thread
 from forum.validation import normalise_text
 
 START, STOP = "\x02", "\x03"
@@ -42,7 +42,12 @@ def _is_postgres() -> bool:
 
 
 def _document(thread: Thread) -> tuple[str, str, str]:
-    posts = list(thread.posts.order_by("created_at", "id").values_list("is_question", "body_html"))
+    # Only what the public sees: hidden, pending and rejected posts stay out of the index.
+    posts = list(
+        thread.posts.filter(review_state=ReviewState.VISIBLE)
+        .order_by("created_at", "id")
+        .values_list("is_question", "body_html")
+    )
     question = " ".join(plain_text(html) for is_q, html in posts if is_q)
     answers = " ".join(plain_text(html) for is_q, html in posts if not is_q)
     return thread.title, question, answers
@@ -113,7 +118,7 @@ def _search_postgres(query: str, limit: int, offset: int) -> list[tuple[int, flo
         WITH q AS (SELECT websearch_to_tsquery('english', %s) AS query),
         candidates AS (
             SELECT t.id FROM forum_thread t, q
-            WHERE t.search_vector @@ q.query
+            WHERE t.search_vector @@ q.query AND t.review_state = 'visible'
             ORDER BY t.last_activity_at DESC
             LIMIT %s
         ),
@@ -154,7 +159,7 @@ def _search_sqlite(query: str, limit: int, offset: int) -> list[tuple[int, float
                  * (CASE WHEN t.status = 'solved' THEN %s ELSE 1 END) AS rank,
                snippet(forum_thread_fts, -1, char(2), char(3), ' … ', 24)
         FROM forum_thread_fts f JOIN forum_thread t ON t.id = f.rowid
-        WHERE forum_thread_fts MATCH %s
+        WHERE forum_thread_fts MATCH %s AND t.review_state = 'visible'
         ORDER BY rank DESC, f.rowid DESC
         LIMIT %s OFFSET %s
     """

@@ -12,13 +12,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from django.conf import settings
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from taggit.models import Tag
 
+from forum import access
 from forum.access import AnyUser
-from forum.models import Event, Membership, Post, Thread, User, Vendor, Vote
+from forum.models import Event, Flag, Membership, ModerationLog, Post, ReviewState, Thread, User, Vendor, Vote
 
 
 class BadCursorError(ValueError):
@@ -61,7 +62,8 @@ LIST_FILTERS = {
 
 def _list_queryset() -> QuerySet[Thread]:
     return (
-        Thread.objects.select_related("author")
+        Thread.objects.filter(review_state=ReviewState.VISIBLE)
+        .select_related("author")
         .prefetch_related("tags")
         .defer("search_vector")
         .order_by("-last_activity_at", "-id")
@@ -94,6 +96,36 @@ def thread_list(
     return ThreadList(threads=threads[:limit], next_cursor=next_cursor, title=title, filter=filter)
 
 
+HIDDEN_TITLE = "Hidden thread"
+
+
+def _visible_posts(posts: list[Post], user: AnyUser) -> list[Post]:
+    """The posts a viewer may see at all; ``shown_to_viewer`` says whether they see the text.
+
+    Pending posts appear to their author and moderators only, rejected ones to moderators
+    only; hidden ones to everybody, as a placeholder unless the viewer may read them.
+    """
+    visible = []
+    for post in posts:
+        post.shown_to_viewer = access.can_see_post(user, post)
+        if post.review_state in (ReviewState.PENDING, ReviewState.REJECTED) and not post.shown_to_viewer:
+            continue
+        visible.append(post)
+    return visible
+
+
+def _annotate_open_flags(thread: Thread, posts: list[Post]) -> None:
+    """For moderators: how many open flags each post has. One query."""
+    counts = dict(
+        Flag.objects.filter(post__thread=thread, status=Flag.Status.OPEN)
+        .values("post")
+        .annotate(n=Count("id"))
+        .values_list("post", "n")
+    )
+    for post in posts:
+        post.open_flag_count = counts.get(post.pk, 0)
+
+
 @dataclass
 class ThreadPage:
     thread: Thread
@@ -120,6 +152,13 @@ def thread_page(*, thread_id: int, user: AnyUser) -> ThreadPage:
     question = next((p for p in posts if p.is_question), None)
     if question is None:
         raise Http404("This thread has no question.")
+    posts = _visible_posts(posts, user)
+    if question not in posts:
+        raise Http404("This thread is not public.")
+    if not question.shown_to_viewer:
+        thread.title = HIDDEN_TITLE  # display only; this read never saves the thread
+    if access.is_moderator(user):
+        _annotate_open_flags(thread, posts)
     replies = [p for p in posts if not p.is_question]
     accepted = next((p for p in replies if p.pk == thread.accepted_post_id), None)
     my_votes: set[int] = set()
@@ -151,7 +190,7 @@ def profile(*, username: str, limit: int = 20) -> Profile:
     member = get_object_or_404(User, username=username, is_active=True)
     threads = list(_list_queryset().filter(author=member)[:limit])
     answers = list(
-        Post.objects.filter(author=member, is_question=False)
+        Post.objects.filter(author=member, is_question=False, review_state=ReviewState.VISIBLE)
         .select_related("thread")
         .order_by("-created_at", "-id")[:limit]
     )
@@ -204,3 +243,45 @@ def notifications_for(user: User, limit: int = 50) -> list:
         .select_related("event", "event__actor", "event__thread", "event__post")
         .order_by("-created_at", "-id")[:limit]
     )
+
+
+@dataclass
+class ModerationQueue:
+    flagged: list[Post]
+    hidden: list[Post]
+    pending: list[Post]
+
+
+QUEUE_LIMIT = 50
+
+
+def _queue_posts(condition: Q, order: list[str]) -> list[Post]:
+    open_flags = Flag.objects.filter(status=Flag.Status.OPEN).select_related("user").order_by("created_at", "id")
+    posts = list(
+        Post.objects.filter(condition)
+        .select_related("thread", "author")
+        .prefetch_related(Prefetch("flags", queryset=open_flags, to_attr="open_flags"))
+        .order_by(*order)[:QUEUE_LIMIT]
+    )
+    for post in posts:
+        reasons: dict[str, int] = {}
+        for flag in post.open_flags:
+            label = flag.get_reason_display()
+            reasons[label] = reasons.get(label, 0) + 1
+        post.flag_reasons = sorted(reasons.items(), key=lambda item: (-item[1], item[0]))
+    return posts
+
+
+def moderation_queue() -> ModerationQueue:
+    """What waits for a moderator: flagged, hidden and unreviewed posts. Six queries."""
+    has_open_flags = Exists(Flag.objects.filter(post=OuterRef("pk"), status=Flag.Status.OPEN))
+    return ModerationQueue(
+        flagged=_queue_posts(Q(has_open_flags, review_state=ReviewState.VISIBLE), ["-created_at", "-id"]),
+        hidden=_queue_posts(Q(review_state=ReviewState.HIDDEN), ["-created_at", "-id"]),
+        pending=_queue_posts(Q(review_state=ReviewState.PENDING), ["created_at", "id"]),
+    )
+
+
+def moderation_log_for(member: User, limit: int = 50) -> list:
+    """The audit rows about one member, newest first. One query."""
+    return list(ModerationLog.objects.filter(target_user=member).select_related("moderator", "post__thread")[:limit])

@@ -1,7 +1,7 @@
 from django.urls import path, register_converter
 
 from forum import feeds
-from forum.views import community, health, notifications, pages, posting, reputation, vendors
+from forum.views import community, health, moderation, notifications, pages, posting, reputation, vendors
 
 
 class NameConverter:
@@ -37,6 +37,7 @@ urlpatterns = [
     path("t/<int:thread_id>/", pages.thread, name="thread_short"),
     path("t/<int:thread_id>/reply/", posting.reply, name="reply"),
     path("t/<int:thread_id>/reopen/", posting.reopen, name="reopen"),
+    path("t/<int:thread_id>/lock/", moderation.lock, name="lock"),
     path("t/<int:thread_id>/<name:slug>/", pages.thread, name="thread"),
     path("p/<int:post_id>/edit/", posting.edit, name="edit"),
     path("p/<int:post_id>/history/", posting.post_history, name="post_history"),
@@ -55,4 +56,8 @@ urlpatterns = [
     path("feeds/v/<name:handle>/", feeds.vendor_feed, name="feed_vendor"),
     path("feeds/search/", feeds.search_feed, name="feed_search"),
     path("a/<int:attachment_id>/", community.attachment, name="attachment"),
+    path("p/<int:post_id>/flag/", moderation.flag, name="flag"),
+    path("mod/", moderation.queue, name="mod_queue"),
+    path("mod/p/<int:post_id>/<name:decision>/", moderation.decide, name="mod_decide"),
+    path("mod/u/<name:username>/", moderation.member, name="mod_member"),
 ]

@@ -24,6 +24,15 @@ def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _no_rate_limits(settings):
+    """Tests post fast: no per-user limits and a clean cache, unless a test sets RATE_LIMITS itself."""
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.BARNRAISE = {**settings.BARNRAISE, "RATE_LIMITS": {}}
+
+
 def make_user(username: str, *, verified_email: bool = True, **extra) -> User:
     if "hash" not in _HASH:
         _HASH["hash"] = make_password(PASSWORD, hasher="md5")

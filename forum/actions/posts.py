@@ -10,49 +10,65 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from forum import access, attachments, badges, search, timeline
+from forum import access, attachments, badges, ratelimit, search, timeline
 from forum.actions.common import link_vendors, lock_thread_row
-from forum.markdown import render
-from forum.models import EventKind, Post, PostRevision, Thread, ThreadVendor, User
+from forum.markdown import Rendered, render
+from forum.models import EventKind, Post, PostRevision, ReviewState, Thread, ThreadVendor, User
 from forum.validation import clean_body, clean_title
 
 
 def reply(*, author: User, thread: Thread, body: str, images: Sequence[UploadedFile] | None = None) -> Post:
-    """Add a reply (with optional images) to a thread, bump it to the top of the latest list."""
-    access.require(author.is_authenticated and author.is_active, "Log in to reply.")
+    """Add a reply (with optional images) to a thread, bump it to the top of the latest list.
+
+    A new account's reply with links waits for a moderator (forum.access.needs_review):
+    it is saved unlisted, and published by ``publish_reply`` when approved.
+    """
+    access.require_participant(author, "Log in to reply.")
     body = clean_body(body)
     rendered = render(body)
     clean_images = attachments.prepare(images)
+    pending = access.needs_review(author, has_links=bool(rendered.links))
     with attachments.removed_on_failure() as stored, transaction.atomic():
         thread = lock_thread_row(thread.pk)
         access.require(access.can_reply(author, thread), "This thread is locked: no new replies.")
-        now = timezone.now()
+        if thread.review_state in (ReviewState.PENDING, ReviewState.REJECTED):
+            raise ValidationError("This question is waiting for review: replies open once it is approved.")
+        ratelimit.check(user_id=author.pk, action="reply")
         post = Post.objects.create(
             thread=thread,
             author=author,
             body=body,
             body_html=rendered.html,
             staff_vendor=access.staff_vendor_for(author),
-            created_at=now,
+            created_at=timezone.now(),
+            review_state=ReviewState.PENDING if pending else ReviewState.VISIBLE,
         )
-        Thread.objects.filter(pk=thread.pk).update(reply_count=F("reply_count") + 1, last_activity_at=now)
-        ThreadVendor.objects.filter(thread=thread).update(last_activity_at=now)
-        link_vendors(thread, post, rendered.mentioned_vendors)
         stored += attachments.store(post=post, images=clean_images, uploaded_by=author)
-        search.index_reply(thread, post)
-        event = timeline.record(
-            thread=thread,
-            kind=EventKind.REPLIED,
-            actor=author,
-            post=post,
-            data={"mentions": sorted(rendered.mentioned_users), "vendors": sorted(rendered.mentioned_vendors)},
-        )
-        badges.after_reply(post=post, event=event)
+        if not pending:
+            publish_reply(thread=thread, post=post, rendered=rendered, actor=author)
     return post
+
+
+def publish_reply(*, thread: Thread, post: Post, rendered: Rendered, actor: User) -> None:
+    """Make a saved reply public: counters, vendors, search, the REPLIED event. Inside a transaction."""
+    now = timezone.now()
+    Thread.objects.filter(pk=thread.pk).update(reply_count=F("reply_count") + 1, last_activity_at=now)
+    ThreadVendor.objects.filter(thread=thread).update(last_activity_at=now)
+    link_vendors(thread, post, rendered.mentioned_vendors)
+    search.index_reply(thread, post)
+    event = timeline.record(
+        thread=thread,
+        kind=EventKind.REPLIED,
+        actor=actor,
+        post=post,
+        data={"mentions": sorted(rendered.mentioned_users), "vendors": sorted(rendered.mentioned_vendors)},
+    )
+    badges.after_reply(post=post, event=event)
 
 
 def edit_post(*, editor: User, post: Post, body: str, title: str | None = None) -> Post:
     """Change a post's text (and the thread's title, for the question), keeping the old version."""
+    access.require_participant(editor, "Log in to edit.")
     access.require(access.can_edit_post(editor, post), "You can only edit your own posts.")
     body = clean_body(body)
     new_title = clean_title(title) if (title is not None and post.is_question) else None
@@ -78,6 +94,8 @@ def edit_post(*, editor: User, post: Post, body: str, title: str | None = None) 
             thread.title = new_title
             thread.save(update_fields=["title"])
         search.index_thread(thread)
+        if post.review_state == ReviewState.PENDING:
+            return post  # not public yet: nobody else should hear of the edit
         timeline.record(
             thread=thread,
             kind=EventKind.EDITED,

@@ -9,10 +9,10 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
-from forum import access, attachments, badges, reputation, search, timeline
+from forum import access, attachments, badges, ratelimit, reputation, search, timeline
 from forum.actions.common import link_vendors, lock_thread_row
-from forum.markdown import render
-from forum.models import EventKind, Post, Thread, User
+from forum.markdown import Rendered, render
+from forum.models import EventKind, Post, ReviewState, Thread, User
 from forum.validation import clean_body, clean_title, parse_tags
 
 
@@ -27,16 +27,23 @@ def create_thread(
     """Post a new problem: the thread, its question post, tags, images, and the POSTED event.
 
     Tags and vendor links are in place before POSTED is recorded, so followers hear of it.
+    A new account's question with links waits for a moderator (forum.access.needs_review):
+    the thread is saved unlisted, and published by ``publish_question`` when approved.
     """
-    access.require(author.is_authenticated and author.is_active, "Log in to ask a question.")
+    access.require_participant(author, "Log in to ask a question.")
     title = clean_title(title)
     body = clean_body(body)
     tag_names = parse_tags(tags)
     rendered = render(body)
     clean_images = attachments.prepare(images)
+    pending = access.needs_review(author, has_links=bool(rendered.links))
+    state = ReviewState.PENDING if pending else ReviewState.VISIBLE
     now = timezone.now()
     with attachments.removed_on_failure() as stored, transaction.atomic():
-        thread = Thread.objects.create(title=title, author=author, created_at=now, last_activity_at=now)
+        ratelimit.check(user_id=author.pk, action="thread")
+        thread = Thread.objects.create(
+            title=title, author=author, created_at=now, last_activity_at=now, review_state=state
+        )
         post = Post.objects.create(
             thread=thread,
             author=author,
@@ -45,25 +52,32 @@ def create_thread(
             body_html=rendered.html,
             staff_vendor=access.staff_vendor_for(author),
             created_at=now,
+            review_state=state,
         )
         if tag_names:
             thread.tags.set(tag_names)
-        link_vendors(thread, post, rendered.mentioned_vendors)
         stored += attachments.store(post=post, images=clean_images, uploaded_by=author)
-        search.index_thread(thread)
-        timeline.record(
-            thread=thread,
-            kind=EventKind.POSTED,
-            actor=author,
-            post=post,
-            data={
-                "title": title,
-                "tags": tag_names,
-                "mentions": sorted(rendered.mentioned_users),
-                "vendors": sorted(rendered.mentioned_vendors),
-            },
-        )
+        if not pending:
+            publish_question(thread=thread, post=post, rendered=rendered, actor=author, tag_names=tag_names)
     return thread
+
+
+def publish_question(*, thread: Thread, post: Post, rendered: Rendered, actor: User, tag_names: list[str]) -> None:
+    """Make a saved question public: vendors, search, the POSTED event. Inside a transaction."""
+    link_vendors(thread, post, rendered.mentioned_vendors)
+    search.index_thread(thread)
+    timeline.record(
+        thread=thread,
+        kind=EventKind.POSTED,
+        actor=actor,
+        post=post,
+        data={
+            "title": thread.title,
+            "tags": tag_names,
+            "mentions": sorted(rendered.mentioned_users),
+            "vendors": sorted(rendered.mentioned_vendors),
+        },
+    )
 
 
 def accept_answer(*, user: User, thread: Thread, post: Post) -> Thread:
@@ -71,6 +85,8 @@ def accept_answer(*, user: User, thread: Thread, post: Post) -> Thread:
     access.require(access.can_accept(user, thread), "Only the person who asked can accept an answer.")
     if post.thread_id != thread.pk or post.is_question:
         raise ValidationError("That post is not a reply on this thread.", code="not_a_reply")
+    if not post.is_visible:
+        raise ValidationError("That reply is hidden or waiting for review.", code="not_visible")
     with transaction.atomic():
         thread = lock_thread_row(thread.pk)
         if thread.accepted_post_id == post.pk:

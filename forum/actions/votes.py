@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
-from forum import access, badges, reputation, timeline
+from forum import access, badges, ratelimit, reputation, timeline
 from forum.actions.common import lock_thread_row
 from forum.models import EventKind, Post, Thread, User, Vote
 
@@ -22,9 +22,13 @@ def upvote(*, user: User, post: Post) -> int:
     """Add the user's vote; returns the post's new score."""
     if user.is_authenticated and post.author_id == user.pk:
         raise ValidationError("You can't vote on your own post.", code="own_post")
+    access.require_participant(user, "Log in to vote.")
     access.require(access.can_vote(user, post), "Log in to vote.")
+    if not post.is_visible:
+        raise ValidationError("This post is hidden or waiting for review: it can't be voted on.", code="not_visible")
     with transaction.atomic():
         thread = lock_thread_row(post.thread_id)
+        ratelimit.check(user_id=user.pk, action="vote")
         try:
             with transaction.atomic():
                 Vote.objects.create(post=post, user=user)
@@ -39,9 +43,11 @@ def upvote(*, user: User, post: Post) -> int:
 
 def withdraw_vote(*, user: User, post: Post) -> int:
     """Take the user's vote back; returns the post's new score."""
+    access.require_participant(user, "Log in to vote.")
     access.require(access.can_vote(user, post), "Log in to vote.")
     with transaction.atomic():
         thread = lock_thread_row(post.thread_id)
+        ratelimit.check(user_id=user.pk, action="vote")
         deleted, _ = Vote.objects.filter(post=post, user=user).delete()
         if not deleted:
             raise ValidationError("You have not voted for this post.", code="not_voted")

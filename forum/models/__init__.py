@@ -1,6 +1,7 @@
 """Forum models, one module per domain, re-exported here."""
 
 from forum.models.community import Attachment, NotificationSettings, TagFollow, VendorFollow
+from forum.models.moderation import Flag, ModerationLog, ReviewState
 from forum.models.notifications import Notification, ThreadFollow
 from forum.models.reputation import ReputationChange, UserBadge
 from forum.models.threads import Post, PostRevision, TaggedThread, Thread, ThreadVendor, Vote
@@ -12,12 +13,15 @@ __all__ = [
     "Attachment",
     "Event",
     "EventKind",
+    "Flag",
     "Membership",
+    "ModerationLog",
     "Notification",
     "NotificationSettings",
     "Post",
     "PostRevision",
     "ReputationChange",
+    "ReviewState",
     "TagFollow",
     "TaggedThread",
     "Thread",

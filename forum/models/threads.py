@@ -8,6 +8,8 @@ from django.utils.text import slugify
 from taggit.managers import TaggableManager
 from taggit.models import TaggedItemBase
 
+from forum.models.moderation import ReviewState
+
 
 class TaggedThread(TaggedItemBase):
     """Thread-tag link with a real foreign key, so tag pages join instead of scanning."""
@@ -35,6 +37,8 @@ class Thread(models.Model):
     # The last timeline sequence number handed out on this thread (see forum.timeline).
     last_seq = models.PositiveBigIntegerField(default=0)
     is_locked = models.BooleanField(default=False)
+    # Mirrors the question's review state: only visible threads are listed and searchable.
+    review_state = models.CharField(max_length=10, choices=ReviewState.choices, default=ReviewState.VISIBLE)
     # PostgreSQL full-text search (GIN index made by migration 0002 on PostgreSQL only);
     # SQLite uses an FTS5 table instead (forum.search).
     search_vector = SearchVectorField(null=True, editable=False)
@@ -83,6 +87,7 @@ class Post(models.Model):
     score = models.IntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
     edited_at = models.DateTimeField(null=True, blank=True)
+    review_state = models.CharField(max_length=10, choices=ReviewState.choices, default=ReviewState.VISIBLE)
 
     class Meta:
         indexes = [
@@ -95,6 +100,10 @@ class Post(models.Model):
 
     def get_absolute_url(self) -> str:
         return f"{reverse('forum:thread', args=[self.thread_id, self.thread.slug])}#post-{self.pk}"
+
+    @property
+    def is_visible(self) -> bool:
+        return self.review_state == ReviewState.VISIBLE
 
     @property
     def html(self) -> SafeString:

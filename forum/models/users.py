@@ -1,6 +1,7 @@
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 
 
 class User(AbstractUser):
@@ -12,6 +13,10 @@ class User(AbstractUser):
     is_moderator = models.BooleanField(
         default=False, help_text="Handles flags and spam, merges duplicates, locks threads."
     )
+    # Set by forum.actions.moderation.suspend_user; suspended_until None with suspended_at set = indefinitely.
+    suspended_at = models.DateTimeField(null=True, blank=True)
+    suspended_until = models.DateTimeField(null=True, blank=True)
+    suspension_reason = models.CharField(max_length=500, blank=True)
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
@@ -21,6 +26,13 @@ class User(AbstractUser):
 
     def get_absolute_url(self) -> str:
         return reverse("forum:profile", args=[self.username])
+
+    @property
+    def is_suspended(self) -> bool:
+        """Suspended now: since suspended_at, until suspended_until (or indefinitely)."""
+        if self.suspended_at is None:
+            return False
+        return self.suspended_until is None or self.suspended_until > timezone.now()
 
     @property
     def name(self) -> str:

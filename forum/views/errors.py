@@ -1,7 +1,9 @@
 """Error pages in the site's layout. JSON for API-like requests."""
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+
+from forum.ratelimit import RateLimitedError
 
 
 def _page(request: HttpRequest, status: int, title: str, message: str) -> HttpResponse:
@@ -14,7 +16,19 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     message = str(exception) if exception and str(exception) else "You are not allowed to do that."
+    if isinstance(exception, RateLimitedError):
+        return rate_limited(request, exception)
     return _page(request, 403, "Not allowed", message)
+
+
+def rate_limited(request: HttpRequest, exception: RateLimitedError) -> HttpResponse:
+    """429 with Retry-After; JSON for htmx and API-like requests, the site's page otherwise."""
+    if request.headers.get("HX-Request") or "application/json" in request.headers.get("Accept", ""):
+        response = JsonResponse({"detail": str(exception), "retry_after": exception.retry_after}, status=429)
+    else:
+        response = _page(request, 429, "Slow down", str(exception))
+    response["Retry-After"] = str(exception.retry_after)
+    return response
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

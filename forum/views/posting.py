@@ -12,8 +12,13 @@ from forum.actions import posts as post_actions
 from forum.actions import threads as thread_actions
 from forum.actions import votes as vote_actions
 from forum.forms import AskForm, EditForm, ReplyForm
-from forum.models import Post, Thread
+from forum.models import Post, ReviewState, Thread
+from forum.ratelimit import RateLimitedError
 from forum.views.community import limit_upload_size
+
+PENDING_MESSAGE = (
+    "Thanks! Posts with links from new accounts wait for a moderator's review; only you see it until then."
+)
 
 
 def _first_message(error: ValidationError) -> str:
@@ -27,10 +32,16 @@ def ask(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             thread = thread_actions.create_thread(author=request.user, **form.cleaned_data)
+        except RateLimitedError as error:
+            form.add_error(None, str(error))
+            return render(request, "forum/ask.html", {"form": form}, status=429)
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, "Your question is posted. People who follow its tags have been told.")
+            if thread.review_state == ReviewState.PENDING:
+                messages.info(request, PENDING_MESSAGE)
+            else:
+                messages.success(request, "Your question is posted. People who follow its tags have been told.")
             return redirect(thread)
     return render(request, "forum/ask.html", {"form": form}, status=400 if form.errors else 200)
 
@@ -41,24 +52,31 @@ def ask(request: HttpRequest) -> HttpResponse:
 def reply(request: HttpRequest, thread_id: int) -> HttpResponse:
     thread = get_object_or_404(Thread, pk=thread_id)
     form = ReplyForm(request.POST, request.FILES)
+    status = 400
     if form.is_valid():
         try:
             post = post_actions.reply(
                 author=request.user, thread=thread, body=form.cleaned_data["body"], images=form.cleaned_data["images"]
             )
+        except RateLimitedError as error:
+            form.add_error(None, str(error))
+            status = 429
         except ValidationError as error:
             form.add_error(None, error)
         else:
+            if post.review_state == ReviewState.PENDING:
+                messages.info(request, PENDING_MESSAGE)
             return redirect(post)
     from forum import selectors
 
     page = selectors.thread_page(thread_id=thread.pk, user=request.user)
-    return render(request, "forum/thread.html", {"p": page, "thread": page.thread, "form": form}, status=400)
+    return render(request, "forum/thread.html", {"p": page, "thread": page.thread, "form": form}, status=status)
 
 
 @login_required
 def edit(request: HttpRequest, post_id: int) -> HttpResponse:
     post = get_object_or_404(Post.objects.select_related("thread"), pk=post_id)
+    access.require_participant(request.user, "Log in to edit.")
     access.require(access.can_edit_post(request.user, post), "You can only edit your own posts.")
     initial = {"body": post.body, "title": post.thread.title}
     form = EditForm(request.POST or None, initial=initial, is_question=post.is_question)

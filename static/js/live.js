@@ -141,6 +141,8 @@
     switch (event.kind) {
       case "replied":
       case "edited":
+      case "hidden":
+      case "restored":
         insertPost(event);
         break;
       case "voted": {

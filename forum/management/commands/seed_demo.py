@@ -16,6 +16,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from forum import ratelimit
 from forum.actions import posts as post_actions
 from forum.actions import reputation as reputation_actions
 from forum.actions import threads as thread_actions
@@ -198,7 +199,7 @@ class Command(BaseCommand):
             self.stdout.write("The database already has threads; leaving it as it is.")
             return
         rng = random.Random(seed)
-        with transaction.atomic():
+        with transaction.atomic(), ratelimit.exempt():
             people = self._people()
             self._threads(people, threads, rng)
         self.stdout.write(

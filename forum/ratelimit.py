@@ -1,0 +1,70 @@
+"""Per-user rate limits for actions, counted in Django's cache (fixed windows).
+
+Limits live in settings.BARNRAISE["RATE_LIMITS"] as ``{action: (count, seconds)}``;
+an action missing there is not limited. Actions call ``check()`` after
+validating their input, so a typo never uses up an attempt.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import math
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
+
+logger = logging.getLogger(__name__)
+_exempt = contextvars.ContextVar("ratelimit_exempt", default=False)
+
+
+class RateLimitedError(PermissionDenied):
+    """Too many attempts; ``retry_after`` says in how many seconds to try again."""
+
+    def __init__(self, retry_after: int) -> None:
+        self.retry_after = max(1, retry_after)
+        unit = "second" if self.retry_after == 1 else "seconds"
+        super().__init__(f"You're posting too fast; try again in {self.retry_after} {unit}.")
+
+
+def check(*, user_id: int, action: str) -> None:
+    """Count one attempt of ``action`` by the user; raise RateLimitedError past the limit."""
+    if _exempt.get():
+        return
+    limit = settings.BARNRAISE.get("RATE_LIMITS", {}).get(action)
+    if not limit:
+        return
+    count, period = limit
+    now = time.time()
+    window = int(now // period)
+    key = f"ratelimit:{action}:{user_id}:{window}"
+    try:
+        used = _count(key, period)
+    except Exception:  # the cache (Redis) is down: let people post rather than fail the write
+        logger.warning("Rate limit for %s not checked: the cache is unavailable", action, exc_info=True)
+        return
+    if used > count:
+        raise RateLimitedError(math.ceil((window + 1) * period - now))
+
+
+def _count(key: str, period: int) -> int:
+    cache.add(key, 0, timeout=period + 1)
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=period + 1)
+        return 1
+
+
+@contextmanager
+def exempt() -> Iterator[None]:
+    """No limits inside this block (demo data, imports run by the site's operators)."""
+    token = _exempt.set(True)
+    try:
+        yield
+    finally:
+        _exempt.reset(token)
