@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from forum import access, search, timeline
 from forum.actions.common import link_vendors, lock_thread_row
+from forum.actions.selfservice import record_conversion
 from forum.markdown import render
 from forum.models import EventKind, Post, Thread, User
 from forum.validation import clean_body, clean_title, parse_tags
@@ -36,6 +37,7 @@ def create_thread(*, author: User, title: str, body: str, tags: str | list[str] 
             thread.tags.set(tag_names)
         link_vendors(thread, post, rendered.mentioned_vendors)
         search.index_thread(thread)
+        record_conversion(user=author)
         timeline.record(
             thread=thread,
             kind=EventKind.POSTED,

@@ -35,6 +35,10 @@ class Thread(models.Model):
     # The last timeline sequence number handed out on this thread (see forum.timeline).
     last_seq = models.PositiveBigIntegerField(default=0)
     is_locked = models.BooleanField(default=False)
+    # Set when the same problem was asked before: readers are sent to the canonical thread.
+    duplicate_of = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="duplicates"
+    )
     # PostgreSQL full-text search (GIN index made by migration 0002 on PostgreSQL only);
     # SQLite uses an FTS5 table instead (forum.search).
     search_vector = SearchVectorField(null=True, editable=False)
