@@ -343,8 +343,10 @@ def site_stats(*, now: datetime) -> dict:
         "threads": counts["threads"],
         "solved": counts["solved"],
         "solved_share": counts["solved"] / counts["threads"] if counts["threads"] else 0.0,
-        "week": deflection_stats(since=now - timedelta(days=7)),
-        "month": deflection_stats(since=now - timedelta(days=30)),
+        "periods": [
+            ("7 days", deflection_stats(since=now - timedelta(days=7))),
+            ("30 days", deflection_stats(since=now - timedelta(days=30))),
+        ],
     }
 
 

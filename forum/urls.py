@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from forum.views import health, notifications, pages, posting, vendors
+from forum.views import health, knowledge, notifications, pages, posting, vendors
 
 
 class NameConverter:
@@ -23,6 +23,10 @@ urlpatterns = [
     path("", pages.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
     path("ask/", posting.ask, name="ask"),
+    path("ask/suggest/", knowledge.ask_suggest, name="ask_suggest"),
+    path("stats/", knowledge.stats, name="stats"),
+    path("kb/", knowledge.kb, name="kb"),
+    path("kb/v/<name:handle>/", knowledge.kb, name="kb_vendor"),
     path("notifications/", notifications.inbox, name="notifications"),
     path("notifications/read/", notifications.mark_read, name="notifications_read"),
     path("search/", pages.search_page, name="search"),
@@ -32,6 +36,11 @@ urlpatterns = [
     path("t/<int:thread_id>/", pages.thread, name="thread_short"),
     path("t/<int:thread_id>/reply/", posting.reply, name="reply"),
     path("t/<int:thread_id>/reopen/", posting.reopen, name="reopen"),
+    path("t/<int:thread_id>/duplicate/", knowledge.mark_duplicate, name="mark_duplicate"),
+    path("t/<int:thread_id>/duplicate/remove/", knowledge.unmark_duplicate, name="unmark_duplicate"),
+    path("p/<int:post_id>/verify/", knowledge.verify, name="verify_answer"),
+    path("p/<int:post_id>/outdated/", knowledge.flag_outdated, name="flag_outdated"),
+    path("p/<int:post_id>/outdated/clear/", knowledge.clear_outdated, name="clear_outdated"),
     path("t/<int:thread_id>/<name:slug>/", pages.thread, name="thread"),
     path("p/<int:post_id>/edit/", posting.edit, name="edit"),
     path("p/<int:post_id>/history/", posting.post_history, name="post_history"),
