@@ -216,11 +216,14 @@ EXCERPT_CHARS = 240
 
 def excerpt_of(html: str, chars: int = EXCERPT_CHARS) -> str:
     """The first lines of a rendered post as plain text, cut at a word boundary."""
+    from html import unescape
+
     from django.utils.text import Truncator
 
     from forum.markdown import plain_text
 
-    return Truncator(plain_text(html)).chars(chars)
+    # plain_text keeps entities (&gt;); unescape so the template escapes exactly once.
+    return Truncator(unescape(plain_text(html))).chars(chars)
 
 
 @dataclass

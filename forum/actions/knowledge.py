@@ -99,10 +99,8 @@ def verify_answer(*, user: User, post: Post, vendor: Vendor | None = None) -> An
     if vendor is None:
         vendor = staffed[0]
     access.require(vendor in staffed, f"You are not verified staff of {vendor.name} on this thread.")
-    if thread.accepted_post_id != post.pk:
-        raise ValidationError("Only the accepted answer can be verified.", code="not_accepted")
     with transaction.atomic():
-        thread = Thread.objects.select_for_update().get(pk=thread.pk)
+        thread = Thread.objects.select_for_update().get(pk=thread.pk)  # the accepted answer may have changed
         if thread.accepted_post_id != post.pk:
             raise ValidationError("Only the accepted answer can be verified.", code="not_accepted")
         try:
