@@ -207,5 +207,5 @@ def test_control_shown_only_to_those_allowed(moderator, other_customer, dup):
     assert "Mark as duplicate" in client_for(moderator).get(dup.get_absolute_url()).text
     assert "Mark as duplicate" not in client_for(other_customer).get(dup.get_absolute_url()).text
     assert "Mark as duplicate" not in client_for(None).get(dup.get_absolute_url()).text
-    response = client_for(other_customer).post(f"/t/{dup.pk}/duplicate/", {"canonical": "1"})
+    response = client_for(other_customer).post(f"/t/{dup.pk}/duplicate/", {"canonical": str(dup.pk)})
     assert response.status_code == 403
