@@ -65,6 +65,7 @@ def kb(request: HttpRequest, handle: str | None = None) -> HttpResponse:
         "tag": tag,
         "tag_name": tag_name,
         "tags": selectors.popular_tags(limit=12),
+        "vendors": list(Vendor.objects.order_by("name")[:12]),
     }
     return render(request, "forum/kb.html", context)
 
