@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from django.contrib import messages
@@ -89,31 +90,13 @@ def thread_from_ref(text: str) -> Thread:
     return thread
 
 
-@login_required
-@require_POST
-def mark_duplicate(request: HttpRequest, thread_id: int) -> HttpResponse:
-    thread = get_object_or_404(Thread, pk=thread_id)
+def _attempt(request: HttpRequest, back: Thread | Post, write: Callable[[], str]) -> HttpResponse:
+    """Run one action; show its success message or the reason it refused; go back to the page."""
     try:
-        canonical = thread_from_ref(request.POST.get("canonical", ""))
-        knowledge_actions.mark_duplicate(user=request.user, thread=thread, canonical=canonical)
+        messages.success(request, write())
     except ValidationError as error:
         messages.error(request, _message(error))
-    else:
-        messages.success(request, f"Marked as a duplicate of “{canonical.title}”.")
-    return redirect(thread)
-
-
-@login_required
-@require_POST
-def unmark_duplicate(request: HttpRequest, thread_id: int) -> HttpResponse:
-    thread = get_object_or_404(Thread, pk=thread_id)
-    try:
-        knowledge_actions.unmark_duplicate(user=request.user, thread=thread)
-    except ValidationError as error:
-        messages.error(request, _message(error))
-    else:
-        messages.success(request, "This thread is no longer marked a duplicate.")
-    return redirect(thread)
+    return redirect(back)
 
 
 def _post_or_404(post_id: int) -> Post:
@@ -122,42 +105,64 @@ def _post_or_404(post_id: int) -> Post:
 
 @login_required
 @require_POST
+def mark_duplicate(request: HttpRequest, thread_id: int) -> HttpResponse:
+    thread = get_object_or_404(Thread, pk=thread_id)
+
+    def write() -> str:
+        canonical = thread_from_ref(request.POST.get("canonical", ""))
+        knowledge_actions.mark_duplicate(user=request.user, thread=thread, canonical=canonical)
+        return f"Marked as a duplicate of “{canonical.title}”."
+
+    return _attempt(request, thread, write)
+
+
+@login_required
+@require_POST
+def unmark_duplicate(request: HttpRequest, thread_id: int) -> HttpResponse:
+    thread = get_object_or_404(Thread, pk=thread_id)
+
+    def write() -> str:
+        knowledge_actions.unmark_duplicate(user=request.user, thread=thread)
+        return "This thread is no longer marked a duplicate."
+
+    return _attempt(request, thread, write)
+
+
+@login_required
+@require_POST
 def verify(request: HttpRequest, post_id: int) -> HttpResponse:
     post = _post_or_404(post_id)
     handle = request.POST.get("vendor", "").strip().lower()
-    vendor = Vendor.objects.filter(handle=handle).first() if handle else None
-    try:
+
+    def write() -> str:
+        vendor = Vendor.objects.filter(handle=handle).first() if handle else None
         if handle and vendor is None:
             raise ValidationError("Unknown vendor.")
         verification = knowledge_actions.verify_answer(user=request.user, post=post, vendor=vendor)
-    except ValidationError as error:
-        messages.error(request, _message(error))
-    else:
-        messages.success(request, f"The answer now shows “Verified by {verification.vendor.name}”.")
-    return redirect(post)
+        return f"The answer now shows “Verified by {verification.vendor.name}”."
+
+    return _attempt(request, post, write)
 
 
 @login_required
 @require_POST
 def flag_outdated(request: HttpRequest, post_id: int) -> HttpResponse:
     post = _post_or_404(post_id)
-    try:
+
+    def write() -> str:
         knowledge_actions.flag_outdated(user=request.user, post=post, reason=request.POST.get("reason", ""))
-    except ValidationError as error:
-        messages.error(request, _message(error))
-    else:
-        messages.success(request, "The answer is flagged outdated; readers see your reason.")
-    return redirect(post)
+        return "The answer is flagged outdated; readers see your reason."
+
+    return _attempt(request, post, write)
 
 
 @login_required
 @require_POST
 def clear_outdated(request: HttpRequest, post_id: int) -> HttpResponse:
     post = _post_or_404(post_id)
-    try:
+
+    def write() -> str:
         knowledge_actions.clear_outdated(user=request.user, post=post)
-    except ValidationError as error:
-        messages.error(request, _message(error))
-    else:
-        messages.success(request, "The outdated warning is cleared.")
-    return redirect(post)
+        return "The outdated warning is cleared."
+
+    return _attempt(request, post, write)

@@ -5,24 +5,18 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.forum.knowledge_helpers import solved_thread
+from tests.forum import knowledge_helpers
 
 from .conftest import log_in
+
+wifi_solved = knowledge_helpers.wifi_solved
 
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture
-def solved(customer, expert):
-    thread, _ = solved_thread(
-        customer, expert, "Tablet drops wifi after sleep", "Turn off **MAC randomisation** for your home network."
-    )
-    return thread
-
-
 @pytest.mark.parametrize("viewport", [{"width": 1280, "height": 900}, {"width": 390, "height": 844}])
 def test_typing_a_title_suggests_a_solved_thread_and_opening_it_counts_as_deflection(
-    new_page, solved, other_customer, viewport
+    new_page, wifi_solved, other_customer, viewport
 ):
     page = new_page(viewport=viewport)
     log_in(page, "mei")
@@ -33,7 +27,7 @@ def test_typing_a_title_suggests_a_solved_thread_and_opening_it_counts_as_deflec
     suggestions = page.get_by_role("list", name="Already answered?")
     link = suggestions.get_by_role("link", name="Tablet drops wifi after sleep")
     expect(link).to_be_visible()
-    expect(suggestions).to_contain_text("Turn off MAC randomisation for your home network.")
+    expect(suggestions).to_contain_text("Turn off MAC randomisation in the wifi settings.")
     assert page.evaluate("performance.timeOrigin") == loaded  # no reload: htmx swapped the fragment in
 
     form_box = page.locator("form.panel").bounding_box()
@@ -54,7 +48,7 @@ def test_typing_a_title_suggests_a_solved_thread_and_opening_it_counts_as_deflec
     expect(page.locator('[data-stat="deflections-2"]')).to_have_text("1")
 
 
-def test_garbage_title_shows_nothing(new_page, solved, other_customer):
+def test_garbage_title_shows_nothing(new_page, wifi_solved, other_customer):
     page = new_page()
     log_in(page, "mei")
     page.goto("/ask/")

@@ -11,7 +11,7 @@ from forum.actions import threads as thread_actions
 from forum.models import Event, EventKind, Thread
 from tests.conftest import client_for, make_user
 
-from .knowledge_helpers import solved_thread
+from .knowledge_helpers import person, solved_thread
 
 pytestmark = pytest.mark.django_db
 
@@ -69,14 +69,7 @@ def test_allowed_people_mark_a_duplicate_and_the_hook_is_sent(request, who, dup,
 @pytest.mark.parametrize("who", ["visitor", "customer", "other_customer", "low_rep", "other_staff"])
 def test_everyone_else_is_refused_and_nothing_changes(request, who, dup, canonical, received):
     """A visitor, a customer who isn't the author, the author, a low-rep user, staff of an unrelated vendor."""
-    from django.contrib.auth.models import AnonymousUser
-
-    if who == "visitor":
-        user = AnonymousUser()
-    elif who == "low_rep":
-        user = make_user("newbie", reputation=999)
-    else:
-        user = request.getfixturevalue(who)
+    user = person(request, who, low_rep=999)
     with pytest.raises(PermissionDenied):
         knowledge_actions.mark_duplicate(user=user, thread=dup, canonical=canonical)
     assert _reload(dup).duplicate_of_id is None

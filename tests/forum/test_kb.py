@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -14,7 +13,7 @@ from forum.actions import threads as thread_actions
 from forum.models import AnswerVerification, Event, EventKind, OutdatedFlag
 from tests.conftest import client_for, make_user
 
-from .knowledge_helpers import solved_thread
+from .knowledge_helpers import person, solved_thread
 
 pytestmark = pytest.mark.django_db
 
@@ -89,7 +88,7 @@ def test_staff_verify_the_accepted_answer(nw_thread, staff, vendor, client):
 @pytest.mark.parametrize("who", ["visitor", "customer", "expert", "moderator", "other_staff"])
 def test_only_staff_of_a_vendor_on_the_thread_verify(request, nw_thread, who):
     _, answer = nw_thread
-    user = AnonymousUser() if who == "visitor" else request.getfixturevalue(who)
+    user = person(request, who)
     with pytest.raises(PermissionDenied):
         knowledge_actions.verify_answer(user=user, post=answer)
     assert not AnswerVerification.objects.exists()
@@ -129,12 +128,7 @@ def test_allowed_people_flag_an_answer_outdated(request, nw_thread, who, client)
 @pytest.mark.parametrize("who", ["visitor", "other_customer", "low_rep", "other_staff"])
 def test_others_cannot_flag_outdated(request, nw_thread, who):
     _, answer = nw_thread
-    if who == "visitor":
-        user = AnonymousUser()
-    elif who == "low_rep":
-        user = make_user("newbie", reputation=499)
-    else:
-        user = request.getfixturevalue(who)
+    user = person(request, who, low_rep=499)
     with pytest.raises(PermissionDenied):
         knowledge_actions.flag_outdated(user=user, post=answer, reason="Fixed in firmware 4.3")
     assert not OutdatedFlag.objects.exists()

@@ -15,17 +15,12 @@ from forum.actions import threads as thread_actions
 from forum.models import SuggestionOpen
 from tests.conftest import client_for
 
+from . import knowledge_helpers
 from .knowledge_helpers import solved_thread
 
+wifi_solved = knowledge_helpers.wifi_solved
+
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def wifi_solved(customer, expert):
-    thread, _ = solved_thread(
-        customer, expert, "Tablet drops wifi after sleep", "Turn off **MAC randomisation** in the wifi settings."
-    )
-    return thread
 
 
 def _suggest(client, title, body=""):
