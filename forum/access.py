@@ -171,3 +171,43 @@ def require(allowed: bool, message: str) -> None:
     """Raise PermissionDenied with a message a person can read."""
     if not allowed:
         raise PermissionDenied(message)
+
+
+# ---- Knowledge: duplicates, verified and outdated answers ----
+
+
+def vendors_staffed_on_thread(user: AnyUser, thread: Thread) -> list[Vendor]:
+    """Vendors involved in the thread (ThreadVendor) of which the user is verified staff. One query."""
+    if not user.is_authenticated or not user.is_active:
+        return []
+    return list(
+        Vendor.objects.filter(
+            thread_links__thread=thread,
+            memberships__user=user,
+            memberships__status=Membership.Status.VERIFIED,
+        ).distinct()
+    )
+
+
+def can_mark_duplicate(user: AnyUser, thread: Thread, staffed: list[Vendor] | None = None) -> bool:
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if has_privilege(user, "mark_duplicate"):
+        return True
+    return bool(vendors_staffed_on_thread(user, thread) if staffed is None else staffed)
+
+
+def can_flag_outdated(user: AnyUser, thread: Thread, staffed: list[Vendor] | None = None) -> bool:
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if thread.author_id == user.pk:
+        return True
+    if has_privilege(user, "retag"):
+        return True
+    return bool(vendors_staffed_on_thread(user, thread) if staffed is None else staffed)
+
+
+def can_clear_outdated(user: AnyUser, thread: Thread, staffed: list[Vendor] | None = None) -> bool:
+    if is_moderator(user):
+        return True
+    return bool(vendors_staffed_on_thread(user, thread) if staffed is None else staffed)

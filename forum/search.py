@@ -28,6 +28,15 @@ START, STOP = "\x02", "\x03"
 SOLVED_BOOST = 2.0
 WORD_RE = re.compile(r"\w+", re.UNICODE)
 MAX_QUERY_WORDS = 12
+ANY_WORDS = 8
+# Words too common to suggest anything (PostgreSQL's English configuration drops these itself).
+STOP_WORDS = frozenset({
+    "a", "an", "and", "are", "as", "at", "be", "but", "by", "can", "do", "does", "for", "from", "had", "has",
+    "have", "how", "i", "if", "in", "is", "it", "its", "me", "my", "no", "not", "of", "on", "or", "our", "so",
+    "than", "that", "the", "then", "there", "this", "to", "too", "up", "was", "we", "what", "when", "where",
+    "which", "while", "who", "why", "will", "with", "you", "your", "after", "again", "all", "any", "been",
+    "before", "cannot", "could", "did", "get", "gets", "got", "just", "now", "only", "should", "still", "very",
+})  # fmt: skip
 
 
 @dataclass
@@ -94,13 +103,23 @@ def _words(query: str) -> list[str]:
     return WORD_RE.findall(query.lower())[:MAX_QUERY_WORDS]
 
 
-def search_threads(query: str, *, limit: int = 20, offset: int = 0) -> list[Hit]:
-    """Threads matching ``query``, best first, solved threads ranked up. Fixed query count."""
+def search_threads(query: str, *, limit: int = 20, offset: int = 0, any_word: bool = False) -> list[Hit]:
+    """Threads matching ``query``, best first, solved threads ranked up. Fixed query count.
+
+    ``any_word`` matches threads with any of the words (ranked by how many and
+    how well), for suggestions from text people are still typing.
+    """
     query = normalise_text(query)  # no NUL or control characters: PostgreSQL refuses NUL
+    if any_word:
+        words = list(dict.fromkeys(w for w in _words(query) if w not in STOP_WORDS and len(w) > 1))[:ANY_WORDS]
+        if not words:
+            return []
+        query = " or ".join(words)  # websearch_to_tsquery's OR; _fts5_query(any_word=True) splits it again
     if not _words(query):
         return []
-    rows = _search_postgres(query, limit, offset) if _is_postgres() else _search_sqlite(query, limit, offset)
-    threads = Thread.objects.select_related("author").prefetch_related("tags").in_bulk([r[0] for r in rows])
+    rows = _search_postgres(query, limit, offset) if _is_postgres() else _search_sqlite(query, limit, offset, any_word)
+    found = Thread.objects.select_related("author", "duplicate_of").prefetch_related("tags")
+    threads = found.in_bulk([r[0] for r in rows])
     return [
         Hit(thread=threads[tid], snippet=_highlight(snip or ""), rank=rank)
         for tid, rank, snip in rows
@@ -144,15 +163,17 @@ def _search_postgres(query: str, limit: int, offset: int) -> list[tuple[int, flo
         return [(row[0], float(row[1]), row[2]) for row in cursor.fetchall()]
 
 
-def _fts5_query(query: str) -> str:
+def _fts5_query(query: str, any_word: bool = False) -> str:
     # Each word quoted (so FTS5 operators typed by users mean nothing), the last as a prefix.
+    if any_word:  # search_threads built "w1 or w2 ..." from words that are not "or"
+        return " OR ".join(f'"{w}"' for w in WORD_RE.findall(query.lower()) if w != "or")
     words = _words(query)
     quoted = [f'"{w}"' for w in words]
     quoted[-1] += "*"
     return " ".join(quoted)
 
 
-def _search_sqlite(query: str, limit: int, offset: int) -> list[tuple[int, float, str]]:
+def _search_sqlite(query: str, limit: int, offset: int, any_word: bool = False) -> list[tuple[int, float, str]]:
     sql = """
         SELECT f.rowid,
                -bm25(forum_thread_fts, 10.0, 4.0, 1.0)
@@ -164,7 +185,7 @@ def _search_sqlite(query: str, limit: int, offset: int) -> list[tuple[int, float
         LIMIT %s OFFSET %s
     """
     with connection.cursor() as cursor:
-        cursor.execute(sql, [SOLVED_BOOST, _fts5_query(query), limit, offset])
+        cursor.execute(sql, [SOLVED_BOOST, _fts5_query(query, any_word), limit, offset])
         return [(row[0], float(row[1]), row[2]) for row in cursor.fetchall()]
 
 

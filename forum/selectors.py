@@ -54,10 +54,20 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
 
 LIST_FILTERS = {
     "latest": ("Latest threads", Q()),
-    "unanswered": ("Unanswered", Q(reply_count=0)),
+    "unanswered": ("Unanswered", Q(reply_count=0, duplicate_of__isnull=True)),
     "solved": ("Solved", Q(status=Thread.Status.SOLVED)),
-    "open": ("Open", Q(status=Thread.Status.OPEN)),
+    "open": ("Open", Q(status=Thread.Status.OPEN, duplicate_of__isnull=True)),
 }
+
+
+def _keyset_page(qs: QuerySet[Thread], cursor: str | None, limit: int) -> tuple[list[Thread], str | None]:
+    """Up to ``limit`` threads after the cursor, and the cursor of the next page. One query."""
+    if cursor:
+        when, pk = decode_cursor(cursor)
+        qs = qs.filter(Q(last_activity_at__lt=when) | Q(last_activity_at=when, id__lt=pk))
+    threads = list(qs[: limit + 1])
+    next_cursor = encode_cursor(threads[limit - 1]) if len(threads) > limit else None
+    return threads, next_cursor
 
 
 def _list_queryset() -> QuerySet[Thread]:
@@ -88,11 +98,7 @@ def thread_list(
         qs = qs.filter(taggedthread__tag=tag)
     if vendor is not None:
         qs = qs.filter(vendor_links__vendor=vendor)
-    if cursor:
-        when, pk = decode_cursor(cursor)
-        qs = qs.filter(Q(last_activity_at__lt=when) | Q(last_activity_at=when, id__lt=pk))
-    threads = list(qs[: limit + 1])
-    next_cursor = encode_cursor(threads[limit - 1]) if len(threads) > limit else None
+    threads, next_cursor = _keyset_page(qs, cursor, limit)
     return ThreadList(threads=threads[:limit], next_cursor=next_cursor, title=title, filter=filter)
 
 
@@ -285,3 +291,181 @@ def moderation_queue() -> ModerationQueue:
 def moderation_log_for(member: User, limit: int = 50) -> list:
     """The audit rows about one member, newest first. One query."""
     return list(ModerationLog.objects.filter(target_user=member).select_related("moderator", "post__thread")[:limit])
+
+
+# ---- Knowledge: self-service before posting, deflection, similar threads, duplicates, knowledge base ----
+
+EXCERPT_CHARS = 240
+
+
+def excerpt_of(html: str, chars: int = EXCERPT_CHARS) -> str:
+    """The first lines of a rendered post as plain text, cut at a word boundary."""
+    from html import unescape
+
+    from django.utils.text import Truncator
+
+    from forum.markdown import plain_text
+
+    # plain_text keeps entities (&gt;); unescape so the template escapes exactly once.
+    return Truncator(unescape(plain_text(html))).chars(chars)
+
+
+@dataclass
+class Suggestion:
+    thread: Thread
+    answer_excerpt: str
+
+
+def _distinct_canonicals(hits: list, exclude: set[int]) -> list[Thread]:
+    """Hits' threads, a duplicate replaced by its canonical, each once, solved ones first."""
+    seen = set(exclude)
+    threads: list[Thread] = []
+    for hit in hits:
+        thread = hit.thread.duplicate_of or hit.thread
+        if thread.pk not in seen:
+            seen.add(thread.pk)
+            threads.append(thread)
+    return sorted(threads, key=lambda t: not t.is_solved)  # stable: relevance order within each group
+
+
+def ask_suggestions(*, title: str, body: str = "", limit: int = 5) -> list[Suggestion]:
+    """Threads that may already answer what someone is typing on /ask/: solved first, with the
+    first lines of their accepted answer. Empty for empty, short or unmatched text. At most 4 queries."""
+    from forum import search
+
+    text = f"{title} {body[:300]}"
+    if len(text.strip()) < 3:
+        return []
+    hits = search.search_threads(text, limit=limit * 4, any_word=True)
+    threads = _distinct_canonicals(hits, exclude=set())[:limit]
+    answer_ids = [t.accepted_post_id for t in threads if t.accepted_post_id]
+    bodies = dict(Post.objects.filter(pk__in=answer_ids).values_list("pk", "body_html")) if answer_ids else {}
+    return [Suggestion(thread=t, answer_excerpt=excerpt_of(bodies.get(t.accepted_post_id, ""))) for t in threads]
+
+
+def similar_threads(thread: Thread, *, limit: int = 5) -> list[Thread]:
+    """Threads like this one, by its title: solved first, never itself, its canonical or its duplicates."""
+    from forum import search
+
+    hits = search.search_threads(thread.title, limit=limit * 3, any_word=True)
+    hits = [h for h in hits if h.thread.duplicate_of_id != thread.pk]
+    exclude = {thread.pk} | ({thread.duplicate_of_id} if thread.duplicate_of_id else set())
+    return _distinct_canonicals(hits, exclude=exclude)[:limit]
+
+
+@dataclass
+class ThreadKnowledge:
+    canonical: Thread | None
+    duplicates: list[Thread]
+    similar: list[Thread]
+    verifications: dict[int, list[Vendor]]
+    outdated: dict[int, object]
+    staffed_vendors: list[Vendor]
+    can_mark_duplicate: bool
+    can_flag_outdated: bool
+    can_clear_outdated: bool
+
+
+def thread_knowledge(*, thread: Thread, user: AnyUser) -> ThreadKnowledge:
+    """What the thread page adds for knowledge: duplicate links, similar threads, verified and
+    outdated answers, and which controls the user may see. A fixed number of queries."""
+    from forum import access
+    from forum.models import AnswerVerification, OutdatedFlag
+
+    canonical = None
+    if thread.duplicate_of_id:
+        canonical = Thread.objects.defer("search_vector").filter(pk=thread.duplicate_of_id).first()
+    duplicates = list(Thread.objects.defer("search_vector").filter(duplicate_of=thread).order_by("created_at", "id"))
+    verifications: dict[int, list[Vendor]] = {}
+    for v in AnswerVerification.objects.filter(post__thread=thread).select_related("vendor").order_by("verified_at"):
+        verifications.setdefault(v.post_id, []).append(v.vendor)
+    outdated = {f.post_id: f for f in OutdatedFlag.objects.filter(post__thread=thread).select_related("flagged_by")}
+    staffed = access.vendors_staffed_on_thread(user, thread)
+    return ThreadKnowledge(
+        canonical=canonical,
+        duplicates=duplicates,
+        similar=similar_threads(thread),
+        verifications=verifications,
+        outdated=outdated,
+        staffed_vendors=staffed,
+        can_mark_duplicate=access.can_mark_duplicate(user, thread, staffed),
+        can_flag_outdated=access.can_flag_outdated(user, thread, staffed),
+        can_clear_outdated=access.can_clear_outdated(user, thread, staffed),
+    )
+
+
+def deflection_stats(*, since: datetime, vendor: Vendor | None = None) -> dict:
+    """Self-service deflection since ``since``: how often a suggestion on /ask/ stopped a new thread.
+
+    A suggestion open is recorded when someone logged in on /ask/ opens a
+    suggested thread (``forum.models.SuggestionOpen``). It is a deflection
+    unless the same person posted a thread within an hour of opening it
+    (recent opens count as deflections until such a post converts them).
+
+    ``vendor`` counts only opens of threads that involve that vendor
+    (``ThreadVendor``: mentioned as @handle or answered by its staff).
+
+    Returns ``{"opens": int, "deflections": int, "rate": float}``, where
+    ``rate`` is deflections / opens between 0 and 1 (0.0 when nothing was
+    opened). One query.
+    """
+    from forum.models import SuggestionOpen
+
+    opens = SuggestionOpen.objects.filter(opened_at__gte=since)
+    if vendor is not None:
+        opens = opens.filter(thread__vendor_links__vendor=vendor)
+    counts = opens.aggregate(opens=Count("id"), deflections=Count("id", filter=Q(converted=False)))
+    total, deflections = counts["opens"] or 0, counts["deflections"] or 0
+    return {"opens": total, "deflections": deflections, "rate": deflections / total if total else 0.0}
+
+
+def site_stats(*, now: datetime) -> dict:
+    """Numbers for /stats/: threads, solved share, deflection over the last 7 and 30 days. Three queries."""
+    from datetime import timedelta
+
+    counts = Thread.objects.filter(duplicate_of__isnull=True).aggregate(
+        threads=Count("id"), solved=Count("id", filter=Q(status=Thread.Status.SOLVED))
+    )
+    return {
+        "threads": counts["threads"],
+        "solved": counts["solved"],
+        "solved_share": counts["solved"] / counts["threads"] if counts["threads"] else 0.0,
+        "periods": [
+            ("7 days", deflection_stats(since=now - timedelta(days=7))),
+            ("30 days", deflection_stats(since=now - timedelta(days=30))),
+        ],
+    }
+
+
+def kb_list(
+    *, tag: Tag | None = None, vendor: Vendor | None = None, cursor: str | None = None, limit: int | None = None
+) -> ThreadList:
+    """One page of the knowledge base: solved threads that are not duplicates, newest activity first.
+
+    Each thread carries ``accepted_post`` with its author, outdated flag and
+    verifications. Three queries whatever the page size (keyset pagination).
+    """
+    from django.db.models import Prefetch
+
+    from forum.models import AnswerVerification
+
+    limit = limit or settings.BARNRAISE["THREADS_PER_PAGE"]
+    qs = (
+        Thread.objects.filter(status=Thread.Status.SOLVED, duplicate_of__isnull=True, accepted_post__isnull=False)
+        .select_related("author", "accepted_post", "accepted_post__author", "accepted_post__outdated_flag")
+        .prefetch_related(
+            "tags",
+            Prefetch(
+                "accepted_post__verifications",
+                queryset=AnswerVerification.objects.select_related("vendor").order_by("verified_at"),
+            ),
+        )
+        .defer("search_vector")
+        .order_by("-last_activity_at", "-id")
+    )
+    if tag is not None:
+        qs = qs.filter(taggedthread__tag=tag)
+    if vendor is not None:
+        qs = qs.filter(vendor_links__vendor=vendor)
+    threads, next_cursor = _keyset_page(qs, cursor, limit)
+    return ThreadList(threads=threads[:limit], next_cursor=next_cursor, title="Knowledge base", filter="solved")

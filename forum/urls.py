@@ -1,7 +1,7 @@
 from django.urls import path, register_converter
 
 from forum import feeds
-from forum.views import community, health, moderation, notifications, pages, posting, reputation, vendors
+from forum.views import community, health, knowledge, moderation, notifications, pages, posting, reputation, vendors
 
 
 class NameConverter:
@@ -24,6 +24,10 @@ urlpatterns = [
     path("", pages.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
     path("ask/", posting.ask, name="ask"),
+    path("ask/suggest/", knowledge.ask_suggest, name="ask_suggest"),
+    path("stats/", knowledge.stats, name="stats"),
+    path("kb/", knowledge.kb, name="kb"),
+    path("kb/v/<name:handle>/", knowledge.kb, name="kb_vendor"),
     path("notifications/", notifications.inbox, name="notifications"),
     path("notifications/read/", notifications.mark_read, name="notifications_read"),
     path("search/", pages.search_page, name="search"),
@@ -38,6 +42,11 @@ urlpatterns = [
     path("t/<int:thread_id>/reply/", posting.reply, name="reply"),
     path("t/<int:thread_id>/reopen/", posting.reopen, name="reopen"),
     path("t/<int:thread_id>/lock/", moderation.lock, name="lock"),
+    path("t/<int:thread_id>/duplicate/", knowledge.mark_duplicate, name="mark_duplicate"),
+    path("t/<int:thread_id>/duplicate/remove/", knowledge.unmark_duplicate, name="unmark_duplicate"),
+    path("p/<int:post_id>/verify/", knowledge.verify, name="verify_answer"),
+    path("p/<int:post_id>/outdated/", knowledge.flag_outdated, name="flag_outdated"),
+    path("p/<int:post_id>/outdated/clear/", knowledge.clear_outdated, name="clear_outdated"),
     path("t/<int:thread_id>/<name:slug>/", pages.thread, name="thread"),
     path("p/<int:post_id>/edit/", posting.edit, name="edit"),
     path("p/<int:post_id>/history/", posting.post_history, name="post_history"),

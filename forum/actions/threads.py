@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from forum import access, attachments, badges, ratelimit, reputation, search, timeline
 from forum.actions.common import link_vendors, lock_thread_row
+from forum.actions.selfservice import record_conversion
 from forum.markdown import Rendered, render
 from forum.models import EventKind, Post, ReviewState, Thread, User
 from forum.validation import clean_body, clean_title, parse_tags
@@ -59,6 +60,7 @@ def create_thread(
         stored += attachments.store(post=post, images=clean_images, uploaded_by=author)
         if not pending:
             publish_question(thread=thread, post=post, rendered=rendered, actor=author, tag_names=tag_names)
+        record_conversion(user=author)
     return thread
 
 

@@ -1,6 +1,7 @@
 """Forum models, one module per domain, re-exported here."""
 
 from forum.models.community import Attachment, NotificationSettings, TagFollow, VendorFollow
+from forum.models.knowledge import AnswerVerification, OutdatedFlag, SuggestionOpen
 from forum.models.moderation import Flag, ModerationLog, ReviewState
 from forum.models.notifications import Notification, ThreadFollow
 from forum.models.reputation import ReputationChange, UserBadge
@@ -10,6 +11,7 @@ from forum.models.users import User
 from forum.models.vendors import Membership, Vendor, VendorDomain
 
 __all__ = [
+    "AnswerVerification",
     "Attachment",
     "Event",
     "EventKind",
@@ -18,10 +20,12 @@ __all__ = [
     "ModerationLog",
     "Notification",
     "NotificationSettings",
+    "OutdatedFlag",
     "Post",
     "PostRevision",
     "ReputationChange",
     "ReviewState",
+    "SuggestionOpen",
     "TagFollow",
     "TaggedThread",
     "Thread",

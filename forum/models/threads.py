@@ -39,6 +39,10 @@ class Thread(models.Model):
     is_locked = models.BooleanField(default=False)
     # Mirrors the question's review state: only visible threads are listed and searchable.
     review_state = models.CharField(max_length=10, choices=ReviewState.choices, default=ReviewState.VISIBLE)
+    # Set when the same problem was asked before: readers are sent to the canonical thread.
+    duplicate_of = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="duplicates"
+    )
     # PostgreSQL full-text search (GIN index made by migration 0002 on PostgreSQL only);
     # SQLite uses an FTS5 table instead (forum.search).
     search_vector = SearchVectorField(null=True, editable=False)

@@ -6,7 +6,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from taggit.models import Tag
 
 from forum import access, reputation_selectors, search, selectors
-from forum.models import Vendor
+from forum.actions import selfservice
+from forum.models import Thread, Vendor
 from forum.views.errors import bad_request
 
 MAX_QUERY_LENGTH = 200
@@ -74,12 +75,19 @@ def profile(request: HttpRequest, username: str) -> HttpResponse:
 
 
 def thread(request: HttpRequest, thread_id: int, slug: str | None = None) -> HttpResponse:
+    if request.GET.get("from") == "ask":  # a suggestion opened from /ask/ (self-service)
+        opened = get_object_or_404(Thread, pk=thread_id)
+        session_key = request.session.session_key or ""
+        selfservice.record_suggestion_open(user=request.user, thread=opened, session_key=session_key)
+        return redirect(opened)
     page = selectors.thread_page(thread_id=thread_id, user=request.user)
     if slug != page.thread.slug:
         return redirect(page.thread, permanent=True)
     from forum.forms import ReplyForm
 
-    return render(request, "forum/thread.html", {"p": page, "thread": page.thread, "form": ReplyForm()})
+    knowledge = selectors.thread_knowledge(thread=page.thread, user=request.user)
+    context = {"p": page, "thread": page.thread, "form": ReplyForm(), "k": knowledge}
+    return render(request, "forum/thread.html", context)
 
 
 def search_page(request: HttpRequest) -> HttpResponse:

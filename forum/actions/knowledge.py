@@ -1,0 +1,162 @@
+"""Knowledge upkeep: duplicates, answers verified by a vendor, answers flagged outdated.
+
+Each action records one public timeline event. A verification names its
+vendor in the event's data, never in ``Event.vendor``: that field makes an
+event private to the vendor's staff, and a verification is for everyone.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from forum import access, hooks, timeline
+from forum.models import AnswerVerification, EventKind, OutdatedFlag, Post, Thread, User, Vendor
+from forum.validation import normalise_text
+
+OUTDATED_REASON_MIN = 5
+OUTDATED_REASON_MAX = 200
+
+
+def _lock_pair(a: int, b: int) -> tuple[Thread, Thread]:
+    """Both threads under row locks, taken in id order so two moderators never deadlock."""
+    rows = {t.pk: t for t in Thread.objects.select_for_update().filter(pk__in=sorted({a, b})).order_by("pk")}
+    if a not in rows or b not in rows:
+        raise ValidationError("That thread no longer exists.", code="gone")
+    return rows[a], rows[b]
+
+
+def mark_duplicate(*, user: User, thread: Thread, canonical: Thread) -> Thread:
+    """Mark ``thread`` as asking the same thing as ``canonical``; readers are sent there.
+
+    Refuses a thread marked as its own duplicate, a canonical that is itself a
+    duplicate (the message names its canonical), a thread that others already
+    point to (no chains, hence no cycles) and, for anyone but a moderator, a
+    locked thread. Sends ``forum.hooks.thread_marked_duplicate`` in the
+    transaction so swarm can move escalations and me-toos to the canonical.
+    """
+    access.require(
+        access.can_mark_duplicate(user, thread),
+        "Only moderators, members with the mark-duplicate privilege and staff of a vendor on this thread "
+        "can mark duplicates.",
+    )
+    if thread.pk == canonical.pk:
+        raise ValidationError("A thread can't be a duplicate of itself.", code="self")
+    with transaction.atomic():
+        thread, canonical = _lock_pair(thread.pk, canonical.pk)
+        if thread.is_locked and not access.is_moderator(user):
+            raise PermissionDenied("This thread is locked; only a moderator can mark it a duplicate.")
+        if canonical.duplicate_of_id is not None:
+            raise ValidationError(
+                f"“{canonical.title}” is itself a duplicate of thread {canonical.duplicate_of_id}; "
+                "mark this one a duplicate of that thread instead.",
+                code="canonical_is_duplicate",
+            )
+        if thread.duplicate_of_id is not None:
+            raise ValidationError(
+                "This thread is already marked a duplicate; unmark it first.", code="already_duplicate"
+            )
+        if Thread.objects.filter(duplicate_of=thread).exists():
+            raise ValidationError(
+                "Other threads are marked duplicates of this one, so it can't point elsewhere; "
+                "mark the other thread a duplicate of this one instead.",
+                code="has_duplicates",
+            )
+        thread.duplicate_of = canonical
+        thread.save(update_fields=["duplicate_of"])
+        timeline.record(
+            thread=thread,
+            kind=EventKind.DUPLICATE,
+            actor=user,
+            data={"canonical": canonical.pk, "canonical_title": canonical.title},
+        )
+        hooks.thread_marked_duplicate.send(sender=Thread, duplicate=thread, canonical=canonical, actor=user)
+    return thread
+
+
+def unmark_duplicate(*, user: User, thread: Thread) -> Thread:
+    """Take back a duplicate mark. Whatever swarm moved to the canonical thread stays there."""
+    access.require(access.can_mark_duplicate(user, thread), "You can't change whether this thread is a duplicate.")
+    with transaction.atomic():
+        thread = Thread.objects.select_for_update().get(pk=thread.pk)
+        if thread.duplicate_of_id is None:
+            raise ValidationError("This thread is not marked a duplicate.", code="not_duplicate")
+        previous = thread.duplicate_of_id
+        thread.duplicate_of = None
+        thread.save(update_fields=["duplicate_of"])
+        timeline.record(
+            thread=thread, kind=EventKind.DUPLICATE, actor=user, data={"canonical": None, "previous": previous}
+        )
+    return thread
+
+
+def verify_answer(*, user: User, post: Post, vendor: Vendor | None = None) -> AnswerVerification:
+    """Verified staff of a vendor on the thread vouch for its accepted answer ("Verified by Northwind")."""
+    thread = post.thread
+    staffed = access.vendors_staffed_on_thread(user, thread)
+    access.require(bool(staffed), "Only verified staff of a vendor on this thread can verify its answer.")
+    if vendor is None:
+        vendor = staffed[0]
+    access.require(vendor in staffed, f"You are not verified staff of {vendor.name} on this thread.")
+    with transaction.atomic():
+        thread = Thread.objects.select_for_update().get(pk=thread.pk)  # the accepted answer may have changed
+        if thread.accepted_post_id != post.pk:
+            raise ValidationError("Only the accepted answer can be verified.", code="not_accepted")
+        try:
+            with transaction.atomic():
+                verification = AnswerVerification.objects.create(post=post, vendor=vendor, verified_by=user)
+        except IntegrityError:
+            raise ValidationError(f"{vendor.name} has already verified this answer.", code="already_verified") from None
+        timeline.record(
+            thread=thread,
+            kind=EventKind.VERIFIED,
+            actor=user,
+            post=post,
+            data={"vendor": vendor.handle, "vendor_name": vendor.name},
+        )
+    return verification
+
+
+def clean_outdated_reason(reason: str) -> str:
+    reason = " ".join(normalise_text(reason or "").split())
+    if len(reason) < OUTDATED_REASON_MIN:
+        raise ValidationError("Say briefly why the answer is outdated (a few words).", code="reason_short")
+    if len(reason) > OUTDATED_REASON_MAX:
+        raise ValidationError(f"Keep the reason under {OUTDATED_REASON_MAX} characters.", code="reason_long")
+    return reason
+
+
+def flag_outdated(*, user: User, post: Post, reason: str) -> OutdatedFlag:
+    """Warn readers that an answer no longer applies, with a short reason."""
+    thread = post.thread
+    access.require(
+        access.can_flag_outdated(user, thread),
+        "Only the person who asked, moderators, trusted members and staff of a vendor on this thread "
+        "can flag an answer outdated.",
+    )
+    if post.is_question:
+        raise ValidationError("Only answers can be flagged outdated.", code="question")
+    reason = clean_outdated_reason(reason)
+    with transaction.atomic():
+        thread = Thread.objects.select_for_update().get(pk=thread.pk)
+        if OutdatedFlag.objects.filter(post=post).exists():
+            raise ValidationError("This answer is already flagged outdated.", code="already_outdated")
+        flag = OutdatedFlag.objects.create(post=post, reason=reason, flagged_by=user, flagged_at=timezone.now())
+        timeline.record(thread=thread, kind=EventKind.OUTDATED, actor=user, post=post, data={"reason": reason})
+    return flag
+
+
+def clear_outdated(*, user: User, post: Post) -> None:
+    """Staff of a vendor on the thread, or a moderator, say the answer applies again."""
+    thread = post.thread
+    access.require(
+        access.can_clear_outdated(user, thread),
+        "Only moderators and staff of a vendor on this thread can clear an outdated flag.",
+    )
+    with transaction.atomic():
+        thread = Thread.objects.select_for_update().get(pk=thread.pk)
+        deleted, _ = OutdatedFlag.objects.filter(post=post).delete()
+        if not deleted:
+            raise ValidationError("This answer is not flagged outdated.", code="not_outdated")
+        timeline.record(thread=thread, kind=EventKind.OUTDATED, actor=user, post=post, data={"cleared": True})

@@ -1,0 +1,168 @@
+"""Knowledge pages and controls: suggestions on /ask/, /stats/, /kb/, duplicates, verified and outdated answers."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+from taggit.models import Tag
+
+from forum import selectors
+from forum.actions import knowledge as knowledge_actions
+from forum.models import Post, Thread, Vendor
+from forum.views.errors import bad_request
+
+SUGGEST_TITLE_MAX = 200
+SUGGEST_BODY_MAX = 2000
+THREAD_REF_RE = re.compile(r"^#?(\d{1,12})$")
+THREAD_PATH_RE = re.compile(r"^/t/(\d{1,12})(?:/|$)")
+
+
+def _message(error: ValidationError) -> str:
+    return error.messages[0] if error.messages else "That could not be done."
+
+
+@require_GET
+def ask_suggest(request: HttpRequest) -> HttpResponse:
+    """The htmx fragment beside /ask/: threads that may already answer what is being typed."""
+    title = request.GET.get("title", "")[:SUGGEST_TITLE_MAX]
+    body = request.GET.get("body", "")[:SUGGEST_BODY_MAX]
+    suggestions = selectors.ask_suggestions(title=title, body=body)
+    if not suggestions:
+        return HttpResponse("")  # an empty container takes no room on the page
+    return render(request, "forum/_ask_suggestions.html", {"suggestions": suggestions})
+
+
+def stats(request: HttpRequest) -> HttpResponse:
+    return render(request, "forum/stats.html", {"stats": selectors.site_stats(now=timezone.now())})
+
+
+def kb(request: HttpRequest, handle: str | None = None) -> HttpResponse:
+    """Solved threads with the first lines of their answers, by tag (?tag=wifi) and by vendor."""
+    handle = handle or request.GET.get("vendor", "")
+    vendor = get_object_or_404(Vendor, handle=handle.lower()) if handle else None
+    tag_name = request.GET.get("tag", "").strip().lower()[:100]
+    tag = Tag.objects.filter(name=tag_name).first() if tag_name else None
+    cursor = request.GET.get("after") or None
+    if tag_name and tag is None:
+        page = selectors.ThreadList(threads=[], next_cursor=None, title="Knowledge base", filter="solved")
+    else:
+        try:
+            page = selectors.kb_list(tag=tag, vendor=vendor, cursor=cursor)
+        except selectors.BadCursorError as error:
+            return bad_request(request, error)
+    context = {
+        "page": page,
+        "cursor": cursor,
+        "vendor": vendor,
+        "tag": tag,
+        "tag_name": tag_name,
+        "tags": selectors.popular_tags(limit=12),
+        "vendors": list(Vendor.objects.order_by("name")[:12]),
+    }
+    return render(request, "forum/kb.html", context)
+
+
+def thread_from_ref(text: str) -> Thread:
+    """The thread named by an id ("42", "#42") or a thread link ("https://…/t/42/slug/")."""
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError("Give the other thread's link or number.", code="empty")
+    match = THREAD_REF_RE.match(text)
+    if match is None:
+        match = THREAD_PATH_RE.match(urlsplit(text).path if "/" in text else "")
+    if match is None:
+        raise ValidationError(
+            "That is not a thread link or number. Paste the address of the thread, like /t/42/…, or its number.",
+            code="bad_ref",
+        )
+    thread = Thread.objects.filter(pk=int(match.group(1))).first()
+    if thread is None:
+        raise ValidationError(f"There is no thread number {match.group(1)}.", code="unknown")
+    return thread
+
+
+def _attempt(request: HttpRequest, back: Thread | Post, write: Callable[[], str]) -> HttpResponse:
+    """Run one action; show its success message or the reason it refused; go back to the page."""
+    try:
+        messages.success(request, write())
+    except ValidationError as error:
+        messages.error(request, _message(error))
+    return redirect(back)
+
+
+def _post_or_404(post_id: int) -> Post:
+    return get_object_or_404(Post.objects.select_related("thread"), pk=post_id)
+
+
+@login_required
+@require_POST
+def mark_duplicate(request: HttpRequest, thread_id: int) -> HttpResponse:
+    thread = get_object_or_404(Thread, pk=thread_id)
+
+    def write() -> str:
+        canonical = thread_from_ref(request.POST.get("canonical", ""))
+        knowledge_actions.mark_duplicate(user=request.user, thread=thread, canonical=canonical)
+        return f"Marked as a duplicate of “{canonical.title}”."
+
+    return _attempt(request, thread, write)
+
+
+@login_required
+@require_POST
+def unmark_duplicate(request: HttpRequest, thread_id: int) -> HttpResponse:
+    thread = get_object_or_404(Thread, pk=thread_id)
+
+    def write() -> str:
+        knowledge_actions.unmark_duplicate(user=request.user, thread=thread)
+        return "This thread is no longer marked a duplicate."
+
+    return _attempt(request, thread, write)
+
+
+@login_required
+@require_POST
+def verify(request: HttpRequest, post_id: int) -> HttpResponse:
+    post = _post_or_404(post_id)
+    handle = request.POST.get("vendor", "").strip().lower()
+
+    def write() -> str:
+        vendor = Vendor.objects.filter(handle=handle).first() if handle else None
+        if handle and vendor is None:
+            raise ValidationError("Unknown vendor.")
+        verification = knowledge_actions.verify_answer(user=request.user, post=post, vendor=vendor)
+        return f"The answer now shows “Verified by {verification.vendor.name}”."
+
+    return _attempt(request, post, write)
+
+
+@login_required
+@require_POST
+def flag_outdated(request: HttpRequest, post_id: int) -> HttpResponse:
+    post = _post_or_404(post_id)
+
+    def write() -> str:
+        knowledge_actions.flag_outdated(user=request.user, post=post, reason=request.POST.get("reason", ""))
+        return "The answer is flagged outdated; readers see your reason."
+
+    return _attempt(request, post, write)
+
+
+@login_required
+@require_POST
+def clear_outdated(request: HttpRequest, post_id: int) -> HttpResponse:
+    post = _post_or_404(post_id)
+
+    def write() -> str:
+        knowledge_actions.clear_outdated(user=request.user, post=post)
+        return "The outdated warning is cleared."
+
+    return _attempt(request, post, write)
