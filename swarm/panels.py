@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.http import HttpRequest
 from django.template.loader import render_to_string
+from django.utils import timezone
 
 from forum import hooks
+from forum import selectors as forum_selectors
 from forum.models import Thread, Vendor
 from swarm import access, selectors
 from swarm.views import thread_panel_html
@@ -43,7 +47,10 @@ def _chart(weekly: list) -> dict:
 
 
 def vendor_page(request: HttpRequest, vendor: Vendor) -> str:
-    periods = [selectors.vendor_metrics(vendor=vendor, days=days) for days in (30, 90)]
+    now = timezone.now()
+    periods = [selectors.vendor_metrics(vendor=vendor, days=days, now=now) for days in (30, 90)]
+    for metrics in periods:
+        metrics.deflection = forum_selectors.deflection_stats(since=now - timedelta(days=metrics.days), vendor=vendor)
     open_rows, done_rows = selectors.vendor_escalations(vendor=vendor)
     context = {
         "vendor": vendor,

@@ -215,6 +215,8 @@ class Metrics:
     solved_by_staff: int
     solved_by_community: int
     weekly: list[tuple[datetime, int, int]]  # week start, escalations, confirmed
+    # Self-service: suggestions opened on /ask/ that stopped a new thread (set by the page).
+    deflection: dict | None = None
 
     @property
     def staff_share(self) -> int | None:

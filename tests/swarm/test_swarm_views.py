@@ -155,7 +155,7 @@ def test_bad_radar_keywords(vendor, vendor_admin, phrase, message):
     assert not vendor.radar_keywords.exists()
 
 
-def test_vendor_page_shows_figures(client, thread, customer, vendor, staff, reply):
+def test_vendor_page_shows_figures(client, thread, customer, vendor, staff, reply, expert):
     esc = escalations.escalate(user=customer, thread=thread, handle="northwind")
     Escalation.objects.filter(pk=esc.pk).update(created_at=timezone.now() - timedelta(hours=5))
     claims.claim(staff=staff, escalation=esc)
@@ -163,12 +163,16 @@ def test_vendor_page_shows_figures(client, thread, customer, vendor, staff, repl
     claims.resolve(staff=staff, escalation=esc)
     claims.confirm(user=customer, escalation=esc, solved=True)
     claims.rate(user=customer, escalation=esc, rating=5)
+    from forum.actions import selfservice
+
+    selfservice.record_suggestion_open(user=expert, thread=thread)  # someone found it from /ask/ and left
     body = client.get("/v/northwind/").content.decode()
     assert "✓ Verified vendor" in body
     assert 'data-metric="escalations-30">1<' in body
     assert 'data-metric="claim-30">5 h<' in body
     assert 'data-metric="rating-30">5.0 / 5' in body
     assert 'data-metric="share-30">100% · 0%<' in body
+    assert 'data-metric="deflections-30">1 of 1 suggestion opened<' in body
     assert "Recently resolved" in body and thread.title in body
 
 
