@@ -185,7 +185,7 @@ def add_note(request: HttpRequest, thread_id: int) -> HttpResponse:
         request,
         thread,
         f"Note saved. Only {vendor.name} staff can see it.",
-        lambda: notes.add_note(staff=request.user, thread=thread, vendor=vendor, body=request.POST.get("body", "")),
+        lambda: notes.add_note(staff=request.user, thread=thread, vendor=vendor, body=request.POST.get("note", "")),
     )
 
 

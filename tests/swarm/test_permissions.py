@@ -68,7 +68,7 @@ ACTIONS = {
     "claim": (NORTHWIND, None, "post", "/e/{e}/claim/", {}),
     "resolve": (NORTHWIND, None, "post", "/e/{e}/resolve/", {}),
     "hand_off_to_vendor": (NORTHWIND, None, "post", "/e/{e}/handoff/", {"to_handle": "bluewave"}),
-    "note": (NORTHWIND, None, "post", "/t/{t}/notes/", {"vendor": "northwind", "body": "internal"}),
+    "note": (NORTHWIND, None, "post", "/t/{t}/notes/", {"vendor": "northwind", "note": "internal"}),
     "confirm": ({"customer"}, _resolved, "post", "/e/{e}/confirm/", {"solved": "yes"}),
     "rate": ({"customer"}, _confirmed, "post", "/e/{e}/rate/", {"rating": "5"}),
     "radar_keyword": ({"vendor_admin"}, None, "post", "/v/northwind/radar/", {"phrase": "slate"}),

@@ -78,7 +78,8 @@ class Command(BaseCommand):
             if stage == 5:
                 claims.confirm(user=thread.author, escalation=escalation, solved=True)
                 claims.rate(user=thread.author, escalation=escalation, rating=rng.choice([3, 4, 5, 5]), comment="")
-            self._backdate(escalation, days=rng.randint(1, 80))
+            age = (timezone.now() - thread.created_at).days
+            self._backdate(escalation, days=min(rng.randint(1, 80), max(age - 1, 0)))
         # Escalations made by @mentions while seed_demo ran carry today's date: move them to their thread's age.
         now = timezone.now()
         for escalation in Escalation.objects.filter(created_at__gt=now - timedelta(hours=1)).select_related("thread"):
