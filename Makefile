@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-sqlite test-postgres lint format bench bench-ws clean
+.PHONY: run test test-sqlite test-postgres lint format bench bench-swarm bench-ws clean
 
 $(PY):
 	@PYTHON_BIN=$$(scripts/find-python) && $$PYTHON_BIN -m venv $(VENV)
@@ -42,6 +42,10 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m bench.run --db postgres
 	$(PY) -m bench.run --db sqlite
+
+bench-swarm: $(STAMP)
+	$(PY) -m bench.swarm --db postgres
+	$(PY) -m bench.swarm --db sqlite
 
 bench-ws: $(STAMP)
 	$(PY) -m bench.ws

@@ -227,7 +227,7 @@ def seed(*, threads: int, posts: int, seed_value: int = 1, verbose: bool = True)
         post_id += 1
         qi = rng.randrange(len(q_texts))
         post_rows.append((post_id, tid, author, True, q_texts[qi], q_html[qi], None, rng.randint(0, 5),
-                          _ts(created, vendor), None))  # fmt: skip
+                          _ts(created, vendor), None, "visible"))  # fmt: skip
         seq += 1
         event_id += 1
         event_rows.append((event_id, tid, seq, "posted", author, post_id, None, "{}", _ts(created, vendor)))
@@ -240,7 +240,7 @@ def seed(*, threads: int, posts: int, seed_value: int = 1, verbose: bool = True)
             else:
                 p_author, p_vendor = rng.choice(user_ids), None
             post_rows.append((post_id, tid, p_author, False, r_texts[ri], r_html[ri], p_vendor, rng.randint(0, 3),
-                              _ts(when, vendor), None))  # fmt: skip
+                              _ts(when, vendor), None, "visible"))  # fmt: skip
             seq += 1
             event_id += 1
             event_rows.append((event_id, tid, seq, "replied", p_author, post_id, None, "{}", _ts(when, vendor)))
@@ -253,7 +253,7 @@ def seed(*, threads: int, posts: int, seed_value: int = 1, verbose: bool = True)
             event_id += 1
             event_rows.append((event_id, tid, seq, "accepted", author, accepted, None, "{}", _ts(last, vendor)))
         thread_rows.append((tid, title, slug, author, status, accepted, _ts(created, vendor), _ts(last, vendor),
-                            n_rep, rng.randint(0, 40), seq, False))  # fmt: skip
+                            n_rep, rng.randint(0, 40), seq, False, "visible"))  # fmt: skip
         for tag in rng.sample(tag_ids, rng.randint(1, 4)):
             tagged_id += 1
             tag_rows.append((tagged_id, tag, tid))
@@ -265,10 +265,10 @@ def seed(*, threads: int, posts: int, seed_value: int = 1, verbose: bool = True)
             cursor.execute("SET LOCAL session_replication_role = replica")
         w = _Writer(cursor, vendor)
         w.write("forum_thread", ["id", "title", "slug", "author_id", "status", "accepted_post_id", "created_at",
-                                 "last_activity_at", "reply_count", "score", "last_seq", "is_locked"], thread_rows)  # fmt: skip
+                                 "last_activity_at", "reply_count", "score", "last_seq", "is_locked", "review_state"], thread_rows)  # fmt: skip
         log("threads written")
         w.write("forum_post", ["id", "thread_id", "author_id", "is_question", "body", "body_html", "staff_vendor_id",
-                               "score", "created_at", "edited_at"], post_rows)  # fmt: skip
+                               "score", "created_at", "edited_at", "review_state"], post_rows)  # fmt: skip
         log("posts written")
         w.write("forum_event", ["id", "thread_id", "seq", "kind", "actor_id", "post_id", "vendor_id", "data",
                                 "created_at"], event_rows)  # fmt: skip
