@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from forum import access as forum_access
 from forum.models import Thread, Vendor
+from forum.validation import normalise_text
 from swarm import access, selectors
 from swarm.actions import claims, escalations, notes, radar
 from swarm.models import Escalation, RadarHit, RadarKeyword
@@ -62,7 +63,7 @@ def panel(request: HttpRequest, thread_id: int) -> HttpResponse:
 @require_GET
 def vendor_suggest(request: HttpRequest) -> HttpResponse:
     """<option>s of vendors whose handle or name starts with what was typed (the escalate control)."""
-    typed = request.GET.get("handle", request.GET.get("q", "")).strip().lstrip("@")[:40]
+    typed = normalise_text(request.GET.get("handle", request.GET.get("q", ""))).strip().lstrip("@")[:40]
     vendors = []
     if typed:
         vendors = list(
@@ -180,7 +181,7 @@ def rate(request: HttpRequest, escalation_id: int) -> HttpResponse:
 @require_POST
 def add_note(request: HttpRequest, thread_id: int) -> HttpResponse:
     thread = get_object_or_404(Thread, pk=thread_id)
-    vendor = get_object_or_404(Vendor, handle=request.POST.get("vendor", "")[:30])
+    vendor = get_object_or_404(Vendor, handle=normalise_text(request.POST.get("vendor", ""))[:30])
     return _answer(
         request,
         thread,
@@ -209,7 +210,7 @@ def inbox(request: HttpRequest, handle: str) -> HttpResponse:
         vendor=vendor,
         state=request.GET.get("state", "active"),
         sort=request.GET.get("sort", "waiting"),
-        tag=request.GET.get("tag", ""),
+        tag=normalise_text(request.GET.get("tag", "")),
     )
     context = {
         "box": box,

@@ -125,7 +125,7 @@ def hand_off(
 
 
 def _hand_to_colleague(*, staff: User, escalation: Escalation, username: str, note: str) -> Escalation:
-    username = username.strip().lstrip("@")
+    username = normalise_text(username).strip().lstrip("@")
     colleague = (
         User.objects.filter(
             username__iexact=username,

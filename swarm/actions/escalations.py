@@ -12,6 +12,7 @@ from forum import access as forum_access
 from forum import timeline
 from forum.actions.common import lock_thread_row
 from forum.models import EventKind, Thread, ThreadVendor, User, Vendor
+from forum.validation import normalise_text
 from swarm import access, notify
 from swarm.actions.common import vendor_data
 from swarm.live import wake_inboxes
@@ -20,7 +21,7 @@ from swarm.models import Escalation, MeToo
 
 def find_vendor(handle: str) -> Vendor:
     """The vendor called @handle, or a clear message with the closest handles."""
-    cleaned = (handle or "").strip().lstrip("@").lower()
+    cleaned = normalise_text(handle or "").strip().lstrip("@").lower()
     if not cleaned:
         raise ValidationError("Name the vendor to escalate to, like @northwind.", code="no_handle")
     vendor = Vendor.objects.filter(handle=cleaned).first()

@@ -213,3 +213,18 @@ def test_thread_page_query_count_is_fixed(thread, customer, other_customer, expe
     with CaptureQueriesContext(connection) as many:
         client.get(thread.get_absolute_url())
     assert len(many) == len(few)
+
+
+def test_nul_bytes_anywhere_get_a_clear_answer(thread, customer, vendor, staff):
+    """PostgreSQL refuses NUL in text; nothing a user sends may turn that into a 500."""
+    esc = escalations.escalate(user=customer, thread=thread, handle="northwind")
+    claims.claim(staff=staff, escalation=esc)
+    as_staff = client_for(staff)
+    assert client_for(customer).post(f"/t/{thread.pk}/escalate/", {"handle": "blue\x00wave"}, **HTMX).status_code == 422
+    response = as_staff.post(f"/e/{esc.pk}/handoff/", {"to_username": "\x00lena"}, **HTMX)
+    assert response.status_code == 422 and "is not verified staff" in response.content.decode()
+    assert as_staff.post(f"/t/{thread.pk}/notes/", {"vendor": "north\x00wind", "note": "x"}).status_code in (302, 404)
+    assert as_staff.get("/v/northwind/inbox/", {"tag": "wi\x00fi"}).status_code == 200
+    assert as_staff.post(f"/t/{thread.pk}/notes/", {"vendor": "northwind", "note": "a\x00b"}).status_code == 302
+    esc.refresh_from_db()
+    assert esc.claimed_by == staff
