@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "taggit",
     "channels",
+    "ninja",
     "forum",
     "swarm",
 ]

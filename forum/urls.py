@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from forum.views import health, notifications, pages, posting, vendors
+from forum.views import api_admin, health, notifications, pages, posting, vendors
 
 
 class NameConverter:
@@ -41,4 +41,12 @@ urlpatterns = [
     path("v/<name:handle>/join/", vendors.join, name="vendor_join"),
     path("v/<name:handle>/members/<int:membership_id>/", vendors.decide, name="vendor_member"),
     path("u/<name:username>/", pages.profile, name="profile"),
+    path("settings/tokens/", api_admin.tokens, name="api_tokens"),
+    path("settings/tokens/<int:token_id>/revoke/", api_admin.revoke_token, name="api_token_revoke"),
+    path("v/<name:handle>/api/", api_admin.vendor_api, name="vendor_api"),
+    path("v/<name:handle>/api/keys/", api_admin.create_key, name="vendor_key_create"),
+    path("v/<name:handle>/api/keys/<int:key_id>/revoke/", api_admin.revoke_key, name="vendor_key_revoke"),
+    path("v/<name:handle>/api/webhooks/", api_admin.create_webhook, name="vendor_webhook_create"),
+    path("v/<name:handle>/api/webhooks/<int:endpoint_id>/delete/", api_admin.delete_webhook, name="vendor_webhook_delete"),
+    path("v/<name:handle>/api/deliveries/<int:delivery_id>/resend/", api_admin.redeliver, name="vendor_redeliver"),
 ]

@@ -1,5 +1,6 @@
 """Forum models, one module per domain, re-exported here."""
 
+from forum.models.api import PersonalAccessToken, VendorApiKey, WebhookDelivery, WebhookEndpoint
 from forum.models.notifications import Notification, ThreadFollow
 from forum.models.threads import Post, PostRevision, TaggedThread, Thread, ThreadVendor, Vote
 from forum.models.timeline import Event, EventKind
@@ -11,6 +12,7 @@ __all__ = [
     "EventKind",
     "Membership",
     "Notification",
+    "PersonalAccessToken",
     "Post",
     "PostRevision",
     "TaggedThread",
@@ -19,6 +21,9 @@ __all__ = [
     "ThreadVendor",
     "User",
     "Vendor",
+    "VendorApiKey",
     "VendorDomain",
     "Vote",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]
