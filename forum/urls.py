@@ -47,6 +47,8 @@ urlpatterns = [
     path("v/<name:handle>/api/keys/", api_admin.create_key, name="vendor_key_create"),
     path("v/<name:handle>/api/keys/<int:key_id>/revoke/", api_admin.revoke_key, name="vendor_key_revoke"),
     path("v/<name:handle>/api/webhooks/", api_admin.create_webhook, name="vendor_webhook_create"),
-    path("v/<name:handle>/api/webhooks/<int:endpoint_id>/delete/", api_admin.delete_webhook, name="vendor_webhook_delete"),
+    path(
+        "v/<name:handle>/api/webhooks/<int:endpoint_id>/delete/", api_admin.delete_webhook, name="vendor_webhook_delete"
+    ),
     path("v/<name:handle>/api/deliveries/<int:delivery_id>/resend/", api_admin.redeliver, name="vendor_redeliver"),
 ]

@@ -56,7 +56,9 @@ def enqueue(event: Event) -> list[WebhookDelivery]:
     give_up = event.created_at + timedelta(seconds=_setting("WEBHOOK_GIVE_UP_AFTER", 24 * 3600))
     return WebhookDelivery.objects.bulk_create(
         [
-            WebhookDelivery(endpoint=e, event=event, thread_id=event.thread_id, give_up_at=give_up, next_attempt_at=event.created_at)
+            WebhookDelivery(
+                endpoint=e, event=event, thread_id=event.thread_id, give_up_at=give_up, next_attempt_at=event.created_at
+            )
             for e in wanted
         ]
     )
@@ -90,7 +92,7 @@ def backoff(attempts: int) -> float:
     base = float(_setting("WEBHOOK_BACKOFF_BASE", 10.0))
     cap = float(_setting("WEBHOOK_BACKOFF_MAX", 3600.0))
     delay = min(cap, base * 2 ** max(0, attempts - 1))
-    return delay * random.uniform(0.5, 1.5)  # noqa: S311 (jitter, not a secret)
+    return delay * random.uniform(0.5, 1.5)  # jitter, not a secret
 
 
 def _due(now) -> list[WebhookDelivery]:

@@ -12,15 +12,15 @@ from typing import Literal
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema
-from ninja.responses import codes_4xx
+from ninja.responses import Status
 
 from forum.api.auth import Principal
-from forum.api.errors import ErrorOut
+from forum.api.errors import ERROR_CODES, ErrorOut
 from forum.models import Thread, Vendor
 from swarm.models import Escalation
 
 router = Router(tags=["escalations"])
-ERRORS = {codes_4xx: ErrorOut}
+ERRORS = {ERROR_CODES: ErrorOut}
 
 
 class EscalationOut(Schema):
@@ -137,7 +137,7 @@ def create_escalation(request: HttpRequest, thread_id: int, payload: EscalateIn)
 
     thread = get_object_or_404(Thread, pk=thread_id)
     escalation = escalations.escalate(user=_caller(request).user, thread=thread, handle=payload.vendor)
-    return 201, _fresh(escalation.pk)
+    return Status(201, _fresh(escalation.pk))
 
 
 def _staff_action(request: HttpRequest, escalation_id: int) -> tuple[Principal, Escalation]:
@@ -206,12 +206,15 @@ def add_note(request: HttpRequest, thread_id: int, payload: NoteIn):
     vendor = get_object_or_404(Vendor, handle=payload.vendor.strip().lstrip("@").lower())
     principal.require_vendor_scope(vendor)
     note = notes.add_note(staff=principal.user, thread=thread, vendor=vendor, body=payload.body)
-    return 201, {
-        "id": note.pk,
-        "thread": note.thread_id,
-        "vendor": vendor.handle,
-        "author": principal.user.username,
-        "body": note.body,
-        "body_html": note.body_html,
-        "created_at": note.created_at,
-    }
+    return Status(
+        201,
+        {
+            "id": note.pk,
+            "thread": note.thread_id,
+            "vendor": vendor.handle,
+            "author": principal.user.username,
+            "body": note.body,
+            "body_html": note.body_html,
+            "created_at": note.created_at,
+        },
+    )

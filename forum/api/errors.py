@@ -27,6 +27,10 @@ class ErrorOut(Schema):
     error: ErrorBody
 
 
+# Every status an API operation may refuse with; each carries ErrorOut.
+ERROR_CODES = frozenset({400, 401, 403, 404, 405, 409, 422, 429})
+
+
 def error_response(status: int, code: str, message: str, fields: dict[str, list[str]] | None = None) -> JsonResponse:
     return JsonResponse({"error": {"code": code, "message": message, "fields": fields or {}}}, status=status)
 

@@ -12,14 +12,14 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router
-from ninja.responses import codes_4xx
+from ninja.responses import Status
 from taggit.models import Tag
 
 from forum import search, selectors
 from forum.actions import posts as post_actions
 from forum.actions import threads as thread_actions
 from forum.api.auth import Principal
-from forum.api.errors import ErrorOut
+from forum.api.errors import ERROR_CODES, ErrorOut
 from forum.api.schemas import (
     EventFeedOut,
     EventOut,
@@ -44,7 +44,7 @@ from forum.models import Event, Membership, Post, Thread, Vendor
 
 router = Router(tags=["forum"])
 
-ERRORS = {codes_4xx: ErrorOut}
+ERRORS = {ERROR_CODES: ErrorOut}
 MAX_SEARCH = 200
 MAX_EVENTS = 200
 
@@ -86,7 +86,7 @@ def create_thread(request: HttpRequest, payload: ThreadIn):
     thread = thread_actions.create_thread(
         author=caller(request).user, title=payload.title, body=payload.body, tags=payload.tags
     )
-    return 201, _thread_detail(thread.pk, request)
+    return Status(201, _thread_detail(thread.pk, request))
 
 
 @router.get("/threads/{thread_id}", response={200: ThreadDetailOut, **ERRORS}, summary="A thread with its posts")
@@ -99,7 +99,7 @@ def create_post(request: HttpRequest, thread_id: int, payload: ReplyIn):
     thread = get_object_or_404(Thread, pk=thread_id)
     post = post_actions.reply(author=caller(request).user, thread=thread, body=payload.body)
     post = Post.objects.select_related("author", "staff_vendor").get(pk=post.pk)
-    return 201, post_out(post)
+    return Status(201, post_out(post))
 
 
 @router.get("/posts/{post_id}", response={200: PostOut, **ERRORS}, summary="One post")
@@ -213,7 +213,13 @@ def my_notifications(request: HttpRequest, limit: int = Query(50, ge=1, le=100))
     allowed = set(principal.private_vendor_ids())
     items = selectors.notifications_for(principal.user, limit=limit)
     return [
-        {"id": n.pk, "kind": n.kind, "created_at": n.created_at, "read": n.read_at is not None, "event": event_out(n.event)}
+        {
+            "id": n.pk,
+            "kind": n.kind,
+            "created_at": n.created_at,
+            "read": n.read_at is not None,
+            "event": event_out(n.event),
+        }
         for n in items
         if n.event.vendor_id is None or n.event.vendor_id in allowed
     ]

@@ -22,8 +22,8 @@ def _pop_secret(request: HttpRequest) -> dict | None:
     return request.session.pop(SHOW_ONCE, None)
 
 
-def _show_once(request: HttpRequest, label: str, value: str) -> None:
-    request.session[SHOW_ONCE] = {"label": label, "value": value}
+def _show_once(request: HttpRequest, label: str, value: str, note: str = "We store only its hash.") -> None:
+    request.session[SHOW_ONCE] = {"label": label, "value": value, "note": note}
 
 
 @login_required
@@ -121,7 +121,9 @@ def create_webhook(request: HttpRequest, handle: str) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, error.messages[0])
     else:
-        _show_once(request, "The webhook's signing secret", secret)
+        _show_once(
+            request, "The webhook's signing secret", secret, note="It signs every delivery; it is never shown again."
+        )
     return _back(vendor)
 
 
@@ -139,7 +141,9 @@ def delete_webhook(request: HttpRequest, handle: str, endpoint_id: int) -> HttpR
 @require_POST
 def redeliver(request: HttpRequest, handle: str, delivery_id: int) -> HttpResponse:
     vendor = _admin_vendor(request, handle)
-    delivery = get_object_or_404(WebhookDelivery.objects.select_related("endpoint__vendor"), pk=delivery_id, endpoint__vendor=vendor)
+    delivery = get_object_or_404(
+        WebhookDelivery.objects.select_related("endpoint__vendor"), pk=delivery_id, endpoint__vendor=vendor
+    )
     api_actions.redeliver(admin=request.user, delivery=delivery)
     messages.success(request, "Queued to be sent again.")
     return _back(vendor)
