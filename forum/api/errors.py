@@ -47,7 +47,8 @@ def _validation(request: HttpRequest, exc: ValidationError) -> HttpResponse:
 def _request_validation(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
     fields: dict[str, list[str]] = {}
     for error in exc.errors:
-        location = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path", "payload")]
+        loc = [str(part) for part in error.get("loc", ())]
+        location = loc[2:] if loc[:1] == ["body"] else loc[1:]  # (source, parameter, *path)
         fields.setdefault(".".join(location) or "request", []).append(str(error.get("msg", "Not valid.")))
     return error_response(422, "invalid_request", "The request does not match the API schema.", fields)
 

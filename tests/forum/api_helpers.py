@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+from django.core.cache import cache
 from django.test import Client
 
 from forum.actions import api as api_actions
@@ -49,3 +51,11 @@ def assert_error(response, status: int, code: str | None = None) -> dict:
     if code is not None:
         assert body["error"]["code"] == code, body
     return body["error"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Rate-limit counters live in the cache, which outlives each test's database."""
+    cache.clear()
+    yield
+    cache.clear()
