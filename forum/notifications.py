@@ -52,14 +52,32 @@ def fan_out(event: Event) -> None:
         return
     if event.actor_id and event.kind in (EventKind.POSTED, EventKind.REPLIED):
         follow(user=event.actor, thread_id=event.thread_id)
-    recipients = _recipients(event)
+    notify(event, _recipients(event))
+
+
+def notify(event: Event, recipients: dict[int, str], *, override: bool = False) -> list[int]:
+    """Tell these users (id -> Notification.Kind) about a public event; wake their bells after commit.
+
+    Nobody hears about their own action or twice about one event. With
+    ``override``, a stronger reason replaces the kind of a notification that
+    already exists for the event (a reply that is a vendor's answer, say).
+    Returns who was told.
+    """
+    if event.vendor_id is not None:
+        raise ValueError("Private (staff-only) events never make notifications.")
+    recipients = {uid: kind for uid, kind in recipients.items() if uid != event.actor_id}
     if not recipients:
-        return
+        return []
+    if override:
+        for uid, kind in recipients.items():
+            Notification.objects.filter(recipient_id=uid, event=event).exclude(kind=kind).update(kind=kind)
     Notification.objects.bulk_create(
         [Notification(recipient_id=uid, kind=kind, event=event) for uid, kind in recipients.items()],
         ignore_conflicts=True,
     )
-    transaction.on_commit(lambda: _wake(list(recipients)))
+    users = list(recipients)
+    transaction.on_commit(lambda: _wake(users))
+    return users
 
 
 def unread_count(user: User) -> int:

@@ -40,7 +40,7 @@ def reply(*, author: User, thread: Thread, body: str) -> Post:
             kind=EventKind.REPLIED,
             actor=author,
             post=post,
-            data={"mentions": sorted(rendered.mentioned_users)},
+            data={"mentions": sorted(rendered.mentioned_users), "vendors": sorted(rendered.mentioned_vendors)},
         )
     return post
 

@@ -41,7 +41,12 @@ def create_thread(*, author: User, title: str, body: str, tags: str | list[str] 
             kind=EventKind.POSTED,
             actor=author,
             post=post,
-            data={"title": title, "tags": tag_names, "mentions": sorted(rendered.mentioned_users)},
+            data={
+                "title": title,
+                "tags": tag_names,
+                "mentions": sorted(rendered.mentioned_users),
+                "vendors": sorted(rendered.mentioned_vendors),
+            },
         )
     return thread
 

@@ -31,6 +31,7 @@ class Notification(models.Model):
         CLAIM_ACTIVITY = "claim_activity", "new activity on a thread you claimed"
         RESOLVED = "resolved", "marked your escalation resolved"
         RADAR = "radar", "a new thread matches your vendor's radar"
+        INVITED = "invited", "offered to help if you escalate"
         # Community.
         NEW_THREAD = "new_thread", "asked in a tag or vendor you follow"
         BADGE = "badge", "you earned a badge"

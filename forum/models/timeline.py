@@ -26,6 +26,7 @@ class EventKind(models.TextChoices):
     CONFIRMED = "confirmed", "confirmed the resolution"
     RATED = "rated", "rated the help"
     UNRESOLVED = "unresolved", "said it is not solved yet"
+    INVITED = "invited", "invited the author to escalate"
     # Knowledge and moderation (recorded by forum.actions).
     DUPLICATE = "duplicate", "marked the thread a duplicate"
     RETAGGED = "retagged", "changed the tags"

@@ -1,0 +1,323 @@
+"""Claiming an escalation, releasing it, handing it off, resolving it, and the customer's answer.
+
+State machine (docs/escalations.md):
+    open --claim--> claimed --resolve--> resolved --confirm(yes)--> confirmed
+    claimed --release / idle--> open          resolved --confirm(no)--> claimed (or open)
+    claimed --hand off to colleague--> claimed (new claimant)
+    any active --hand off to vendor--> (new open escalation for that vendor)
+The author accepting an answer also asks for confirmation: open, claimed and
+resolved escalations can all be confirmed once the thread is solved.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from forum import access as forum_access
+from forum import timeline
+from forum.actions.common import lock_thread_row
+from forum.models import EventKind, Membership, Thread, User
+from forum.validation import normalise_text
+from swarm import access, notify
+from swarm.actions.common import lock_escalation, require_state, vendor_data
+from swarm.actions.escalations import find_vendor, open_escalation
+from swarm.actions.notes import write_note
+from swarm.live import wake_inboxes
+from swarm.models import Escalation
+
+S = Escalation.State
+
+
+def _require_staff(staff: User, escalation: Escalation) -> None:
+    forum_access.require(
+        access.can_work_on(staff, escalation),
+        f"Only verified staff of {escalation.vendor.name} can work on this escalation.",
+    )
+
+
+def claim(*, staff: User, escalation: Escalation) -> Escalation:
+    """A staff member takes the escalation, in public. One claimant per vendor and thread."""
+    _require_staff(staff, escalation)
+    with transaction.atomic():
+        escalation = lock_escalation(escalation)
+        if escalation.state == S.CLAIMED and escalation.claimed_by_id == staff.pk:
+            raise ValidationError("You have already claimed this escalation.", code="unchanged")
+        if escalation.state == S.CLAIMED:
+            raise ValidationError(
+                f"{escalation.claimed_by.name} has already claimed this; ask them to hand it to you.",
+                code="taken",
+            )
+        require_state(escalation, S.OPEN, message="This escalation is resolved; there is nothing to claim.")
+        _set_claimant(escalation, staff)
+        event = timeline.record(
+            thread=escalation.thread,
+            kind=EventKind.CLAIMED,
+            actor=staff,
+            data=vendor_data(escalation) | {"claimant": staff.name},
+        )
+        notify.claimed(escalation, event)
+        wake_inboxes([escalation.vendor_id], "claimed")
+    return escalation
+
+
+def _set_claimant(escalation: Escalation, staff: User) -> None:
+    now = timezone.now()
+    escalation.state = S.CLAIMED
+    escalation.claimed_by = staff
+    escalation.claimed_at = now
+    escalation.first_claimed_at = escalation.first_claimed_at or now
+    escalation.last_staff_activity_at = now
+    escalation.save(update_fields=["state", "claimed_by", "claimed_at", "first_claimed_at", "last_staff_activity_at"])
+
+
+def release(*, staff: User, escalation: Escalation) -> Escalation:
+    """Give the escalation back to the vendor's inbox."""
+    _require_staff(staff, escalation)
+    with transaction.atomic():
+        escalation = lock_escalation(escalation)
+        require_state(escalation, S.CLAIMED, message="Nobody has claimed this escalation.")
+        _unclaim(escalation, actor=staff, reason="released")
+    return escalation
+
+
+def _unclaim(escalation: Escalation, *, actor: User | None, reason: str) -> None:
+    previous = escalation.claimed_by
+    escalation.state = S.OPEN
+    escalation.claimed_by = None
+    escalation.claimed_at = None
+    escalation.save(update_fields=["state", "claimed_by", "claimed_at"])
+    timeline.record(
+        thread=escalation.thread,
+        kind=EventKind.RELEASED,
+        actor=actor,
+        data=vendor_data(escalation) | {"reason": reason, "previous": previous.name if previous else None},
+    )
+    wake_inboxes([escalation.vendor_id], "released")
+
+
+def hand_off(
+    *,
+    staff: User,
+    escalation: Escalation,
+    to_username: str | None = None,
+    to_handle: str | None = None,
+    note: str = "",
+) -> Escalation:
+    """Hand the escalation to a named colleague, or to another vendor with the whole history.
+
+    Returns the escalation that now holds the work: the same one (colleague) or
+    the other vendor's (new, or reopened if that vendor was already on the thread).
+    """
+    _require_staff(staff, escalation)
+    if bool(to_username) == bool(to_handle):
+        raise ValidationError("Hand it off to one colleague or to one vendor.", code="no_target")
+    note = normalise_text(note or "")
+    if len(note) > 2000:
+        raise ValidationError("Keep the hand-off note under 2,000 characters.", code="too_long")
+    if to_username:
+        return _hand_to_colleague(staff=staff, escalation=escalation, username=to_username, note=note)
+    return _hand_to_vendor(staff=staff, escalation=escalation, handle=to_handle or "", note=note)
+
+
+def _hand_to_colleague(*, staff: User, escalation: Escalation, username: str, note: str) -> Escalation:
+    username = username.strip().lstrip("@")
+    colleague = (
+        User.objects.filter(
+            username__iexact=username,
+            is_active=True,
+            memberships__vendor=escalation.vendor,
+            memberships__status=Membership.Status.VERIFIED,
+        )
+        .distinct()
+        .first()
+    )
+    if colleague is None:
+        raise ValidationError(
+            f"@{username[:40]} is not verified staff of {escalation.vendor.name}.", code="not_a_colleague"
+        )
+    if colleague.pk == staff.pk:
+        raise ValidationError("That's you; claim it instead.", code="self")
+    with transaction.atomic():
+        escalation = lock_escalation(escalation)
+        require_state(escalation, S.OPEN, S.CLAIMED, message="This escalation is resolved; reopen it first.")
+        _set_claimant(escalation, colleague)
+        event = timeline.record(
+            thread=escalation.thread,
+            kind=EventKind.HANDED_OFF,
+            actor=staff,
+            data=vendor_data(escalation) | {"to_user": colleague.name, "to_vendor": None, "claimant": colleague.name},
+        )
+        if note:
+            write_note(thread=escalation.thread, vendor=escalation.vendor, author=staff, body=note)
+        notify.handed_to(colleague, event)
+        wake_inboxes([escalation.vendor_id], "handed_off")
+    return escalation
+
+
+def _hand_to_vendor(*, staff: User, escalation: Escalation, handle: str, note: str) -> Escalation:
+    target = find_vendor(handle)
+    if target.pk == escalation.vendor_id:
+        raise ValidationError("To hand it to a colleague, name the person, not your own vendor.", code="same_vendor")
+    with transaction.atomic():
+        thread = lock_thread_row(escalation.thread_id)
+        escalation = lock_escalation(escalation)
+        require_state(escalation, S.OPEN, S.CLAIMED, message="This escalation is resolved; reopen it first.")
+        existing = Escalation.objects.select_for_update().filter(thread=thread, vendor=target).first()
+        if existing is not None and existing.is_active:
+            raise ValidationError(f"@{target.handle} is already working on this thread.", code="duplicate")
+        timeline.record(
+            thread=thread,
+            kind=EventKind.HANDED_OFF,
+            actor=staff,
+            data=vendor_data(escalation) | {"to_user": None, "to_vendor": target.handle},
+        )
+        if existing is not None:
+            existing.delete()  # a finished escalation with that vendor starts over, with the whole history
+        received = open_escalation(thread=thread, vendor=target, actor=staff, handed_from=escalation.vendor)
+        if note:
+            write_note(thread=thread, vendor=escalation.vendor, author=staff, body=note)
+            write_note(thread=thread, vendor=target, author=staff, body=note)
+        if escalation.state == S.CLAIMED:
+            escalation.claimed_by = None
+            escalation.claimed_at = None
+        escalation.state = S.RESOLVED
+        escalation.resolved_at = timezone.now()
+        escalation.resolved_by = staff
+        escalation.save(update_fields=["state", "claimed_by", "claimed_at", "resolved_at", "resolved_by"])
+        wake_inboxes([escalation.vendor_id], "handed_off")
+    return received
+
+
+def resolve(*, staff: User, escalation: Escalation) -> Escalation:
+    """Staff say their part is done. Only the customer's confirmation marks the thread solved."""
+    _require_staff(staff, escalation)
+    with transaction.atomic():
+        escalation = lock_escalation(escalation)
+        require_state(escalation, S.OPEN, S.CLAIMED, message="This escalation is already resolved.")
+        now = timezone.now()
+        escalation.state = S.RESOLVED
+        escalation.resolved_at = now
+        escalation.resolved_by = staff
+        escalation.last_staff_activity_at = now
+        escalation.save(update_fields=["state", "resolved_at", "resolved_by", "last_staff_activity_at"])
+        event = timeline.record(
+            thread=escalation.thread, kind=EventKind.RESOLVED, actor=staff, data=vendor_data(escalation)
+        )
+        notify.resolved(escalation, event)
+        wake_inboxes([escalation.vendor_id], "resolved")
+    return escalation
+
+
+def awaiting_confirmation(escalation: Escalation, thread: Thread) -> bool:
+    """Whether the customer is being asked "did this solve it?" for this escalation."""
+    if escalation.state == S.RESOLVED:
+        return True
+    return escalation.is_active and thread.is_solved
+
+
+def confirm(*, user: User, escalation: Escalation, solved: bool) -> Escalation:
+    """The customer answers "did this solve it?". Yes closes it (and solves the thread); no reopens it."""
+    forum_access.require(access.can_confirm(user, escalation), "Only the person who asked can confirm this.")
+    with transaction.atomic():
+        thread = lock_thread_row(escalation.thread_id)
+        escalation = lock_escalation(escalation)
+        if not awaiting_confirmation(escalation, thread):
+            raise ValidationError(
+                "There is nothing to confirm yet: accept an answer, or wait for the vendor to resolve it.",
+                code="wrong_state",
+            )
+        if solved:
+            _close(escalation, thread)
+            event = timeline.record(
+                thread=thread,
+                kind=EventKind.CONFIRMED,
+                actor=user,
+                data=vendor_data(escalation) | {"solved_by_staff": escalation.solved_by_staff},
+            )
+        else:
+            _reopen(escalation)
+            event = timeline.record(
+                thread=thread,
+                kind=EventKind.UNRESOLVED,
+                actor=user,
+                data=vendor_data(escalation)
+                | {"claimant": escalation.claimed_by.name if escalation.claimed_by else None},
+            )
+            notify.unresolved(escalation, event)
+        wake_inboxes([escalation.vendor_id], "confirmed" if solved else "unresolved")
+    return escalation
+
+
+def _close(escalation: Escalation, thread: Thread) -> None:
+    now = timezone.now()
+    accepted_vendor = None
+    if thread.accepted_post_id:
+        accepted_vendor = thread.accepted_post.staff_vendor_id
+    escalation.solved_by_staff = (
+        accepted_vendor == escalation.vendor_id if thread.accepted_post_id else escalation.resolved_by_id is not None
+    )
+    escalation.state = S.CONFIRMED
+    escalation.confirmed_at = now
+    escalation.resolved_at = escalation.resolved_at or now
+    escalation.save(update_fields=["state", "confirmed_at", "resolved_at", "solved_by_staff"])
+    if not thread.is_solved:
+        thread.status = Thread.Status.SOLVED
+        thread.last_activity_at = now
+        thread.save(update_fields=["status", "last_activity_at"])
+
+
+def _reopen(escalation: Escalation) -> None:
+    escalation.state = S.CLAIMED if escalation.claimed_by_id else S.OPEN
+    escalation.resolved_at = None
+    escalation.resolved_by = None
+    escalation.save(update_fields=["state", "resolved_at", "resolved_by"])
+
+
+def rate(*, user: User, escalation: Escalation, rating: int | str, comment: str = "") -> Escalation:
+    """The customer rates the help they got, 1 to 5, once the escalation is confirmed."""
+    forum_access.require(access.can_confirm(user, escalation), "Only the person who asked can rate the help.")
+    try:
+        score = int(rating)
+    except (TypeError, ValueError):
+        score = 0
+    if not 1 <= score <= 5:
+        raise ValidationError("Choose a rating from 1 to 5.", code="out_of_range")
+    comment = normalise_text(comment or "").strip()
+    if len(comment) > 2000:
+        raise ValidationError("Keep the comment under 2,000 characters.", code="too_long")
+    with transaction.atomic():
+        escalation = lock_escalation(escalation)
+        require_state(escalation, S.CONFIRMED, message="Confirm that it's solved before rating the help.")
+        escalation.rating = score
+        escalation.rating_comment = comment
+        escalation.rated_at = timezone.now()
+        escalation.save(update_fields=["rating", "rating_comment", "rated_at"])
+        timeline.record(
+            thread=escalation.thread,
+            kind=EventKind.RATED,
+            actor=user,
+            data=vendor_data(escalation) | {"rating": score},
+        )
+        wake_inboxes([escalation.vendor_id], "rated")
+    return escalation
+
+
+def release_idle_claims(*, now=None) -> int:
+    """Return claims with no staff activity for CLAIM_IDLE_HOURS to the inbox, publicly. Returns how many."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(hours=settings.BARNRAISE["CLAIM_IDLE_HOURS"])
+    released = 0
+    idle = Escalation.objects.filter(state=S.CLAIMED, last_staff_activity_at__lt=cutoff).values_list("pk", flat=True)
+    for pk in list(idle[:500]):
+        with transaction.atomic():
+            escalation = lock_escalation(Escalation(pk=pk))
+            if escalation.state != S.CLAIMED or escalation.last_staff_activity_at >= cutoff:
+                continue  # someone acted since we looked
+            _unclaim(escalation, actor=None, reason="idle")
+            released += 1
+    return released

@@ -1,0 +1,102 @@
+"""Escalating a thread to a vendor, in public, and saying "me too"."""
+
+from __future__ import annotations
+
+import difflib
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from forum import access as forum_access
+from forum import timeline
+from forum.actions.common import lock_thread_row
+from forum.models import EventKind, Thread, ThreadVendor, User, Vendor
+from swarm import access, notify
+from swarm.actions.common import vendor_data
+from swarm.live import wake_inboxes
+from swarm.models import Escalation, MeToo
+
+
+def find_vendor(handle: str) -> Vendor:
+    """The vendor called @handle, or a clear message with the closest handles."""
+    cleaned = (handle or "").strip().lstrip("@").lower()
+    if not cleaned:
+        raise ValidationError("Name the vendor to escalate to, like @northwind.", code="no_handle")
+    vendor = Vendor.objects.filter(handle=cleaned).first()
+    if vendor is not None:
+        return vendor
+    handles = list(Vendor.objects.values_list("handle", flat=True)[:5000])
+    close = difflib.get_close_matches(cleaned, handles, n=3, cutoff=0.6)
+    close += [h for h in handles if cleaned in h and h not in close][: 3 - len(close)]
+    hint = f" Did you mean {', '.join('@' + h for h in close)}?" if close else ""
+    raise ValidationError(f"There is no vendor @{cleaned[:40]}.{hint}", code="unknown_vendor")
+
+
+def escalate(*, user: User, thread: Thread, handle: str) -> Escalation:
+    """The thread's author asks a vendor for help, in public."""
+    forum_access.require(access.can_escalate(user, thread), "Only the person who asked can escalate this thread.")
+    vendor = find_vendor(handle)
+    with transaction.atomic():
+        thread = lock_thread_row(thread.pk)
+        if Escalation.objects.filter(thread=thread, vendor=vendor).exists():
+            raise ValidationError(f"This thread is already escalated to @{vendor.handle}.", code="duplicate")
+        return open_escalation(thread=thread, vendor=vendor, actor=user)
+
+
+def open_escalation(
+    *, thread: Thread, vendor: Vendor, actor: User, handed_from: Vendor | None = None, note: str = ""
+) -> Escalation:
+    """Create the escalation and its public ESCALATED event. Runs inside the caller's transaction."""
+    now = timezone.now()
+    escalation = Escalation.objects.create(
+        thread=thread,
+        vendor=vendor,
+        escalated_by=actor,
+        handed_from=handed_from,
+        created_at=now,
+        customer_posted_at=thread.last_activity_at,
+    )
+    ThreadVendor.objects.get_or_create(thread=thread, vendor=vendor, defaults={"last_activity_at": now})
+    data = vendor_data(escalation) | {"handed_from": handed_from.handle if handed_from else None}
+    event = timeline.record(thread=thread, kind=EventKind.ESCALATED, actor=actor, data=data)
+    notify.escalated(escalation, event)
+    wake_inboxes([vendor.pk], "escalated")
+    return escalation
+
+
+def escalate_mentioned(*, thread: Thread, actor: User, handles: list[str]) -> list[Escalation]:
+    """The author wrote @handle in the question or a reply: escalate to each vendor not yet on it."""
+    if thread.author_id != actor.pk or not handles:
+        return []
+    vendors = Vendor.objects.filter(handle__in=handles).exclude(escalations__thread=thread).order_by("handle")
+    return [open_escalation(thread=thread, vendor=vendor, actor=actor) for vendor in vendors]
+
+
+def add_metoo(*, user: User, thread: Thread) -> int:
+    """Another customer has the same problem. Returns the new count."""
+    forum_access.require(access.can_metoo(user, thread), "You can't say “me too” on your own thread.")
+    return _set_metoo(user=user, thread=thread, present=True)
+
+
+def withdraw_metoo(*, user: User, thread: Thread) -> int:
+    forum_access.require(user.is_authenticated and user.is_active, "Log in to change your “me too”.")
+    return _set_metoo(user=user, thread=thread, present=False)
+
+
+def _set_metoo(*, user: User, thread: Thread, present: bool) -> int:
+    with transaction.atomic():
+        thread = lock_thread_row(thread.pk)
+        exists = MeToo.objects.filter(thread=thread, user=user).exists()
+        if exists == present:
+            message = "You already said “me too” here." if present else "You haven't said “me too” here."
+            raise ValidationError(message, code="unchanged")
+        if present:
+            MeToo.objects.create(thread=thread, user=user)
+        else:
+            MeToo.objects.filter(thread=thread, user=user).delete()
+        count = MeToo.objects.filter(thread=thread).count()
+        kind = EventKind.METOO if present else EventKind.METOO_WITHDRAWN
+        timeline.record(thread=thread, kind=kind, actor=user, data={"count": count})
+        wake_inboxes(Escalation.objects.filter(thread=thread).values_list("vendor_id", flat=True), "metoo")
+    return count

@@ -1,0 +1,42 @@
+"""Staff notes: written on the vendor's private stream, read only by that vendor's verified staff."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from forum import access as forum_access
+from forum import timeline
+from forum.actions.common import lock_thread_row
+from forum.markdown import render
+from forum.models import EventKind, Thread, User, Vendor
+from forum.validation import normalise_text
+from swarm import access
+from swarm.models import Escalation, StaffNote
+
+NOTE_MAX = 10_000
+
+
+def add_note(*, staff: User, thread: Thread, vendor: Vendor, body: str) -> StaffNote:
+    """A private note for the vendor's staff. Counts as staff activity on the vendor's claim."""
+    forum_access.require(access.can_see_notes(staff, vendor), f"Only verified staff of {vendor.name} can write notes.")
+    with transaction.atomic():
+        thread = lock_thread_row(thread.pk)
+        note = write_note(thread=thread, vendor=vendor, author=staff, body=body)
+        Escalation.objects.filter(thread=thread, vendor=vendor).update(last_staff_activity_at=note.created_at)
+    return note
+
+
+def write_note(*, thread: Thread, vendor: Vendor, author: User, body: str) -> StaffNote:
+    """Save the note and record it on the vendor's private stream. Runs inside the caller's transaction."""
+    body = normalise_text(body or "").strip()
+    if not body:
+        raise ValidationError("Write something in the note.", code="empty")
+    if len(body) > NOTE_MAX:
+        raise ValidationError(f"Keep notes under {NOTE_MAX:,} characters.", code="too_long")
+    note = StaffNote.objects.create(
+        thread=thread, vendor=vendor, author=author, body=body, body_html=render(body).html, created_at=timezone.now()
+    )
+    timeline.record(thread=thread, kind=EventKind.NOTE, actor=author, vendor=vendor, data={"note": note.pk})
+    return note
