@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
@@ -17,7 +17,8 @@ from ninja.responses import Status
 from forum.api.auth import Principal
 from forum.api.errors import ERROR_CODES, ErrorOut
 from forum.models import Thread, Vendor
-from swarm.models import Escalation
+from swarm.actions import claims, escalations, notes
+from swarm.models import Escalation, StaffNote
 
 router = Router(tags=["escalations"])
 ERRORS = {ERROR_CODES: ErrorOut}
@@ -133,8 +134,6 @@ def read_escalation(request: HttpRequest, escalation_id: int):
     summary="Escalate a thread to a vendor (its author only)",
 )
 def create_escalation(request: HttpRequest, thread_id: int, payload: EscalateIn):
-    from swarm.actions import escalations
-
     thread = get_object_or_404(Thread, pk=thread_id)
     escalation = escalations.escalate(user=_caller(request).user, thread=thread, handle=payload.vendor)
     return Status(201, _fresh(escalation.pk))
@@ -149,8 +148,6 @@ def _staff_action(request: HttpRequest, escalation_id: int) -> tuple[Principal, 
 
 @router.post("/escalations/{escalation_id}/claim", response={200: EscalationOut, **ERRORS}, summary="Claim")
 def claim(request: HttpRequest, escalation_id: int):
-    from swarm.actions import claims
-
     principal, escalation = _staff_action(request, escalation_id)
     claims.claim(staff=principal.user, escalation=escalation)
     return _fresh(escalation.pk)
@@ -158,8 +155,6 @@ def claim(request: HttpRequest, escalation_id: int):
 
 @router.post("/escalations/{escalation_id}/release", response={200: EscalationOut, **ERRORS}, summary="Release")
 def release(request: HttpRequest, escalation_id: int):
-    from swarm.actions import claims
-
     principal, escalation = _staff_action(request, escalation_id)
     claims.release(staff=principal.user, escalation=escalation)
     return _fresh(escalation.pk)
@@ -171,8 +166,6 @@ def release(request: HttpRequest, escalation_id: int):
     summary="Hand off to a colleague (to_username) or another vendor (to_handle)",
 )
 def hand_off(request: HttpRequest, escalation_id: int, payload: HandOffIn):
-    from swarm.actions import claims
-
     principal, escalation = _staff_action(request, escalation_id)
     result = claims.hand_off(
         staff=principal.user,
@@ -186,11 +179,42 @@ def hand_off(request: HttpRequest, escalation_id: int, payload: HandOffIn):
 
 @router.post("/escalations/{escalation_id}/resolve", response={200: EscalationOut, **ERRORS}, summary="Resolve")
 def resolve(request: HttpRequest, escalation_id: int):
-    from swarm.actions import claims
-
     principal, escalation = _staff_action(request, escalation_id)
     claims.resolve(staff=principal.user, escalation=escalation)
     return _fresh(escalation.pk)
+
+
+def note_out(note: StaffNote) -> dict:
+    return {
+        "id": note.pk,
+        "thread": note.thread_id,
+        "vendor": note.vendor.handle,
+        "author": note.author.username,
+        "body": note.body,
+        "body_html": note.body_html,
+        "created_at": note.created_at,
+    }
+
+
+def _notes_vendor(principal: Principal, handle: str) -> Vendor:
+    vendor = get_object_or_404(Vendor, handle=handle.strip().lstrip("@").lower())
+    principal.require_vendor_scope(vendor)
+    return vendor
+
+
+@router.get(
+    "/threads/{thread_id}/notes",
+    response={200: list[NoteOut], **ERRORS},
+    summary="A vendor's staff-only notes on a thread (that vendor's verified staff and keys only)",
+)
+def list_notes(request: HttpRequest, thread_id: int, vendor: str = Query(..., max_length=100)):
+    principal = _caller(request)
+    thread = get_object_or_404(Thread.objects.only("pk"), pk=thread_id)
+    vendor_obj = _notes_vendor(principal, vendor)
+    if vendor_obj.pk not in principal.private_vendor_ids():
+        raise Http404("No such notes.")  # notes one may not read do not exist for them
+    notes = StaffNote.objects.filter(thread=thread, vendor=vendor_obj).select_related("author", "vendor")
+    return [note_out(n) for n in notes.order_by("created_at", "id")]
 
 
 @router.post(
@@ -199,22 +223,8 @@ def resolve(request: HttpRequest, escalation_id: int):
     summary="Write a staff-only note (the vendor's verified staff only)",
 )
 def add_note(request: HttpRequest, thread_id: int, payload: NoteIn):
-    from swarm.actions import notes
-
     principal = _caller(request)
     thread = get_object_or_404(Thread, pk=thread_id)
-    vendor = get_object_or_404(Vendor, handle=payload.vendor.strip().lstrip("@").lower())
-    principal.require_vendor_scope(vendor)
+    vendor = _notes_vendor(principal, payload.vendor)
     note = notes.add_note(staff=principal.user, thread=thread, vendor=vendor, body=payload.body)
-    return Status(
-        201,
-        {
-            "id": note.pk,
-            "thread": note.thread_id,
-            "vendor": vendor.handle,
-            "author": principal.user.username,
-            "body": note.body,
-            "body_html": note.body_html,
-            "created_at": note.created_at,
-        },
-    )
+    return Status(201, note_out(StaffNote.objects.select_related("author", "vendor").get(pk=note.pk)))

@@ -31,6 +31,10 @@ class ErrorOut(Schema):
 ERROR_CODES = frozenset({400, 401, 403, 404, 405, 409, 422, 429})
 
 
+# Action error codes that mean "the object is not in a state for that": answered 409.
+CONFLICT_CODES = {"duplicate", "taken", "wrong_state"}
+
+
 def error_response(status: int, code: str, message: str, fields: dict[str, list[str]] | None = None) -> JsonResponse:
     return JsonResponse({"error": {"code": code, "message": message, "fields": fields or {}}}, status=status)
 
@@ -40,7 +44,7 @@ def _validation(request: HttpRequest, exc: ValidationError) -> HttpResponse:
         fields = {name: [str(m) for e in errors for m in e.messages] for name, errors in exc.error_dict.items()}
         return error_response(400, "invalid", "Some fields are not valid.", fields)
     code = getattr(exc, "code", None) or "invalid"
-    status = 409 if code.startswith("already") else 400
+    status = 409 if code in CONFLICT_CODES or code.startswith("already") else 400
     return error_response(status, code, exc.messages[0])
 
 
