@@ -10,7 +10,7 @@ from swarm.actions import claims, escalations
 from swarm.actions import notes as note_actions
 from swarm.models import Escalation
 from tests.conftest import make_staff
-from tests.forum.api_helpers import _fresh_rate_limits, ApiClient, assert_error, key_client, token_client  # noqa: F401
+from tests.forum.api_helpers import ApiClient, _fresh_rate_limits, assert_error, key_client, token_client  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
