@@ -38,6 +38,8 @@ def private_note(thread: Thread, vendor, author, body: str = "Known firmware bug
 
 def test_a_personal_token_is_shown_once_stored_hashed_and_stops_working_when_revoked(customer):
     browser = client_for(customer)
+    assert reverse("forum:api_tokens") in browser.get(reverse("forum:profile", args=["jeff"])).text
+    assert reverse("forum:api_tokens") not in client_for(None).get(reverse("forum:profile", args=["jeff"])).text
     page = browser.post(reverse("forum:api_tokens"), {"name": "laptop", "scope": "write"}, follow=True)
     raw = shown_secret(page.text)
     assert raw and raw.startswith("brp_")
@@ -298,3 +300,32 @@ def test_a_vendors_feed_pages_by_cursor_over_threads_it_is_on(customer, vendor):
     assert len({(e["thread"], e["stream"], e["seq"]) for e in events}) == len(events) == 6  # asked + escalated
     titles = [e["data"]["title"] for e in events if e["kind"] == "posted"]
     assert titles == [f"Question {i} for @northwind" for i in range(3)]
+
+
+def test_list_and_feed_queries_do_not_grow_with_the_data(customer, expert, vendor):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    api = ApiClient()
+
+    def count(path: str) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert api.get(path).status_code == 200
+        return len(queries)
+
+    thread = thread_actions.create_thread(author=customer, title="Ask @northwind", body="Hi @northwind", tags="a b")
+    post_actions.reply(author=expert, thread=thread, body="One")
+    paths = [
+        "/api/threads",
+        f"/api/threads/{thread.pk}",
+        f"/api/threads/{thread.pk}/events",
+        "/api/vendors/northwind/events",
+    ]
+    before = [count(p) for p in paths]
+    for i in range(4):
+        other = thread_actions.create_thread(
+            author=expert, title=f"More @northwind {i}", body="Hi @northwind", tags="c d"
+        )
+        post_actions.reply(author=customer, thread=thread, body=f"Reply {i}")
+        post_actions.reply(author=customer, thread=other, body=f"Reply {i}")
+    assert [count(p) for p in paths] == before

@@ -190,3 +190,35 @@ def test_staff_notes_never_leave_the_vendor_through_the_api(people, escalated, v
             assert notes.json()[0]["body"] == "SECRET-FW-9 firmware"
     assert_error(bluewave_key.get(f"/api/threads/{thread_id}/notes", vendor="northwind"), 403)
     assert '"kind": "note"' not in bluewave_key.get("/api/vendors/northwind/events").content.decode()
+
+
+def test_a_vendors_webhook_hears_the_escalation_workflow_in_order(settings, customer, staff, vendor, vendor_admin):
+    from django.core.management import call_command
+
+    from forum.actions import api as api_actions
+    from tests.forum.test_api_webhooks import Receiver
+
+    settings.WEBHOOK_ALLOW_LOOPBACK = True
+    receiver = Receiver()
+    try:
+        api_actions.create_webhook(
+            admin=vendor_admin, vendor=vendor, url=receiver.url, kinds=["escalated", "claimed", "resolved", "note"]
+        )
+        thread = thread_actions.create_thread(author=customer, title="Dock loses display", body="After the update")
+        escalation = escalations.escalate(user=customer, thread=thread, handle="northwind")
+        api = token_client(staff)
+        api.post(f"/api/escalations/{escalation.pk}/claim")
+        api.post(f"/api/threads/{thread.pk}/notes", {"vendor": "northwind", "body": "Checking firmware"})
+        api.post(f"/api/escalations/{escalation.pk}/resolve")
+        for _ in range(5):
+            call_command("webhook_worker", "--once", stdout=open("/dev/null", "w"))  # noqa: SIM115
+        events = receiver.events()
+        assert [(e["kind"], e["stream"]) for e in events] == [
+            ("escalated", "public"),
+            ("claimed", "public"),
+            ("note", "private"),
+            ("resolved", "public"),
+        ]
+        assert events[1]["actor"]["username"] == "keith" and events[1]["data"]["vendor"] == "northwind"
+    finally:
+        receiver.close()
