@@ -54,3 +54,20 @@ def test_every_operation_conforms_to_the_schema(db, case, token, settings_overri
 @pytest.fixture
 def settings_override(settings):
     settings.API_RATE_LIMIT = (100_000, 60)
+
+
+@pytest.fixture
+def vendor_key(db, customer, vendor, vendor_admin) -> str:
+    """A vendor key, so the staff-only operations run their allowed paths too."""
+    from swarm.actions import escalations
+
+    thread = thread_actions.create_thread(author=customer, title="Dock loses display", body="After the update")
+    escalations.escalate(user=customer, thread=thread, handle="northwind")
+    _, raw = api_actions.create_vendor_key(admin=vendor_admin, vendor=vendor, name="schemathesis")
+    return raw
+
+
+@schema.include(tag="escalations").parametrize()
+@settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
+def test_escalation_operations_conform_for_a_vendor_key(db, case, vendor_key, settings_override):
+    case.call_and_validate(headers={"Authorization": f"Bearer {vendor_key}"}, checks=CHECKS)
