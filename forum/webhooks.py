@@ -38,10 +38,6 @@ logger = logging.getLogger(__name__)
 SIGNATURE_HEADER = "X-Barnraise-Signature"
 
 
-def _setting(name: str, default: Any) -> Any:
-    return getattr(settings, name, default)
-
-
 def enqueue(event: Event) -> list[WebhookDelivery]:
     """Write the outbox rows for one event, inside the event's transaction. One or two queries."""
     endpoints = WebhookEndpoint.objects.filter(is_active=True)
@@ -53,7 +49,7 @@ def enqueue(event: Event) -> list[WebhookDelivery]:
     wanted = [e for e in endpoints.only("pk", "event_kinds") if event.kind in (e.event_kinds or [])]
     if not wanted:
         return []
-    give_up = event.created_at + timedelta(seconds=_setting("WEBHOOK_GIVE_UP_AFTER", 24 * 3600))
+    give_up = event.created_at + timedelta(seconds=settings.WEBHOOK_GIVE_UP_AFTER)
     return WebhookDelivery.objects.bulk_create(
         [
             WebhookDelivery(
@@ -89,8 +85,8 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
 
 def backoff(attempts: int) -> float:
     """Seconds before the next try: base * 2^(attempts-1), capped, with +/-50% jitter."""
-    base = float(_setting("WEBHOOK_BACKOFF_BASE", 10.0))
-    cap = float(_setting("WEBHOOK_BACKOFF_MAX", 3600.0))
+    base = settings.WEBHOOK_BACKOFF_BASE
+    cap = settings.WEBHOOK_BACKOFF_MAX
     delay = min(cap, base * 2 ** max(0, attempts - 1))
     return delay * random.uniform(0.5, 1.5)  # jitter, not a secret
 
@@ -133,7 +129,7 @@ def attempt(delivery: WebhookDelivery) -> bool:
             endpoint.url,
             content=body,
             headers=headers,
-            timeout=float(_setting("WEBHOOK_TIMEOUT", 5.0)),
+            timeout=settings.WEBHOOK_TIMEOUT,
             follow_redirects=False,
         )
         status = response.status_code
@@ -165,7 +161,7 @@ def deliver_due() -> int:
     tried = 0
     for delivery in _due(now):
         # Claim it with a lease, so two workers never send the same delivery at once.
-        lease = now + timedelta(seconds=float(_setting("WEBHOOK_TIMEOUT", 5.0)) * 4)
+        lease = now + timedelta(seconds=settings.WEBHOOK_TIMEOUT * 4)
         claimed = WebhookDelivery.objects.filter(
             pk=delivery.pk, state=WebhookDelivery.State.PENDING, next_attempt_at=delivery.next_attempt_at
         ).update(next_attempt_at=lease)

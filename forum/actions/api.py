@@ -6,6 +6,7 @@ import hashlib
 import ipaddress
 import secrets
 import socket
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -115,7 +116,7 @@ def clean_webhook_url(url: str) -> str:
         raise ValidationError("Enter a full URL, like https://example.com/hooks/barnraise.", code="bad_url") from None
     parts = urlsplit(url)
     host = parts.hostname or ""
-    allow_loopback = getattr(settings, "WEBHOOK_ALLOW_LOOPBACK", settings.DEBUG)
+    allow_loopback = settings.WEBHOOK_ALLOW_LOOPBACK
     if allow_loopback and host in ("127.0.0.1", "localhost", "::1"):
         return url
     if parts.scheme != "https":
@@ -153,7 +154,7 @@ def delete_webhook(*, admin: User, endpoint: WebhookEndpoint) -> None:
 
 
 def redeliver(*, admin: User, delivery: WebhookDelivery) -> WebhookDelivery:
-    """Send a delivery again: back to pending, due now, with its attempt log kept."""
+    """Send a delivery again: back to pending, due now, a fresh retry window, its attempt log kept."""
     access.require(
         access.is_vendor_admin(admin, delivery.endpoint.vendor), "Only this vendor's admins can re-send webhooks."
     )
@@ -161,6 +162,7 @@ def redeliver(*, admin: User, delivery: WebhookDelivery) -> WebhookDelivery:
         delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
         delivery.state = WebhookDelivery.State.PENDING
         delivery.next_attempt_at = timezone.now()
+        delivery.give_up_at = delivery.next_attempt_at + timedelta(seconds=settings.WEBHOOK_GIVE_UP_AFTER)
         delivery.attempts = 0
-        delivery.save(update_fields=["state", "next_attempt_at", "attempts"])
+        delivery.save(update_fields=["state", "next_attempt_at", "give_up_at", "attempts"])
     return delivery

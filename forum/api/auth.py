@@ -77,7 +77,7 @@ class Principal:
 
 
 def _rate_limit(identity: str) -> None:
-    limit, window = getattr(settings, "API_RATE_LIMIT", (600, 60))
+    limit, window = settings.API_RATE_LIMIT
     now = int(timezone.now().timestamp())
     bucket = now // window
     cache_key = f"api-rate:{identity}:{bucket}"

@@ -141,6 +141,11 @@ def test_a_timeout_is_retried_and_gives_up_after_the_retry_window(receiver, sett
     run_worker()
     second.refresh_from_db()
     assert second.state == "delivered"  # a delivery that gave up no longer holds the queue
+    settings.WEBHOOK_GIVE_UP_AFTER = 3600
+    client_for(vendor_admin).post(reverse("forum:vendor_redeliver", args=["northwind", first.pk]))
+    run_worker()
+    first.refresh_from_db()
+    assert first.state == "delivered" and [a["status"] for a in first.log] == [None, 204]
 
 
 def test_a_vendor_admin_re_sends_a_delivery_from_the_admin_page(receiver, vendor, vendor_admin, staff, customer):
