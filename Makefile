@@ -18,6 +18,7 @@ run: $(STAMP)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) manage.py seed_demo
+	$(PY) manage.py seed_swarm
 	$(VENV)/bin/daphne -b 127.0.0.1 -p 8000 config.asgi:application
 
 ## Every test: lint, the suite on SQLite, then the suite on a throwaway PostgreSQL server

@@ -6,6 +6,7 @@ in-memory channel layer, console email and inline background tasks.
 See README.md ("Configuration") for the variables.
 """
 
+import json
 import os
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -228,6 +229,13 @@ WHITENOISE_USE_FINDERS = not (STATIC_ROOT / "staticfiles.json").exists()
 WHITENOISE_AUTOREFRESH = DEBUG
 if WHITENOISE_USE_FINDERS:
     STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"
+# Uploaded images: on disk under MEDIA_ROOT by default; object storage in production by naming
+# a storage class (e.g. storages.backends.s3.S3Storage) and its options as JSON.
+if os.environ.get("MEDIA_STORAGE_BACKEND"):
+    STORAGES["default"] = {
+        "BACKEND": os.environ["MEDIA_STORAGE_BACKEND"],
+        "OPTIONS": json.loads(os.environ.get("MEDIA_STORAGE_OPTIONS", "{}")),
+    }
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 
@@ -263,7 +271,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {"django.db.backends": {"level": "INFO"}, "django.tasks": {"level": "WARNING"}},
 }
 
 # Barnraise
@@ -280,6 +288,10 @@ BARNRAISE = {
     },
     # A claim with no staff activity for this long returns to the vendor's inbox.
     "CLAIM_IDLE_HOURS": float(os.environ.get("CLAIM_IDLE_HOURS", "24")),
+    # Images on a post: how many, bytes each, pixels each (decompression bombs).
+    "ATTACHMENTS_PER_POST": 4,
+    "ATTACHMENT_MAX_BYTES": 5 * 1024 * 1024,
+    "ATTACHMENT_MAX_PIXELS": 25_000_000,
 }
 CSRF_FAILURE_VIEW = "forum.views.errors.csrf_failure"
 

@@ -120,3 +120,48 @@ class EventAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+
+# ---- Community: follows, notification settings, image attachments ----
+from django.utils.html import format_html  # noqa: E402
+
+from forum.models import Attachment, NotificationSettings, TagFollow, VendorFollow  # noqa: E402
+
+
+@admin.register(TagFollow)
+class TagFollowAdmin(admin.ModelAdmin):
+    list_display = ("user", "tag", "created_at")
+    search_fields = ("user__username", "tag__name")
+    raw_id_fields = ("user",)
+
+
+@admin.register(VendorFollow)
+class VendorFollowAdmin(admin.ModelAdmin):
+    list_display = ("user", "vendor", "created_at")
+    search_fields = ("user__username", "vendor__handle")
+    raw_id_fields = ("user",)
+
+
+@admin.register(NotificationSettings)
+class NotificationSettingsAdmin(admin.ModelAdmin):
+    list_display = ("user", "new_thread_live", "daily_digest", "email_replies_mentions", "digest_sent_at")
+    list_filter = ("new_thread_live", "daily_digest", "email_replies_mentions")
+    search_fields = ("user__username",)
+    raw_id_fields = ("user",)
+
+
+@admin.register(Attachment)
+class AttachmentAdmin(admin.ModelAdmin):
+    """Images are added through the post actions only; here they can be inspected or deleted."""
+
+    list_display = ("original_name", "post", "content_type", "size", "width", "height", "uploaded_by", "created_at")
+    list_filter = ("content_type",)
+    search_fields = ("original_name", "uploaded_by__username")
+    readonly_fields = [*(f.name for f in Attachment._meta.fields), "served_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.display(description="Served at")
+    def served_at(self, obj: Attachment) -> str:
+        return format_html('<a href="{0}">{0}</a>', obj.get_absolute_url()) if obj.pk else "-"

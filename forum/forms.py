@@ -4,6 +4,7 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
+from forum.models import NotificationSettings
 from forum.validation import clean_body, clean_title, normalise_text, parse_tags
 
 
@@ -12,6 +13,34 @@ class TextField(forms.CharField):
 
     def to_python(self, value: object) -> str:
         return normalise_text(super().to_python(value))
+
+
+class MultipleImageInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class ImagesField(forms.FileField):
+    """Several files from one input. Only the count is checked here; forum.attachments checks content."""
+
+    widget = MultipleImageInput
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("label", "Images")
+        kwargs.setdefault(
+            "help_text",
+            f"Optional: up to {settings.BARNRAISE['ATTACHMENTS_PER_POST']} screenshots or photos "
+            "(PNG, JPEG, GIF or WebP, 5 MB each). Photo location data is removed.",
+        )
+        super().__init__(**kwargs)
+        self.widget.attrs.setdefault("accept", "image/png,image/jpeg,image/gif,image/webp")
+
+    def clean(self, data, initial=None) -> list:
+        files = data if isinstance(data, list | tuple) else [data] if data else []
+        limit = settings.BARNRAISE["ATTACHMENTS_PER_POST"]
+        if len(files) > limit:
+            raise ValidationError(f"Attach at most {limit} images to one post (you chose {len(files)}).")
+        return [super(ImagesField, self).clean(f, initial) for f in files]
 
 
 TITLE_REQUIRED = {"required": "Please give your thread a title."}
@@ -37,6 +66,7 @@ class AskForm(forms.Form):
         help_text="Up to 5, separated by spaces or commas: wifi, activation, billing…",
         widget=forms.TextInput(attrs={"autocomplete": "off", "list": "tag-suggestions", "data-tag-input": ""}),
     )
+    images = ImagesField()
 
     def clean_title(self) -> str:
         return clean_title(self.cleaned_data["title"])
@@ -55,6 +85,7 @@ class ReplyForm(forms.Form):
         label="Your reply",
         widget=forms.Textarea(attrs={"rows": 6, "data-reply-body": ""}),
     )
+    images = ImagesField()
 
     def clean_body(self) -> str:
         return clean_body(self.cleaned_data["body"])
@@ -86,3 +117,9 @@ class EditForm(forms.Form):
 def add_action_error(form: forms.Form, error: ValidationError) -> None:
     """Show an error raised by an action on the form, without a 500."""
     form.add_error(None, error)
+
+
+class NotificationSettingsForm(forms.ModelForm):
+    class Meta:
+        model = NotificationSettings
+        fields = ["new_thread_live", "daily_digest", "email_replies_mentions"]

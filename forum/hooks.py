@@ -15,3 +15,19 @@ event_recorded = Signal()
 # transaction of forum's mark-duplicate action, so swarm can move escalations
 # and me-toos to the canonical thread.
 thread_marked_duplicate = Signal()
+
+
+# Page panels other apps add to forum's pages, without forum importing them.
+# A panel is a function ``(request, obj) -> str`` returning safe HTML (rendered
+# from a template); slots: "thread-head" and "thread-aside" (obj is the
+# Thread), "vendor" (obj is the Vendor), "nav" (obj is None).
+_panels: dict[str, list] = {}
+
+
+def register_panel(slot: str, render) -> None:
+    if render not in _panels.setdefault(slot, []):
+        _panels[slot].append(render)
+
+
+def panels(slot: str) -> list:
+    return list(_panels.get(slot, []))

@@ -2,10 +2,14 @@
 
 ``fan_out(event)`` decides who hears about an event: followers of the thread
 for a reply (the author and everyone who replied follow automatically),
-@mentioned users, and the author of an accepted answer. Nobody is told about
+@mentioned users, the author of an accepted answer, and, for a new thread,
+people who follow one of its tags or vendors (unless their settings say no;
+forum.models.NotificationSettings). Nobody is told about
 their own action, and nobody hears twice about one event. After commit, each
 recipient's personal channel group (``user.<id>``) gets a wake-up with the
-new unread count. Private (staff-only) events never make notifications here.
+new unread count, and people who asked for email about replies and mentions
+get one (a background task). Private (staff-only) events never make
+notifications here.
 """
 
 from __future__ import annotations
@@ -15,9 +19,21 @@ import logging
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from forum.models import Event, EventKind, Notification, ThreadFollow, User
+from forum.models import (
+    Event,
+    EventKind,
+    Notification,
+    NotificationSettings,
+    TagFollow,
+    TaggedThread,
+    ThreadFollow,
+    ThreadVendor,
+    User,
+    VendorFollow,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +52,9 @@ def _recipients(event: Event) -> dict[int, str]:
     if event.kind == EventKind.REPLIED:
         for user_id in ThreadFollow.objects.filter(thread_id=event.thread_id).values_list("user_id", flat=True):
             chosen[user_id] = Notification.Kind.REPLY
+    if event.kind == EventKind.POSTED:
+        for user_id in _new_thread_followers(event.thread_id):
+            chosen[user_id] = Notification.Kind.NEW_THREAD
     if event.kind in (EventKind.POSTED, EventKind.REPLIED, EventKind.EDITED):
         names = event.data.get("mentions") or []
         for user_id in User.objects.filter(username__in=names, is_active=True).values_list("pk", flat=True):
@@ -44,6 +63,35 @@ def _recipients(event: Event) -> dict[int, str]:
         chosen[event.post.author_id] = Notification.Kind.ACCEPTED
     chosen.pop(event.actor_id, None)
     return chosen
+
+
+def _new_thread_followers(thread_id: int):
+    """Active people who follow one of the thread's tags or vendors and want to hear of new threads."""
+    tag_ids = TaggedThread.objects.filter(content_object_id=thread_id).values("tag_id")
+    vendor_ids = ThreadVendor.objects.filter(thread_id=thread_id).values("vendor_id")
+    follows_tag = TagFollow.objects.filter(user=OuterRef("pk"), tag_id__in=tag_ids)
+    follows_vendor = VendorFollow.objects.filter(user=OuterRef("pk"), vendor_id__in=vendor_ids)
+    opted_out = NotificationSettings.objects.filter(user=OuterRef("pk"), new_thread_live=False)
+    return (
+        User.objects.filter(Q(Exists(follows_tag)) | Q(Exists(follows_vendor)), is_active=True)
+        .exclude(Exists(opted_out))
+        .values_list("pk", flat=True)
+    )
+
+
+EMAIL_KINDS = (Notification.Kind.REPLY, Notification.Kind.MENTION)
+
+
+def _email_recipients(recipients: dict[int, str]) -> list[int]:
+    """Those told of a reply or mention who asked for email about it."""
+    candidates = [uid for uid, kind in recipients.items() if kind in EMAIL_KINDS]
+    if not candidates:
+        return []
+    return list(
+        NotificationSettings.objects.filter(
+            user_id__in=candidates, email_replies_mentions=True, user__is_active=True
+        ).values_list("user_id", flat=True)
+    )
 
 
 def fan_out(event: Event) -> None:
@@ -77,7 +125,19 @@ def notify(event: Event, recipients: dict[int, str], *, override: bool = False) 
     )
     users = list(recipients)
     transaction.on_commit(lambda: _wake(users))
+    emailed = _email_recipients(recipients)
+    if emailed:
+        transaction.on_commit(lambda: _enqueue_emails(event.pk, emailed))
     return users
+
+
+def _enqueue_emails(event_id: int, user_ids: list[int]) -> None:
+    from forum.tasks import send_notification_emails  # late: tasks import the mail templates
+
+    try:
+        send_notification_emails.enqueue(event_id=event_id, user_ids=user_ids)
+    except Exception:  # email must never break a committed write
+        logger.warning("Notification email for event %s failed", event_id, exc_info=True)
 
 
 def unread_count(user: User) -> int:

@@ -112,7 +112,10 @@ def thread_page(*, thread_id: int, user: AnyUser) -> ThreadPage:
         pk=thread_id,
     )
     posts = list(
-        Post.objects.filter(thread=thread).select_related("author", "staff_vendor").order_by("created_at", "id")
+        Post.objects.filter(thread=thread)
+        .select_related("author", "staff_vendor")
+        .prefetch_related("attachments")
+        .order_by("created_at", "id")
     )
     question = next((p for p in posts if p.is_question), None)
     if question is None:

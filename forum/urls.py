@@ -1,6 +1,7 @@
 from django.urls import path, register_converter
 
-from forum.views import api_admin, health, notifications, pages, posting, vendors
+from forum import feeds
+from forum.views import api_admin, community, health, notifications, pages, posting, vendors
 
 
 class NameConverter:
@@ -41,6 +42,15 @@ urlpatterns = [
     path("v/<name:handle>/join/", vendors.join, name="vendor_join"),
     path("v/<name:handle>/members/<int:membership_id>/", vendors.decide, name="vendor_member"),
     path("u/<name:username>/", pages.profile, name="profile"),
+    # Follows, notification settings, feeds and images (issue 5: community).
+    path("follow/tag/<name:tag>/", community.follow_tag, name="follow_tag"),
+    path("follow/vendor/<name:handle>/", community.follow_vendor, name="follow_vendor"),
+    path("follow/thread/<int:thread_id>/", community.follow_thread, name="follow_thread"),
+    path("settings/notifications/", community.notification_settings, name="notification_settings"),
+    path("feeds/tags/<name:tag>/", feeds.tag_feed, name="feed_tag"),
+    path("feeds/v/<name:handle>/", feeds.vendor_feed, name="feed_vendor"),
+    path("feeds/search/", feeds.search_feed, name="feed_search"),
+    path("a/<int:attachment_id>/", community.attachment, name="attachment"),
     path("settings/tokens/", api_admin.tokens, name="api_tokens"),
     path("settings/tokens/<int:token_id>/revoke/", api_admin.revoke_token, name="api_token_revoke"),
     path("v/<name:handle>/api/", api_admin.vendor_api, name="vendor_api"),

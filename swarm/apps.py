@@ -6,4 +6,6 @@ class SwarmConfig(AppConfig):
     verbose_name = "Swarm"
 
     def ready(self) -> None:
-        from swarm import receivers  # noqa: F401  (connects to forum.hooks)
+        from swarm import panels, receivers  # noqa: F401  (receivers connect to forum.hooks)
+
+        panels.register()

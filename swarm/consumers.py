@@ -287,3 +287,64 @@ class NotificationConsumer(AsyncWebsocketConsumer):
     async def notifications_changed(self, message: dict) -> None:
         unread = await _unread(self.user)
         await self.send(text_data=json.dumps({"type": "notifications", "unread": unread}))
+
+
+CLOSE_FORBIDDEN = 4403
+
+
+@database_sync_to_async
+def _inbox_vendor(handle: str, user: Any) -> tuple[int | None, bool]:
+    from forum.models import Vendor
+    from swarm.access import can_see_inbox
+
+    vendor = Vendor.objects.filter(handle=handle).first()
+    if vendor is None:
+        return None, False
+    return vendor.pk, can_see_inbox(user, vendor)
+
+
+class InboxConsumer(AsyncWebsocketConsumer):
+    """A vendor's live inbox: ``/ws/v/<handle>/inbox/``, for that vendor's verified staff only.
+
+    Sends ``{"type": "changed", "reason": ...}`` whenever an escalation or radar
+    hit of the vendor changes; the page then re-reads its rows over HTTP, so a
+    missed wake-up only delays freshness until the next one or a reconnect.
+    """
+
+    async def connect(self) -> None:
+        from swarm.live import inbox_group
+
+        self.group = None
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        vendor_id, allowed = await _inbox_vendor(self.scope["url_route"]["kwargs"]["handle"], user)
+        if vendor_id is None:
+            await self.close(code=CLOSE_NOT_FOUND)
+            return
+        if not allowed:
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        self.group = inbox_group(vendor_id)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        await self.send(text_data=json.dumps({"type": "hello"}))
+
+    async def disconnect(self, code: int) -> None:
+        if self.group:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if text_data is not None and len(text_data) <= 1024:
+            try:
+                frame = json.loads(text_data)
+            except ValueError:
+                frame = None
+            if isinstance(frame, dict) and frame.get("type") == "ping":
+                await self.send(text_data=json.dumps({"type": "pong"}))
+                return
+        await self.send(text_data=json.dumps({"type": "error", "error": "Send only pings here.", "code": "read_only"}))
+
+    async def inbox_changed(self, message: dict) -> None:
+        await self.send(text_data=json.dumps({"type": "changed", "reason": str(message.get("reason", ""))}))

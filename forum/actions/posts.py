@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from forum import access, search, timeline
+from forum import access, attachments, search, timeline
 from forum.actions.common import link_vendors, lock_thread_row
 from forum.markdown import render
 from forum.models import EventKind, Post, PostRevision, Thread, ThreadVendor, User
 from forum.validation import clean_body, clean_title
 
 
-def reply(*, author: User, thread: Thread, body: str) -> Post:
-    """Add a reply to a thread, bump it to the top of the latest list."""
+def reply(*, author: User, thread: Thread, body: str, images: Sequence[UploadedFile] | None = None) -> Post:
+    """Add a reply (with optional images) to a thread, bump it to the top of the latest list."""
     access.require(author.is_authenticated and author.is_active, "Log in to reply.")
     body = clean_body(body)
     rendered = render(body)
-    with transaction.atomic():
+    clean_images = attachments.prepare(images)
+    with attachments.removed_on_failure() as stored, transaction.atomic():
         thread = lock_thread_row(thread.pk)
         access.require(access.can_reply(author, thread), "This thread is locked: no new replies.")
         now = timezone.now()
@@ -34,6 +38,7 @@ def reply(*, author: User, thread: Thread, body: str) -> Post:
         Thread.objects.filter(pk=thread.pk).update(reply_count=F("reply_count") + 1, last_activity_at=now)
         ThreadVendor.objects.filter(thread=thread).update(last_activity_at=now)
         link_vendors(thread, post, rendered.mentioned_vendors)
+        stored += attachments.store(post=post, images=clean_images, uploaded_by=author)
         search.index_reply(thread, post)
         timeline.record(
             thread=thread,

@@ -2,26 +2,40 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
-from forum import access, search, timeline
+from forum import access, attachments, search, timeline
 from forum.actions.common import link_vendors, lock_thread_row
 from forum.markdown import render
 from forum.models import EventKind, Post, Thread, User
 from forum.validation import clean_body, clean_title, parse_tags
 
 
-def create_thread(*, author: User, title: str, body: str, tags: str | list[str] = "") -> Thread:
-    """Post a new problem: the thread, its question post, tags, and the POSTED event."""
+def create_thread(
+    *,
+    author: User,
+    title: str,
+    body: str,
+    tags: str | list[str] = "",
+    images: Sequence[UploadedFile] | None = None,
+) -> Thread:
+    """Post a new problem: the thread, its question post, tags, images, and the POSTED event.
+
+    Tags and vendor links are in place before POSTED is recorded, so followers hear of it.
+    """
     access.require(author.is_authenticated and author.is_active, "Log in to ask a question.")
     title = clean_title(title)
     body = clean_body(body)
     tag_names = parse_tags(tags)
     rendered = render(body)
+    clean_images = attachments.prepare(images)
     now = timezone.now()
-    with transaction.atomic():
+    with attachments.removed_on_failure() as stored, transaction.atomic():
         thread = Thread.objects.create(title=title, author=author, created_at=now, last_activity_at=now)
         post = Post.objects.create(
             thread=thread,
@@ -35,6 +49,7 @@ def create_thread(*, author: User, title: str, body: str, tags: str | list[str] 
         if tag_names:
             thread.tags.set(tag_names)
         link_vendors(thread, post, rendered.mentioned_vendors)
+        stored += attachments.store(post=post, images=clean_images, uploaded_by=author)
         search.index_thread(thread)
         timeline.record(
             thread=thread,

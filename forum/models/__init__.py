@@ -1,6 +1,7 @@
 """Forum models, one module per domain, re-exported here."""
 
 from forum.models.api import PersonalAccessToken, VendorApiKey, WebhookDelivery, WebhookEndpoint
+from forum.models.community import Attachment, NotificationSettings, TagFollow, VendorFollow
 from forum.models.notifications import Notification, ThreadFollow
 from forum.models.threads import Post, PostRevision, TaggedThread, Thread, ThreadVendor, Vote
 from forum.models.timeline import Event, EventKind
@@ -8,13 +9,16 @@ from forum.models.users import User
 from forum.models.vendors import Membership, Vendor, VendorDomain
 
 __all__ = [
+    "Attachment",
     "Event",
     "EventKind",
     "Membership",
     "Notification",
+    "NotificationSettings",
     "PersonalAccessToken",
     "Post",
     "PostRevision",
+    "TagFollow",
     "TaggedThread",
     "Thread",
     "ThreadFollow",
@@ -23,6 +27,7 @@ __all__ = [
     "Vendor",
     "VendorApiKey",
     "VendorDomain",
+    "VendorFollow",
     "Vote",
     "WebhookDelivery",
     "WebhookEndpoint",

@@ -54,3 +54,32 @@ def page_url(request, **params) -> str:
             query[key] = value
     encoded = query.urlencode()
     return f"?{encoded}" if encoded else request.path
+
+
+@register.simple_tag(takes_context=True)
+def panels(context, slot: str, obj=None) -> SafeString:
+    """Panels other apps registered for a slot of this page (forum.hooks.register_panel)."""
+    from forum import hooks
+
+    request = context.get("request")
+    if request is None:
+        return SafeString("")
+    return SafeString("".join(str(render(request, obj)) for render in hooks.panels(slot)))
+
+
+@register.filter
+def duration(value) -> str:
+    """A timedelta as people say it: "40 s", "12 min", "3 h 5 min", "2 d 4 h"."""
+    if value is None:
+        return ""
+    seconds = int(value.total_seconds())
+    if seconds < 60:
+        return f"{max(seconds, 0)} s"
+    minutes, hours, days = seconds // 60, seconds // 3600, seconds // 86400
+    if minutes < 60:
+        return f"{minutes} min"
+    if hours < 24:
+        rest = minutes - hours * 60
+        return f"{hours} h {rest} min" if rest else f"{hours} h"
+    rest = hours - days * 24
+    return f"{days} d {rest} h" if rest else f"{days} d"

@@ -13,6 +13,7 @@ from forum.actions import threads as thread_actions
 from forum.actions import votes as vote_actions
 from forum.forms import AskForm, EditForm, ReplyForm
 from forum.models import Post, Thread
+from forum.views.community import limit_upload_size
 
 
 def _first_message(error: ValidationError) -> str:
@@ -20,8 +21,9 @@ def _first_message(error: ValidationError) -> str:
 
 
 @login_required
+@limit_upload_size
 def ask(request: HttpRequest) -> HttpResponse:
-    form = AskForm(request.POST or None)
+    form = AskForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
             thread = thread_actions.create_thread(author=request.user, **form.cleaned_data)
@@ -35,12 +37,15 @@ def ask(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+@limit_upload_size
 def reply(request: HttpRequest, thread_id: int) -> HttpResponse:
     thread = get_object_or_404(Thread, pk=thread_id)
-    form = ReplyForm(request.POST)
+    form = ReplyForm(request.POST, request.FILES)
     if form.is_valid():
         try:
-            post = post_actions.reply(author=request.user, thread=thread, body=form.cleaned_data["body"])
+            post = post_actions.reply(
+                author=request.user, thread=thread, body=form.cleaned_data["body"], images=form.cleaned_data["images"]
+            )
         except ValidationError as error:
             form.add_error(None, error)
         else:

@@ -75,3 +75,4 @@
     makeScrollersFocusable(event.target);
   });
 })();
+

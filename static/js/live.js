@@ -106,6 +106,32 @@
     list.appendChild(item);
   }
 
+  // Swarm events (escalations, claims, me too, staff notes) re-read the escalation panel.
+  const SWARM_KINDS = ["escalated", "metoo", "metoo_withdrawn", "claimed", "released", "handed_off", "note",
+    "resolved", "confirmed", "unresolved", "rated", "invited", "accepted", "reopened"];
+  let panelTimer = null;
+  function refreshPanel() {
+    clearTimeout(panelTimer);
+    panelTimer = setTimeout(function () {
+      const panel = document.getElementById("swarm-panel");
+      if (!panel) return;
+      if (panel.contains(document.activeElement) && document.activeElement.value) return; // don't wipe what they type
+      fetch(panel.getAttribute("data-swarm-panel"), { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
+        .then(function (html) {
+          const current = document.getElementById("swarm-panel");
+          if (!current) return;
+          const template = document.createElement("template");
+          template.innerHTML = html.trim();
+          const fresh = template.content.firstElementChild;
+          current.replaceWith(fresh);
+          if (window.htmx) window.htmx.process(fresh);
+          if (window.Barnraise && window.Barnraise.refreshTimes) window.Barnraise.refreshTimes(fresh);
+        })
+        .catch(function () {});
+    }, 150);
+  }
+
   function apply(event) {
     const stream = event.stream || "public";
     const seen = last[stream] || 0;
@@ -132,7 +158,8 @@
         break;
       }
     }
-    addHistory(event);
+    if (SWARM_KINDS.indexOf(event.kind) !== -1) refreshPanel();
+    if (stream === "public") addHistory(event);
     return true;
   }
 

@@ -1,0 +1,53 @@
+"""Background work, on Django's tasks framework (settings.TASKS: inline by default, a worker in production)."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.tasks import task
+from django.template.loader import render_to_string
+from django.utils.text import Truncator
+
+from forum.models import Event, EventKind, NotificationSettings, User
+
+logger = logging.getLogger(__name__)
+
+
+@task
+def send_daily_digests() -> int:
+    """Send every opted-in person today's digest; returns how many went out."""
+    from forum.actions.digests import send_digest
+
+    sent = 0
+    people = NotificationSettings.objects.filter(daily_digest=True, user__is_active=True).select_related("user")
+    for prefs in people.iterator(chunk_size=500):
+        try:
+            sent += send_digest(user=prefs.user)
+        except Exception:  # one bad address must not stop everyone else's digest
+            logger.exception("Digest for user %s failed", prefs.user_id)
+    return sent
+
+
+@task
+def send_notification_emails(*, event_id: int, user_ids: list[int]) -> int:
+    """Email people about a reply or mention on a public thread; returns how many were sent."""
+    event = Event.objects.select_related("thread", "actor", "post").filter(pk=event_id, vendor__isnull=True).first()
+    if event is None or event.post is None:
+        return 0
+    what = "replied" if event.kind == EventKind.REPLIED else "wrote"
+    context = {
+        "actor": event.actor.name if event.actor else "Someone",
+        "thread": event.thread,
+        "excerpt": Truncator(event.post.body).chars(1000),
+        "link": f"{settings.SITE_URL}{event.post.get_absolute_url()}",
+        "settings_url": f"{settings.SITE_URL}/settings/notifications/",
+    }
+    sent = 0
+    for user in User.objects.filter(pk__in=user_ids, is_active=True).exclude(email=""):
+        phrase = "mentioned you" if user.username in (event.data.get("mentions") or []) else what
+        body = render_to_string("forum/email/notification.txt", {**context, "user": user, "what": phrase})
+        subject = f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{context['actor']} {phrase}: {event.thread.title}"
+        sent += EmailMessage(subject=subject, body=body, to=[user.email]).send()
+    return sent

@@ -1,0 +1,28 @@
+"""Follow buttons and feed links for the pages that show them."""
+
+from django import template
+from taggit.models import Tag
+
+from forum import follows
+from forum.models import Thread, Vendor
+
+register = template.Library()
+
+
+@register.inclusion_tag("forum/_follow_button.html", takes_context=True)
+def follow_button(context, target: Tag | Vendor | Thread) -> dict:
+    """A Follow / Following toggle for a tag, vendor or thread (one query for a logged-in viewer)."""
+    from forum.views.community import follow_button as button_context
+
+    request = context["request"]
+    user = request.user
+    if isinstance(target, Tag):
+        following = follows.follows_tag(user, target)
+        data = button_context(request, tag=target, following=following)
+    elif isinstance(target, Vendor):
+        following = follows.follows_vendor(user, target)
+        data = button_context(request, vendor=target, following=following)
+    else:
+        following = follows.follows_thread(user, target)
+        data = button_context(request, thread=target, following=following)
+    return {**data, "user": user, "request": request, "next": request.get_full_path()}

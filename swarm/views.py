@@ -1,0 +1,268 @@
+"""Swarm pages and writes. Each write parses, calls one action, and answers with the updated panel.
+
+Without JavaScript a write redirects back to the thread with a message; with
+htmx it answers the re-rendered panel (422 and the message when refused).
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.views.decorators.http import require_GET, require_POST
+
+from forum import access as forum_access
+from forum.models import Thread, Vendor
+from swarm import access, selectors
+from swarm.actions import claims, escalations, notes, radar
+from swarm.models import Escalation, RadarHit, RadarKeyword
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def thread_panel_html(request: HttpRequest, thread: Thread, error: str = "", notice: str = "") -> str:
+    swarm = selectors.thread_swarm(thread=thread, user=request.user)
+    context = {"s": swarm, "thread": thread, "panel_error": error, "panel_notice": notice}
+    return render_to_string("swarm/_thread_panel.html", context, request=request)
+
+
+def _answer(request: HttpRequest, thread: Thread, done: str, run) -> HttpResponse:
+    """Run one action; answer with the panel (htmx) or a redirect and a message."""
+    try:
+        run()
+    except ValidationError as error:
+        message = error.messages[0] if error.messages else "That could not be done."
+        if _is_htmx(request):
+            thread.refresh_from_db()
+            return HttpResponse(thread_panel_html(request, thread, error=message), status=422)
+        messages.error(request, message)
+        return redirect(thread)
+    if _is_htmx(request):
+        thread.refresh_from_db()
+        return HttpResponse(thread_panel_html(request, thread, notice=done))
+    messages.success(request, done)
+    return redirect(thread)
+
+
+def _escalation(escalation_id: int) -> Escalation:
+    return get_object_or_404(Escalation.objects.select_related("thread", "vendor"), pk=escalation_id)
+
+
+@require_GET
+def panel(request: HttpRequest, thread_id: int) -> HttpResponse:
+    thread = get_object_or_404(Thread.objects.defer("search_vector"), pk=thread_id)
+    return HttpResponse(thread_panel_html(request, thread))
+
+
+@require_GET
+def vendor_suggest(request: HttpRequest) -> HttpResponse:
+    """<option>s of vendors whose handle or name starts with what was typed (the escalate control)."""
+    typed = request.GET.get("handle", request.GET.get("q", "")).strip().lstrip("@")[:40]
+    vendors = []
+    if typed:
+        vendors = list(
+            Vendor.objects.filter(handle__istartswith=typed).order_by("handle")[:8]
+            or Vendor.objects.filter(name__icontains=typed).order_by("handle")[:8]
+        )
+    return render(request, "swarm/_vendor_options.html", {"vendors": vendors})
+
+
+@login_required
+@require_POST
+def escalate(request: HttpRequest, thread_id: int) -> HttpResponse:
+    thread = get_object_or_404(Thread, pk=thread_id)
+    handle = request.POST.get("handle", "")
+    return _answer(
+        request,
+        thread,
+        f"Escalated to @{handle.strip().lstrip('@').lower()[:30]}. Their staff have been told.",
+        lambda: escalations.escalate(user=request.user, thread=thread, handle=handle),
+    )
+
+
+@login_required
+@require_POST
+def metoo(request: HttpRequest, thread_id: int) -> HttpResponse:
+    thread = get_object_or_404(Thread, pk=thread_id)
+    if request.POST.get("action") == "withdraw":
+        return _answer(
+            request,
+            thread,
+            "Your “me too” is withdrawn.",
+            lambda: escalations.withdraw_metoo(user=request.user, thread=thread),
+        )
+    return _answer(
+        request,
+        thread,
+        "Counted: you have this problem too. You'll hear about replies.",
+        lambda: escalations.add_metoo(user=request.user, thread=thread),
+    )
+
+
+@login_required
+@require_POST
+def work(request: HttpRequest, escalation_id: int, verb: str) -> HttpResponse:
+    """claim / release / resolve / hand off, by the vendor's staff."""
+    escalation = _escalation(escalation_id)
+    user = request.user
+    steps = {
+        "claim": (
+            "You claimed it. Everyone on the thread can see that.",
+            lambda: claims.claim(staff=user, escalation=escalation),
+        ),
+        "release": ("Released: it's back in the inbox.", lambda: claims.release(staff=user, escalation=escalation)),
+        "resolve": (
+            "Marked resolved. The customer is asked to confirm.",
+            lambda: claims.resolve(staff=user, escalation=escalation),
+        ),
+        "handoff": (
+            "Handed off.",
+            lambda: claims.hand_off(
+                staff=user,
+                escalation=escalation,
+                to_username=request.POST.get("to_username", "").strip() or None,
+                to_handle=request.POST.get("to_handle", "").strip() or None,
+                note=request.POST.get("note", ""),
+            ),
+        ),
+    }
+    done, run = steps[verb]
+    return _answer(request, escalation.thread, done, run)
+
+
+@login_required
+@require_POST
+def confirm(request: HttpRequest, escalation_id: int) -> HttpResponse:
+    escalation = _escalation(escalation_id)
+    answer = request.POST.get("solved")
+    if answer not in ("yes", "no"):
+        return _answer(request, escalation.thread, "", _refuse("Answer yes or no."))
+    solved = answer == "yes"
+    done = "Thanks! It's marked solved." if solved else f"Reopened: {escalation.vendor.name} will pick it up again."
+    return _answer(
+        request,
+        escalation.thread,
+        done,
+        lambda: claims.confirm(user=request.user, escalation=escalation, solved=solved),
+    )
+
+
+def _refuse(message: str):
+    def run() -> None:
+        raise ValidationError(message)
+
+    return run
+
+
+@login_required
+@require_POST
+def rate(request: HttpRequest, escalation_id: int) -> HttpResponse:
+    escalation = _escalation(escalation_id)
+    return _answer(
+        request,
+        escalation.thread,
+        "Thanks for rating the help.",
+        lambda: claims.rate(
+            user=request.user,
+            escalation=escalation,
+            rating=request.POST.get("rating", ""),
+            comment=request.POST.get("comment", ""),
+        ),
+    )
+
+
+@login_required
+@require_POST
+def add_note(request: HttpRequest, thread_id: int) -> HttpResponse:
+    thread = get_object_or_404(Thread, pk=thread_id)
+    vendor = get_object_or_404(Vendor, handle=request.POST.get("vendor", "")[:30])
+    return _answer(
+        request,
+        thread,
+        f"Note saved. Only {vendor.name} staff can see it.",
+        lambda: notes.add_note(staff=request.user, thread=thread, vendor=vendor, body=request.POST.get("body", "")),
+    )
+
+
+# ---- Inbox and radar -----------------------------------------------------------------------------
+
+
+def _staff_vendor(request: HttpRequest, handle: str) -> Vendor:
+    vendor = get_object_or_404(Vendor, handle=handle)
+    forum_access.require(
+        access.can_see_inbox(request.user, vendor), f"The inbox is for {vendor.name}'s verified staff."
+    )
+    return vendor
+
+
+@login_required
+@require_GET
+def inbox(request: HttpRequest, handle: str) -> HttpResponse:
+    vendor = _staff_vendor(request, handle)
+    claims.release_idle_claims()
+    box = selectors.inbox(
+        vendor=vendor,
+        state=request.GET.get("state", "active"),
+        sort=request.GET.get("sort", "waiting"),
+        tag=request.GET.get("tag", ""),
+    )
+    context = {
+        "box": box,
+        "vendor": vendor,
+        "tab": "radar" if request.GET.get("tab") == "radar" else "escalations",
+        "states": selectors.INBOX_STATES,
+        "sorts": selectors.INBOX_SORTS,
+        "is_admin": access.can_manage_radar(request.user, vendor),
+    }
+    template = "swarm/_inbox_body.html" if request.GET.get("fragment") else "swarm/inbox.html"
+    return render(request, template, context)
+
+
+def _back_to_radar(vendor: Vendor) -> HttpResponse:
+    return redirect(f"{vendor.get_absolute_url()}inbox/?tab=radar")
+
+
+@login_required
+@require_POST
+def radar_keywords(request: HttpRequest, handle: str) -> HttpResponse:
+    vendor = _staff_vendor(request, handle)
+    try:
+        if request.POST.get("remove"):
+            keyword = get_object_or_404(RadarKeyword, vendor=vendor, pk=_int(request.POST["remove"]))
+            radar.remove_keyword(admin=request.user, keyword=keyword)
+            messages.success(request, f"Stopped watching “{keyword.phrase}”.")
+        else:
+            keyword = radar.add_keyword(admin=request.user, vendor=vendor, phrase=request.POST.get("phrase", ""))
+            messages.success(request, f"Watching for “{keyword.phrase}” in new threads.")
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    return _back_to_radar(vendor)
+
+
+@login_required
+@require_POST
+def radar_hit(request: HttpRequest, handle: str, hit_id: int) -> HttpResponse:
+    vendor = _staff_vendor(request, handle)
+    hit = get_object_or_404(RadarHit.objects.select_related("thread", "vendor"), vendor=vendor, pk=hit_id)
+    action = request.POST.get("action", "")
+    try:
+        radar.act_on_hit(staff=request.user, hit=hit, action=action)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+        return _back_to_radar(vendor)
+    if action == "join":
+        return redirect(hit.thread)
+    messages.success(request, "Invited the author to escalate." if action == "invite" else "Dismissed.")
+    return _back_to_radar(vendor)
+
+
+def _int(value: str) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
