@@ -137,7 +137,9 @@ def read_vendor(request: HttpRequest, handle: str):
 
 
 def _events_qs():
-    return Event.objects.select_related("actor", "post", "post__author", "post__staff_vendor")
+    return Event.objects.select_related("actor", "post", "post__author", "post__staff_vendor").prefetch_related(
+        "post__attachments"
+    )
 
 
 @router.get(
