@@ -286,6 +286,16 @@ BARNRAISE = {
         "retag": 500,
         "mark_duplicate": 1000,
     },
+    # Points and anti-farming rules (docs/reputation.md).
+    "REPUTATION": {
+        "UPVOTE": 10,
+        "ACCEPTED": 15,
+        "ACCEPTER": 2,
+        "NEW_VOTER_DAYS": 7,
+        "NEW_VOTER_MIN_REPUTATION": 15,
+        "PAIR_WINDOW_DAYS": 30,
+        "PAIR_MAX_VOTES": 5,
+    },
     # A claim with no staff activity for this long returns to the vendor's inbox.
     "CLAIM_IDLE_HOURS": float(os.environ.get("CLAIM_IDLE_HOURS", "24")),
     # Images on a post: how many, bytes each, pixels each (decompression bombs).

@@ -85,6 +85,14 @@ def can_accept(user: AnyUser, thread: Thread) -> bool:
     return thread.author_id == user.pk
 
 
+def can_retag(user: AnyUser, thread: Thread) -> bool:
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if thread.author_id == user.pk:
+        return True
+    return has_privilege(user, "retag")
+
+
 def can_see_history(user: AnyUser, post: Post) -> bool:
     return can_edit_post(user, post)
 

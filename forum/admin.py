@@ -165,3 +165,43 @@ class AttachmentAdmin(admin.ModelAdmin):
     @admin.display(description="Served at")
     def served_at(self, obj: Attachment) -> str:
         return format_html('<a href="{0}">{0}</a>', obj.get_absolute_url()) if obj.pk else "-"
+
+
+# ---- Reputation: ledger and badges ----
+from forum.models import ReputationChange, UserBadge  # noqa: E402
+
+
+@admin.register(ReputationChange)
+class ReputationChangeAdmin(admin.ModelAdmin):
+    """Read-only: the ledger changes only through the actions that earn or undo points."""
+
+    list_display = ("created_at", "user", "amount", "reason", "post", "counterpart")
+    list_filter = ("reason",)
+    search_fields = ("user__username", "counterpart__username")
+    list_select_related = ("user", "counterpart", "post")
+    raw_id_fields = ("user", "counterpart", "post")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(UserBadge)
+class UserBadgeAdmin(admin.ModelAdmin):
+    """Read-only: badges are awarded by the actions that earn them."""
+
+    list_display = ("awarded_at", "user", "badge", "tag", "post")
+    list_filter = ("badge",)
+    search_fields = ("user__username", "tag")
+    list_select_related = ("user", "post")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

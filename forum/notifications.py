@@ -140,6 +140,14 @@ def _enqueue_emails(event_id: int, user_ids: list[int]) -> None:
         logger.warning("Notification email for event %s failed", event_id, exc_info=True)
 
 
+def badge_earned(*, user_id: int, event: Event) -> None:
+    """Tell a user they earned a badge; the event is what earned it. Inside the action's transaction."""
+    Notification.objects.bulk_create(
+        [Notification(recipient_id=user_id, kind=Notification.Kind.BADGE, event=event)], ignore_conflicts=True
+    )
+    transaction.on_commit(lambda: _wake([user_id]))
+
+
 def unread_count(user: User) -> int:
     return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
 

@@ -1,7 +1,7 @@
 from django.urls import path, register_converter
 
 from forum import feeds
-from forum.views import api_admin, community, health, notifications, pages, posting, vendors
+from forum.views import api_admin, community, health, notifications, pages, posting, reputation, vendors
 
 
 class NameConverter:
@@ -30,6 +30,10 @@ urlpatterns = [
     path("tags/", pages.tags_index, name="tags"),
     path("tags/suggest/", pages.tag_suggest, name="tag_suggest"),
     path("tags/<name:tag>/", pages.tag_page, name="tag"),
+    path("tags/<name:tag>/leaders/", reputation.tag_leaders, name="tag_leaders"),
+    path("leaders/", reputation.leaders, name="leaders"),
+    path("badges/", reputation.badge_list, name="badges"),
+    path("t/<int:thread_id>/retag/", reputation.retag, name="retag"),
     path("t/<int:thread_id>/", pages.thread, name="thread_short"),
     path("t/<int:thread_id>/reply/", posting.reply, name="reply"),
     path("t/<int:thread_id>/reopen/", posting.reopen, name="reopen"),

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from forum import access, attachments, search, timeline
+from forum import access, attachments, badges, search, timeline
 from forum.actions.common import link_vendors, lock_thread_row
 from forum.markdown import render
 from forum.models import EventKind, Post, PostRevision, Thread, ThreadVendor, User
@@ -40,13 +40,14 @@ def reply(*, author: User, thread: Thread, body: str, images: Sequence[UploadedF
         link_vendors(thread, post, rendered.mentioned_vendors)
         stored += attachments.store(post=post, images=clean_images, uploaded_by=author)
         search.index_reply(thread, post)
-        timeline.record(
+        event = timeline.record(
             thread=thread,
             kind=EventKind.REPLIED,
             actor=author,
             post=post,
             data={"mentions": sorted(rendered.mentioned_users), "vendors": sorted(rendered.mentioned_vendors)},
         )
+        badges.after_reply(post=post, event=event)
     return post
 
 

@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
-from forum import access, attachments, search, timeline
+from forum import access, attachments, badges, reputation, search, timeline
 from forum.actions.common import link_vendors, lock_thread_row
 from forum.markdown import render
 from forum.models import EventKind, Post, Thread, User
@@ -75,17 +75,21 @@ def accept_answer(*, user: User, thread: Thread, post: Post) -> Thread:
         thread = lock_thread_row(thread.pk)
         if thread.accepted_post_id == post.pk:
             return thread
+        if thread.accepted_post_id is not None:
+            reputation.acceptance_undone(post_id=thread.accepted_post_id)
+        reputation.answer_accepted(asker=user, post=post)
         thread.accepted_post = post
         thread.status = Thread.Status.SOLVED
         thread.last_activity_at = timezone.now()
         thread.save(update_fields=["accepted_post", "status", "last_activity_at"])
-        timeline.record(
+        event = timeline.record(
             thread=thread,
             kind=EventKind.ACCEPTED,
             actor=user,
             post=post,
             data={"answer_author": post.author.username, "staff_vendor": post.staff_vendor_id},
         )
+        badges.after_accept(asker=user, thread=thread, post=post, event=event)
     return thread
 
 
@@ -97,6 +101,8 @@ def reopen_thread(*, user: User, thread: Thread) -> Thread:
         if thread.status == Thread.Status.OPEN and thread.accepted_post_id is None:
             raise ValidationError("The thread is already open.", code="already_open")
         previous = thread.accepted_post_id
+        if previous is not None:
+            reputation.acceptance_undone(post_id=previous)
         thread.accepted_post = None
         thread.status = Thread.Status.OPEN
         thread.last_activity_at = timezone.now()

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
-from forum import access, timeline
+from forum import access, badges, reputation, timeline
 from forum.actions.common import lock_thread_row
 from forum.models import EventKind, Post, Thread, User, Vote
 
@@ -31,7 +31,9 @@ def upvote(*, user: User, post: Post) -> int:
         except IntegrityError:
             raise ValidationError("You have already voted for this post.", code="already_voted") from None
         score = _set_score(post, +1)
-        timeline.record(thread=thread, kind=EventKind.VOTED, actor=user, post=post, data={"score": score})
+        reputation.vote_given(voter=user, post=post)
+        event = timeline.record(thread=thread, kind=EventKind.VOTED, actor=user, post=post, data={"score": score})
+        badges.after_vote(voter=user, post=post, thread=thread, score=score, event=event)
     return score
 
 
@@ -44,5 +46,6 @@ def withdraw_vote(*, user: User, post: Post) -> int:
         if not deleted:
             raise ValidationError("You have not voted for this post.", code="not_voted")
         score = _set_score(post, -1)
+        reputation.vote_withdrawn(voter=user, post=post)
         timeline.record(thread=thread, kind=EventKind.VOTED, actor=user, post=post, data={"score": score})
     return score

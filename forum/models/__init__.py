@@ -3,6 +3,7 @@
 from forum.models.api import PersonalAccessToken, VendorApiKey, WebhookDelivery, WebhookEndpoint
 from forum.models.community import Attachment, NotificationSettings, TagFollow, VendorFollow
 from forum.models.notifications import Notification, ThreadFollow
+from forum.models.reputation import ReputationChange, UserBadge
 from forum.models.threads import Post, PostRevision, TaggedThread, Thread, ThreadVendor, Vote
 from forum.models.timeline import Event, EventKind
 from forum.models.users import User
@@ -18,12 +19,14 @@ __all__ = [
     "PersonalAccessToken",
     "Post",
     "PostRevision",
+    "ReputationChange",
     "TagFollow",
     "TaggedThread",
     "Thread",
     "ThreadFollow",
     "ThreadVendor",
     "User",
+    "UserBadge",
     "Vendor",
     "VendorApiKey",
     "VendorDomain",

@@ -45,7 +45,13 @@ class Notification(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["recipient", "event"], name="notification_once_per_event"),
+            models.UniqueConstraint(
+                fields=["recipient", "event"], condition=~models.Q(kind="badge"), name="notification_once_per_event"
+            ),
+            # A badge notice may share its event with another notice (an accepted answer earns a badge).
+            models.UniqueConstraint(
+                fields=["recipient", "event"], condition=models.Q(kind="badge"), name="notification_badge_once"
+            ),
         ]
         indexes = [
             models.Index(fields=["recipient", "-created_at", "-id"], name="notification_recent"),

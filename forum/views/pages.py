@@ -5,7 +5,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from taggit.models import Tag
 
-from forum import access, search, selectors
+from forum import access, reputation_selectors, search, selectors
 from forum.models import Vendor
 from forum.views.errors import bad_request
 
@@ -68,7 +68,9 @@ def vendor_page(request: HttpRequest, handle: str) -> HttpResponse:
 
 
 def profile(request: HttpRequest, username: str) -> HttpResponse:
-    return render(request, "forum/profile.html", {"profile": selectors.profile(username=username)})
+    profile = selectors.profile(username=username)
+    standing = reputation_selectors.standing(profile.member)
+    return render(request, "forum/profile.html", {"profile": profile, "standing": standing})
 
 
 def thread(request: HttpRequest, thread_id: int, slug: str | None = None) -> HttpResponse:

@@ -17,10 +17,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from forum.actions import posts as post_actions
+from forum.actions import reputation as reputation_actions
 from forum.actions import threads as thread_actions
 from forum.actions import vendors as vendor_actions
 from forum.actions import votes as vote_actions
-from forum.models import Event, Membership, Post, Thread, User
+from forum.models import Event, Membership, Post, ReputationChange, Thread, User
 
 PASSWORD = "barnraise-demo"
 
@@ -210,6 +211,7 @@ class Command(BaseCommand):
     def _user(self, username: str, name: str, email: str, **extra) -> User:
         if not hasattr(self, "_password_hash"):
             self._password_hash = make_password(PASSWORD)  # hash once: demo users share it
+        extra.setdefault("date_joined", timezone.now() - timedelta(days=120))  # members for months: votes count
         user = User.objects.create(username=username, email=email, display_name=name, **extra)
         User.objects.filter(pk=user.pk).update(password=self._password_hash)
         EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
@@ -228,11 +230,13 @@ class Command(BaseCommand):
             vendor_actions.verify_staff_by_email(user=user, email=user.email)
             Membership.objects.filter(user=user).update(role=role)
             staff[handle].append(user)
-        experts = [self._user(u, n, f"{u}@community.example", reputation=500) for u, n in EXPERTS]
+        experts = [self._user(u, n, f"{u}@community.example") for u, n in EXPERTS]
         customers = [self._user(u, n, f"{u}@mail.example") for u, n in CUSTOMERS]
         self._user("mod", "Morgan (moderator)", "mod@barnraise.example", is_moderator=True)
         admin = User.objects.create_superuser("admin", "admin@barnraise.example", PASSWORD, display_name="Site admin")
         EmailAddress.objects.create(user=admin, email=admin.email, verified=True, primary=True)
+        for expert in experts:
+            reputation_actions.grant_reputation(by=admin, user=expert, amount=500, note="Trusted expert (demo)")
         everyone = {u.username for u in User.objects.all()}
         return {"vendors": vendors, "staff": staff, "experts": experts, "customers": customers, "all": everyone}
 
@@ -274,3 +278,4 @@ class Command(BaseCommand):
             Event.objects.filter(pk=event.pk).update(created_at=when + timedelta(minutes=37 * min(n, len(posts))))
         last = when + timedelta(minutes=37 * max(len(posts) - 1, 0))
         Thread.objects.filter(pk=thread.pk).update(created_at=when, last_activity_at=last)
+        ReputationChange.objects.filter(post__thread=thread).update(created_at=last)  # weekly boards differ
