@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "taggit",
     "channels",
+    "ninja",
     "forum",
     "swarm",
 ]
@@ -314,3 +315,11 @@ BARNRAISE = {
     },
 }
 CSRF_FAILURE_VIEW = "forum.views.errors.csrf_failure"
+
+# REST API and webhooks (docs/api.md)
+API_RATE_LIMIT = (int(os.environ.get("API_RATE_LIMIT", "600")), 60)  # requests per minute per credential
+WEBHOOK_ALLOW_LOOPBACK = env_bool("WEBHOOK_ALLOW_LOOPBACK", default=DEBUG)  # http://127.0.0.1 for development
+WEBHOOK_TIMEOUT = float(os.environ.get("WEBHOOK_TIMEOUT", "5"))
+WEBHOOK_BACKOFF_BASE = float(os.environ.get("WEBHOOK_BACKOFF_BASE", "10"))
+WEBHOOK_BACKOFF_MAX = float(os.environ.get("WEBHOOK_BACKOFF_MAX", "3600"))
+WEBHOOK_GIVE_UP_AFTER = float(os.environ.get("WEBHOOK_GIVE_UP_AFTER", str(24 * 3600)))

@@ -3,9 +3,12 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from config import api
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    *api.urlpatterns(),
     path("", include("swarm.urls")),
     path("", include("forum.urls")),
 ]

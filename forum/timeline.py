@@ -20,7 +20,7 @@ from channels.layers import get_channel_layer
 from django.db import transaction
 from django.db.models import F, Max
 
-from forum import hooks, notifications
+from forum import hooks, notifications, webhooks
 from forum.models import Event, EventKind, Post, Thread, User, Vendor
 
 logger = logging.getLogger(__name__)
@@ -58,6 +58,7 @@ def record(
         thread=thread, seq=seq, kind=kind, actor=actor, post=post, vendor=vendor, data=data or {}
     )
     notifications.fan_out(event)
+    webhooks.enqueue(event)
     hooks.event_recorded.send(sender=Event, event=event)
     transaction.on_commit(partial(publish, event))
     return event

@@ -1,7 +1,18 @@
 from django.urls import path, register_converter
 
 from forum import feeds
-from forum.views import community, health, knowledge, moderation, notifications, pages, posting, reputation, vendors
+from forum.views import (
+    api_admin,
+    community,
+    health,
+    knowledge,
+    moderation,
+    notifications,
+    pages,
+    posting,
+    reputation,
+    vendors,
+)
 
 
 class NameConverter:
@@ -69,4 +80,14 @@ urlpatterns = [
     path("mod/", moderation.queue, name="mod_queue"),
     path("mod/p/<int:post_id>/<name:decision>/", moderation.decide, name="mod_decide"),
     path("mod/u/<name:username>/", moderation.member, name="mod_member"),
+    path("settings/tokens/", api_admin.tokens, name="api_tokens"),
+    path("settings/tokens/<int:token_id>/revoke/", api_admin.revoke_token, name="api_token_revoke"),
+    path("v/<name:handle>/api/", api_admin.vendor_api, name="vendor_api"),
+    path("v/<name:handle>/api/keys/", api_admin.create_key, name="vendor_key_create"),
+    path("v/<name:handle>/api/keys/<int:key_id>/revoke/", api_admin.revoke_key, name="vendor_key_revoke"),
+    path("v/<name:handle>/api/webhooks/", api_admin.create_webhook, name="vendor_webhook_create"),
+    path(
+        "v/<name:handle>/api/webhooks/<int:endpoint_id>/delete/", api_admin.delete_webhook, name="vendor_webhook_delete"
+    ),
+    path("v/<name:handle>/api/deliveries/<int:delivery_id>/resend/", api_admin.redeliver, name="vendor_redeliver"),
 ]

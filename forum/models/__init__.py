@@ -1,5 +1,6 @@
 """Forum models, one module per domain, re-exported here."""
 
+from forum.models.api import PersonalAccessToken, VendorApiKey, WebhookDelivery, WebhookEndpoint
 from forum.models.community import Attachment, NotificationSettings, TagFollow, VendorFollow
 from forum.models.knowledge import AnswerVerification, OutdatedFlag, SuggestionOpen
 from forum.models.moderation import Flag, ModerationLog, ReviewState
@@ -21,6 +22,7 @@ __all__ = [
     "Notification",
     "NotificationSettings",
     "OutdatedFlag",
+    "PersonalAccessToken",
     "Post",
     "PostRevision",
     "ReputationChange",
@@ -34,7 +36,10 @@ __all__ = [
     "User",
     "UserBadge",
     "Vendor",
+    "VendorApiKey",
     "VendorDomain",
     "VendorFollow",
     "Vote",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

@@ -1,0 +1,168 @@
+"""API credentials and webhook endpoints: created, revoked and re-sent by people (docs/api.md)."""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import secrets
+import socket
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import transaction
+from django.utils import timezone
+
+from forum import access
+from forum.models import (
+    EventKind,
+    PersonalAccessToken,
+    User,
+    Vendor,
+    VendorApiKey,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+from forum.models.api import Scope
+
+TOKEN_PREFIX = "brp_"
+KEY_PREFIX = "brk_"
+SECRET_PREFIX = "whsec_"
+MAX_NAME = 80
+MAX_WEBHOOKS = 10
+
+# The event kinds a webhook may ask for: everything on the public stream, plus
+# staff notes (sent only from the vendor's own private stream).
+WEBHOOK_KINDS = [kind.value for kind in EventKind]
+
+
+def hash_secret(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _new_secret(prefix: str) -> tuple[str, str, str]:
+    """A fresh secret: (raw, visible prefix, hash). The raw value is shown once, never stored."""
+    raw = prefix + secrets.token_urlsafe(32)
+    return raw, raw[: len(prefix) + 6], hash_secret(raw)
+
+
+def _clean_name(name: str) -> str:
+    name = (name or "").replace("\x00", "").strip()
+    if not name:
+        raise ValidationError("Give the token a name, so you recognise it later.", code="name_required")
+    if len(name) > MAX_NAME:
+        raise ValidationError(f"Names are at most {MAX_NAME} characters.", code="name_too_long")
+    return name
+
+
+def _clean_scope(scope: str) -> str:
+    if scope not in Scope.values:
+        raise ValidationError("The scope must be read or write.", code="bad_scope")
+    return scope
+
+
+def create_token(*, user: User, name: str, scope: str = Scope.WRITE) -> tuple[PersonalAccessToken, str]:
+    """A personal access token for the user; returns the row and the raw token (shown once)."""
+    access.require(user.is_authenticated and user.is_active, "Log in to create a token.")
+    name = _clean_name(name)
+    scope = _clean_scope(scope)
+    raw, prefix, digest = _new_secret(TOKEN_PREFIX)
+    token = PersonalAccessToken.objects.create(user=user, name=name, scope=scope, prefix=prefix, token_hash=digest)
+    return token, raw
+
+
+def revoke_token(*, user: User, token: PersonalAccessToken) -> None:
+    access.require(token.user_id == user.pk, "You can only revoke your own tokens.")
+    PersonalAccessToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+def create_vendor_key(*, admin: User, vendor: Vendor, name: str, scope: str = Scope.WRITE) -> tuple[VendorApiKey, str]:
+    """A vendor API key; it acts as ``admin`` within ``vendor`` only. Returns the raw key (shown once)."""
+    access.require(access.is_vendor_admin(admin, vendor), "Only this vendor's admins can create API keys.")
+    name = _clean_name(name)
+    scope = _clean_scope(scope)
+    raw, prefix, digest = _new_secret(KEY_PREFIX)
+    key = VendorApiKey.objects.create(
+        vendor=vendor, created_by=admin, name=name, scope=scope, prefix=prefix, token_hash=digest
+    )
+    return key, raw
+
+
+def revoke_vendor_key(*, admin: User, key: VendorApiKey) -> None:
+    access.require(access.is_vendor_admin(admin, key.vendor), "Only this vendor's admins can revoke API keys.")
+    VendorApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+def _is_public_address(host: str) -> bool:
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except (socket.gaierror, UnicodeError, ValueError):
+        return False
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0].split("%")[0])
+        if not address.is_global or address.is_multicast:
+            return False
+    return True
+
+
+def clean_webhook_url(url: str) -> str:
+    """An https URL on a public address; http://127.0.0.1 too when WEBHOOK_ALLOW_LOOPBACK is on."""
+    url = (url or "").strip()
+    try:
+        URLValidator(schemes=["http", "https"])(url)
+    except ValidationError:
+        raise ValidationError("Enter a full URL, like https://example.com/hooks/barnraise.", code="bad_url") from None
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    allow_loopback = settings.WEBHOOK_ALLOW_LOOPBACK
+    if allow_loopback and host in ("127.0.0.1", "localhost", "::1"):
+        return url
+    if parts.scheme != "https":
+        raise ValidationError("Webhook URLs must use https.", code="https_required")
+    if not _is_public_address(host):
+        raise ValidationError(
+            "That address is private, local or does not resolve; webhooks go to public addresses only.",
+            code="private_address",
+        )
+    return url
+
+
+def create_webhook(*, admin: User, vendor: Vendor, url: str, kinds: list[str]) -> tuple[WebhookEndpoint, str]:
+    """Register an endpoint; returns it and its signing secret (shown once)."""
+    access.require(access.is_vendor_admin(admin, vendor), "Only this vendor's admins can manage webhooks.")
+    url = clean_webhook_url(url)
+    kinds = sorted(set(kinds))
+    if not kinds:
+        raise ValidationError("Pick at least one kind of event.", code="no_kinds")
+    unknown = [k for k in kinds if k not in WEBHOOK_KINDS]
+    if unknown:
+        raise ValidationError(f"Unknown event kind: {unknown[0][:40]}.", code="bad_kind")
+    if vendor.webhooks.count() >= MAX_WEBHOOKS:
+        raise ValidationError(f"A vendor can have at most {MAX_WEBHOOKS} webhooks.", code="too_many")
+    secret = SECRET_PREFIX + secrets.token_urlsafe(32)
+    endpoint = WebhookEndpoint.objects.create(
+        vendor=vendor, url=url, event_kinds=kinds, secret=secret, created_by=admin
+    )
+    return endpoint, secret
+
+
+def delete_webhook(*, admin: User, endpoint: WebhookEndpoint) -> None:
+    access.require(access.is_vendor_admin(admin, endpoint.vendor), "Only this vendor's admins can manage webhooks.")
+    endpoint.delete()
+
+
+def redeliver(*, admin: User, delivery: WebhookDelivery) -> WebhookDelivery:
+    """Send a delivery again: back to pending, due now, a fresh retry window, its attempt log kept."""
+    access.require(
+        access.is_vendor_admin(admin, delivery.endpoint.vendor), "Only this vendor's admins can re-send webhooks."
+    )
+    with transaction.atomic():
+        delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
+        delivery.state = WebhookDelivery.State.PENDING
+        delivery.next_attempt_at = timezone.now()
+        delivery.give_up_at = delivery.next_attempt_at + timedelta(seconds=settings.WEBHOOK_GIVE_UP_AFTER)
+        delivery.attempts = 0
+        delivery.save(update_fields=["state", "next_attempt_at", "give_up_at", "attempts"])
+    return delivery

@@ -1,0 +1,54 @@
+"""In a real browser: the API docs page under the strict CSP, and a vendor admin's keys and webhooks page."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import make_staff
+from tests.e2e.conftest import log_in
+
+SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+def shot(page, name: str, tmp_path: Path) -> None:
+    folder = SHOTS if os.environ.get("SAVE_SCREENSHOTS") else tmp_path
+    page.screenshot(path=str(folder / name), full_page=True)
+
+
+@pytest.fixture
+def northwind_admin(transactional_db):
+    from forum.actions import vendors as vendor_actions
+
+    vendor = vendor_actions.create_vendor(name="Northwind Devices", handle="northwind", domains=["northwind.example"])
+    return make_staff("nadia", vendor, role="admin")
+
+
+def test_the_api_docs_render_swagger_from_this_site_without_csp_violations(page, tmp_path):
+    page.goto("/api/docs")
+    page.get_by_text("/api/threads/{thread_id}/events").first.wait_for()
+    assert page.get_by_text("Barnraise API").first.is_visible()
+    shot(page, "api-docs.png", tmp_path)
+    # new_page's teardown fails the test on any CSP violation
+
+
+def test_a_vendor_admin_makes_a_key_and_a_webhook_and_sees_each_secret_once(page, northwind_admin, settings, tmp_path):
+    settings.WEBHOOK_ALLOW_LOOPBACK = True
+    log_in(page, "nadia")
+    page.goto("/v/northwind/")
+    page.get_by_role("link", name="API keys and webhooks").click()
+    page.fill("#key-name", "Zendesk bridge")
+    page.get_by_role("button", name="Create key").click()
+    key = page.locator(".secret-value").inner_text()
+    assert key.startswith("brk_")
+    page.fill("#hook-url", "http://127.0.0.1:9/hooks/barnraise")
+    page.get_by_role("button", name="Add webhook").click()
+    secret = page.locator(".secret-value").inner_text()
+    assert secret.startswith("whsec_")
+    assert page.get_by_text("http://127.0.0.1:9/hooks/barnraise").is_visible()
+    assert page.get_by_text(key[:10] + "…").is_visible()
+    shot(page, "vendor-api.png", tmp_path)
+    page.reload()
+    assert page.locator(".secret-value").count() == 0
