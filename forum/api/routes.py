@@ -15,7 +15,7 @@ from ninja import Query, Router
 from ninja.responses import Status
 from taggit.models import Tag
 
-from forum import search, selectors
+from forum import access, search, selectors
 from forum.actions import posts as post_actions
 from forum.actions import threads as thread_actions
 from forum.api.auth import Principal
@@ -40,7 +40,7 @@ from forum.api.schemas import (
     user_out,
     vendor_out,
 )
-from forum.models import Event, Membership, Post, Thread, Vendor
+from forum.models import Event, Membership, Post, ReviewState, Thread, Vendor
 
 router = Router(tags=["forum"])
 
@@ -77,7 +77,8 @@ def _thread_detail(thread_id: int, request: HttpRequest) -> dict:
     data = thread_out(page.thread)
     data["accepted_post"] = page.thread.accepted_post_id
     data["vendors"] = [v.handle for v in page.vendors]
-    data["posts"] = [post_out(p) for p in [page.question, *page.replies]]
+    viewer = caller(request).user
+    data["posts"] = [post_out(p, viewer) for p in [page.question, *page.replies]]
     return data
 
 
@@ -99,12 +100,16 @@ def create_post(request: HttpRequest, thread_id: int, payload: ReplyIn):
     thread = get_object_or_404(Thread, pk=thread_id)
     post = post_actions.reply(author=caller(request).user, thread=thread, body=payload.body)
     post = Post.objects.select_related("author", "staff_vendor").get(pk=post.pk)
-    return Status(201, post_out(post))
+    return Status(201, post_out(post, caller(request).user))
 
 
 @router.get("/posts/{post_id}", response={200: PostOut, **ERRORS}, summary="One post")
 def read_post(request: HttpRequest, post_id: int):
-    return post_out(get_object_or_404(Post.objects.select_related("author", "staff_vendor"), pk=post_id))
+    post = get_object_or_404(Post.objects.select_related("author", "staff_vendor"), pk=post_id)
+    viewer = caller(request).user
+    if post.review_state in (ReviewState.PENDING, ReviewState.REJECTED) and not access.can_see_post(viewer, post):
+        raise Http404("No such post.")  # unreviewed posts do not exist for others, as on the site
+    return post_out(post, viewer)
 
 
 @router.get("/search", response={200: SearchOut, **ERRORS}, summary="Full-text search over threads")

@@ -158,14 +158,21 @@ def thread_out(thread: Thread) -> dict[str, Any]:
     }
 
 
-def post_out(post: Post) -> dict[str, Any]:
+HIDDEN_HTML = "<p>This post is hidden pending moderator review.</p>"
+
+
+def post_out(post: Post, viewer=None) -> dict[str, Any]:
+    """A post as ``viewer`` may read it: hidden or unreviewed text only for its author and moderators."""
+    from forum.access import can_see_post
+
+    shown = (viewer is not None and can_see_post(viewer, post)) or post.review_state == "visible"
     return {
         "id": post.pk,
         "thread": post.thread_id,
         "author": user_out(post.author),
         "is_question": post.is_question,
-        "body": post.body,
-        "body_html": post.body_html,
+        "body": post.body if shown else "",
+        "body_html": post.body_html if shown else HIDDEN_HTML,
         "staff_vendor": post.staff_vendor.handle if post.staff_vendor else None,
         "score": post.score,
         "created_at": post.created_at,
