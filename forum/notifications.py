@@ -103,13 +103,14 @@ def fan_out(event: Event) -> None:
     notify(event, _recipients(event))
 
 
-def notify(event: Event, recipients: dict[int, str], *, override: bool = False) -> list[int]:
+def notify(event: Event, recipients: dict[int, str], *, override: bool = False, email: bool = False) -> list[int]:
     """Tell these users (id -> Notification.Kind) about a public event; wake their bells after commit.
 
     Nobody hears about their own action or twice about one event. With
     ``override``, a stronger reason replaces the kind of a notification that
     already exists for the event (a reply that is a vendor's answer, say).
-    Returns who was told.
+    Replies and mentions are emailed to those who asked for it; ``email``
+    emails every recipient (the swarm's escalation notices). Returns who was told.
     """
     if event.vendor_id is not None:
         raise ValueError("Private (staff-only) events never make notifications.")
@@ -125,7 +126,7 @@ def notify(event: Event, recipients: dict[int, str], *, override: bool = False) 
     )
     users = list(recipients)
     transaction.on_commit(lambda: _wake(users))
-    emailed = _email_recipients(recipients)
+    emailed = users if email else _email_recipients(recipients)
     if emailed:
         transaction.on_commit(lambda: _enqueue_emails(event.pk, emailed))
     return users

@@ -10,7 +10,7 @@ from django.tasks import task
 from django.template.loader import render_to_string
 from django.utils.text import Truncator
 
-from forum.models import Event, EventKind, NotificationSettings, User
+from forum.models import Event, EventKind, Notification, NotificationSettings
 
 logger = logging.getLogger(__name__)
 
@@ -32,22 +32,42 @@ def send_daily_digests() -> int:
 
 @task
 def send_notification_emails(*, event_id: int, user_ids: list[int]) -> int:
-    """Email people about a reply or mention on a public thread; returns how many were sent."""
+    """Email people about a public event they were notified of; returns how many were sent.
+
+    Replies and mentions quote the post; other notices (escalations, claims...)
+    name what happened. Built from public events only.
+    """
     event = Event.objects.select_related("thread", "actor", "post").filter(pk=event_id, vendor__isnull=True).first()
-    if event is None or event.post is None:
+    if event is None:
         return 0
-    what = "replied" if event.kind == EventKind.REPLIED else "wrote"
+    notices = (
+        Notification.objects.filter(event=event, recipient_id__in=user_ids, recipient__is_active=True)
+        .exclude(recipient__email="")
+        .select_related("recipient")
+    )
+    post = event.post
+    target = post if post is not None else event.thread
     context = {
         "actor": event.actor.name if event.actor else "Someone",
         "thread": event.thread,
-        "excerpt": Truncator(event.post.body).chars(1000),
-        "link": f"{settings.SITE_URL}{event.post.get_absolute_url()}",
+        "vendor_name": event.data.get("vendor_name", ""),
+        "excerpt": Truncator(post.body).chars(1000) if post is not None else "",
+        "link": f"{settings.SITE_URL}{target.get_absolute_url()}",
         "settings_url": f"{settings.SITE_URL}/settings/notifications/",
     }
     sent = 0
-    for user in User.objects.filter(pk__in=user_ids, is_active=True).exclude(email=""):
-        phrase = "mentioned you" if user.username in (event.data.get("mentions") or []) else what
-        body = render_to_string("forum/email/notification.txt", {**context, "user": user, "what": phrase})
+    for notice in notices:
+        user = notice.recipient
+        opted_in = notice.kind in (Notification.Kind.REPLY, Notification.Kind.MENTION)
+        if notice.kind == Notification.Kind.MENTION:
+            phrase = "mentioned you"
+        elif notice.kind == Notification.Kind.REPLY:
+            phrase = "replied" if event.kind == EventKind.REPLIED else "wrote"
+        else:
+            phrase = notice.get_kind_display()
+        body = render_to_string(
+            "forum/email/notification.txt", {**context, "user": user, "what": phrase, "opted_in": opted_in}
+        )
         subject = f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{context['actor']} {phrase}: {event.thread.title}"
         sent += EmailMessage(subject=subject, body=body, to=[user.email]).send()
     return sent

@@ -7,10 +7,6 @@ resolved. Only public events notify; staff notes never do.
 
 from __future__ import annotations
 
-from functools import partial
-
-from django.db import transaction
-
 from forum import notifications
 from forum.models import Event, Membership, Notification, User
 from swarm.models import Escalation
@@ -18,18 +14,9 @@ from swarm.models import Escalation
 K = Notification.Kind
 
 
-def _tell(event: Event, recipients: dict[int, str], *, email: bool = True, override: bool = False) -> None:
-    told = notifications.notify(event, recipients, override=override)
-    if told and email:
-        transaction.on_commit(partial(_enqueue_emails, event.pk, told))
-
-
-def _enqueue_emails(event_id: int, user_ids: list[int]) -> None:
-    from swarm.tasks import email_notifications
-
-    ids = list(Notification.objects.filter(event_id=event_id, recipient_id__in=user_ids).values_list("pk", flat=True))
-    if ids:
-        email_notifications.enqueue(ids)
+def _tell(event: Event, recipients: dict[int, str], *, override: bool = False) -> None:
+    """Notify (bell, live) and email: swarm notices are always emailed."""
+    notifications.notify(event, recipients, override=override, email=True)
 
 
 def _staff_ids(vendor_id: int) -> list[int]:

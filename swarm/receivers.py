@@ -41,15 +41,17 @@ def on_event(sender, event: Event, **kwargs) -> None:
         )
         if claimants:
             notify.claim_activity(claimants, event)
-    if event.kind in (EventKind.REPLIED, EventKind.ACCEPTED, EventKind.REOPENED, EventKind.EDITED):
-        wake_inboxes(Escalation.objects.filter(thread=thread).values_list("vendor_id", flat=True), event.kind)
 
 
 def _timing(event: Event, thread: Thread) -> None:
     """A customer's post restarts their wait; a staff post is the vendor's activity (and maybe its first reply)."""
     now = event.created_at
     if event.actor_id == thread.author_id:
-        Escalation.objects.filter(thread=thread).update(customer_posted_at=now)
+        vendor_ids = list(Escalation.objects.filter(thread=thread).values_list("vendor_id", flat=True))
+        if vendor_ids:
+            # The only inbox column a post changes; other posts leave the inbox as it was.
+            Escalation.objects.filter(thread=thread).update(customer_posted_at=now)
+            wake_inboxes(vendor_ids, "customer_posted")
     vendor_id = event.post.staff_vendor_id if event.post is not None else None
     if vendor_id is None or event.kind != EventKind.REPLIED:
         return

@@ -143,6 +143,7 @@ class Inbox:
     tag: str
     counts: dict[str, int]
     radar: list[RadarHit]
+    radar_count: int
     keywords: list[RadarKeyword]
     truncated: bool
 
@@ -152,29 +153,39 @@ def _metoo_count() -> Coalesce:
     return Coalesce(Subquery(counts, output_field=IntegerField()), Value(0))
 
 
-def inbox(*, vendor: Vendor, state: str = "active", sort: str = "waiting", tag: str = "") -> Inbox:
-    """The vendor's escalations, filtered and sorted, with radar hits. Unknown filters fall back to defaults."""
+def inbox(
+    *, vendor: Vendor, tab: str = "escalations", state: str = "active", sort: str = "waiting", tag: str = ""
+) -> Inbox:
+    """One tab of the vendor's inbox: escalations (filtered, sorted) or radar hits with the keywords.
+
+    Only the shown tab's rows are read; the other tab gets its count. Unknown filters fall back to defaults.
+    """
     state = state if state in INBOX_STATES else "active"
     sort = sort if sort in INBOX_SORTS else "waiting"
     tag = (tag or "").strip()[:100]
-    query = Escalation.objects.filter(vendor=vendor).filter(INBOX_STATES[state][1])
-    if tag:
-        query = query.filter(thread__tags__name__iexact=tag)
-    questions = Prefetch("thread__posts", queryset=Post.objects.filter(is_question=True), to_attr="questions")
-    rows = list(
-        query.annotate(metoo_count=_metoo_count())
-        .select_related("thread", "thread__author", "claimed_by", "handed_from")
-        .prefetch_related("thread__tags", questions)
-        .order_by(*INBOX_SORTS[sort][1])[: INBOX_LIMIT + 1]
-    )
     counts = dict(
         Escalation.objects.filter(vendor=vendor).values_list("state").annotate(n=Count("pk")).values_list("state", "n")
     )
-    radar = list(
-        RadarHit.objects.filter(vendor=vendor, state=RadarHit.State.NEW)
-        .select_related("thread", "thread__author")
-        .order_by("-created_at", "-pk")[:INBOX_LIMIT]
-    )
+    new_hits = RadarHit.objects.filter(vendor=vendor, state=RadarHit.State.NEW)
+    rows: list[Escalation] = []
+    radar: list[RadarHit] = []
+    keywords: list[RadarKeyword] = []
+    if tab == "radar":
+        radar = list(new_hits.select_related("thread", "thread__author").order_by("-created_at", "-pk")[:INBOX_LIMIT])
+        radar_count = len(radar)
+        keywords = list(RadarKeyword.objects.filter(vendor=vendor))
+    else:
+        query = Escalation.objects.filter(vendor=vendor).filter(INBOX_STATES[state][1])
+        if tag:
+            query = query.filter(thread__tags__name__iexact=tag)
+        questions = Prefetch("thread__posts", queryset=Post.objects.filter(is_question=True), to_attr="questions")
+        rows = list(
+            query.annotate(metoo_count=_metoo_count())
+            .select_related("thread", "thread__author", "claimed_by", "handed_from")
+            .prefetch_related("thread__tags", questions)
+            .order_by(*INBOX_SORTS[sort][1])[: INBOX_LIMIT + 1]
+        )
+        radar_count = new_hits[:INBOX_LIMIT].count()
     return Inbox(
         vendor=vendor,
         rows=rows[:INBOX_LIMIT],
@@ -183,7 +194,8 @@ def inbox(*, vendor: Vendor, state: str = "active", sort: str = "waiting", tag: 
         tag=tag,
         counts={s: counts.get(s, 0) for s in S.values} | {"active": counts.get(S.OPEN, 0) + counts.get(S.CLAIMED, 0)},
         radar=radar,
-        keywords=list(RadarKeyword.objects.filter(vendor=vendor)),
+        radar_count=radar_count,
+        keywords=keywords,
         truncated=len(rows) > INBOX_LIMIT,
     )
 

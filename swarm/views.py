@@ -205,9 +205,13 @@ def _staff_vendor(request: HttpRequest, handle: str) -> Vendor:
 @require_GET
 def inbox(request: HttpRequest, handle: str) -> HttpResponse:
     vendor = _staff_vendor(request, handle)
-    claims.release_idle_claims()
+    fragment = bool(request.GET.get("fragment"))
+    if not fragment:  # live refreshes follow every change; a page load is often enough for this sweep
+        claims.release_idle_claims()
+    tab = "radar" if request.GET.get("tab") == "radar" else "escalations"
     box = selectors.inbox(
         vendor=vendor,
+        tab=tab,
         state=request.GET.get("state", "active"),
         sort=request.GET.get("sort", "waiting"),
         tag=normalise_text(request.GET.get("tag", "")),
@@ -215,12 +219,12 @@ def inbox(request: HttpRequest, handle: str) -> HttpResponse:
     context = {
         "box": box,
         "vendor": vendor,
-        "tab": "radar" if request.GET.get("tab") == "radar" else "escalations",
+        "tab": tab,
         "states": selectors.INBOX_STATES,
         "sorts": selectors.INBOX_SORTS,
         "is_admin": access.can_manage_radar(request.user, vendor),
     }
-    template = "swarm/_inbox_body.html" if request.GET.get("fragment") else "swarm/inbox.html"
+    template = "swarm/_inbox_body.html" if fragment else "swarm/inbox.html"
     return render(request, template, context)
 
 
