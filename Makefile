@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-sqlite test-postgres lint format bench bench-swarm bench-ws clean
+.PHONY: run test test-sqlite test-postgres lint format bench bench-swarm bench-ws bench-soak clean
 
 $(PY):
 	@PYTHON_BIN=$$(scripts/find-python) && $$PYTHON_BIN -m venv $(VENV)
@@ -49,6 +49,10 @@ bench-swarm: $(STAMP)
 
 bench-ws: $(STAMP)
 	$(PY) -m bench.ws
+
+## Soak: 10,000 websocket cycles, then 20 minutes of mixed load on two daphne processes, PostgreSQL and Redis
+bench-soak: $(STAMP)
+	$(PY) -m bench.soak
 
 clean:
 	rm -rf $(VENV) db.sqlite3* staticfiles .pytest_cache .ruff_cache

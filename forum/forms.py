@@ -4,6 +4,7 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
+from forum import idempotency
 from forum.models import NotificationSettings
 from forum.validation import clean_body, clean_title, normalise_text, parse_tags
 
@@ -43,11 +44,24 @@ class ImagesField(forms.FileField):
         return [super(ImagesField, self).clean(f, initial) for f in files]
 
 
+class IdempotentForm(forms.Form):
+    """A form that creates something: a hidden key, new on each page load, makes a repeat harmless."""
+
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, required=False, initial=idempotency.new_key)
+
+    def clean_idempotency_key(self) -> str | None:
+        try:
+            return idempotency.clean_key(self.cleaned_data["idempotency_key"])
+        except ValidationError as error:
+            self.add_error(None, error)  # a hidden field: say it where the person reads errors
+            return None
+
+
 TITLE_REQUIRED = {"required": "Please give your thread a title."}
 BODY_REQUIRED = {"required": "Please write something: the post is empty."}
 
 
-class AskForm(forms.Form):
+class AskForm(IdempotentForm):
     title = TextField(
         max_length=settings.BARNRAISE["TITLE_MAX"],
         error_messages=TITLE_REQUIRED,
@@ -78,7 +92,7 @@ class AskForm(forms.Form):
         return parse_tags(self.cleaned_data["tags"])
 
 
-class ReplyForm(forms.Form):
+class ReplyForm(IdempotentForm):
     body = TextField(
         max_length=settings.BARNRAISE["BODY_MAX"],
         error_messages=BODY_REQUIRED,
@@ -91,7 +105,7 @@ class ReplyForm(forms.Form):
         return clean_body(self.cleaned_data["body"])
 
 
-class EditForm(forms.Form):
+class EditForm(IdempotentForm):
     title = TextField(max_length=settings.BARNRAISE["TITLE_MAX"], required=False, error_messages=TITLE_REQUIRED)
     body = TextField(
         max_length=settings.BARNRAISE["BODY_MAX"],

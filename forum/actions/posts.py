@@ -10,14 +10,21 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from forum import access, attachments, badges, ratelimit, search, timeline
+from forum import access, attachments, badges, idempotency, ratelimit, search, timeline
 from forum.actions.common import link_vendors, lock_thread_row
 from forum.markdown import Rendered, render
 from forum.models import EventKind, Post, PostRevision, ReviewState, Thread, ThreadVendor, User
 from forum.validation import clean_body, clean_title
 
 
-def reply(*, author: User, thread: Thread, body: str, images: Sequence[UploadedFile] | None = None) -> Post:
+def reply(
+    *,
+    author: User,
+    thread: Thread,
+    body: str,
+    images: Sequence[UploadedFile] | None = None,
+    idempotency_key: str | None = None,
+) -> Post:
     """Add a reply (with optional images) to a thread, bump it to the top of the latest list.
 
     A new account's reply with links waits for a moderator (forum.access.needs_review):
@@ -30,6 +37,9 @@ def reply(*, author: User, thread: Thread, body: str, images: Sequence[UploadedF
     pending = access.needs_review(author, has_links=bool(rendered.links))
     with attachments.removed_on_failure() as stored, transaction.atomic():
         thread = lock_thread_row(thread.pk)
+        earlier = idempotency.earlier_result(user=author, key=idempotency_key, scope=f"reply:{thread.pk}")
+        if earlier is not None:
+            return idempotency.existing(Post.objects.filter(author=author), earlier)
         access.require(access.can_reply(author, thread), "This thread is locked: no new replies.")
         if thread.review_state in (ReviewState.PENDING, ReviewState.REJECTED):
             raise ValidationError("This question is waiting for review: replies open once it is approved.")
@@ -46,6 +56,7 @@ def reply(*, author: User, thread: Thread, body: str, images: Sequence[UploadedF
         stored += attachments.store(post=post, images=clean_images, uploaded_by=author)
         if not pending:
             publish_reply(thread=thread, post=post, rendered=rendered, actor=author)
+        idempotency.remember_result(user=author, key=idempotency_key, result_id=post.pk)
     return post
 
 
@@ -66,7 +77,9 @@ def publish_reply(*, thread: Thread, post: Post, rendered: Rendered, actor: User
     badges.after_reply(post=post, event=event)
 
 
-def edit_post(*, editor: User, post: Post, body: str, title: str | None = None) -> Post:
+def edit_post(
+    *, editor: User, post: Post, body: str, title: str | None = None, idempotency_key: str | None = None
+) -> Post:
     """Change a post's text (and the thread's title, for the question), keeping the old version."""
     access.require_participant(editor, "Log in to edit.")
     access.require(access.can_edit_post(editor, post), "You can only edit your own posts.")
@@ -76,6 +89,9 @@ def edit_post(*, editor: User, post: Post, body: str, title: str | None = None) 
     with transaction.atomic():
         thread = lock_thread_row(post.thread_id)
         post = Post.objects.select_for_update().get(pk=post.pk)
+        if idempotency.earlier_result(user=editor, key=idempotency_key, scope=f"edit:{post.pk}") is not None:
+            return post  # the same edit sent again: it is already saved
+        idempotency.remember_result(user=editor, key=idempotency_key, result_id=post.pk)
         title_changed = new_title is not None and new_title != thread.title
         if body == post.body and not title_changed:
             raise ValidationError("Nothing changed.", code="unchanged")

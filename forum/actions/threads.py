@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
-from forum import access, attachments, badges, ratelimit, reputation, search, timeline
+from forum import access, attachments, badges, idempotency, ratelimit, reputation, search, timeline
 from forum.actions.common import link_vendors, lock_thread_row
 from forum.actions.selfservice import record_conversion
 from forum.markdown import Rendered, render
@@ -24,6 +24,7 @@ def create_thread(
     body: str,
     tags: str | list[str] = "",
     images: Sequence[UploadedFile] | None = None,
+    idempotency_key: str | None = None,
 ) -> Thread:
     """Post a new problem: the thread, its question post, tags, images, and the POSTED event.
 
@@ -41,6 +42,9 @@ def create_thread(
     state = ReviewState.PENDING if pending else ReviewState.VISIBLE
     now = timezone.now()
     with attachments.removed_on_failure() as stored, transaction.atomic():
+        earlier = idempotency.earlier_result(user=author, key=idempotency_key, scope="thread")
+        if earlier is not None:
+            return idempotency.existing(Thread.objects.filter(author=author), earlier)
         ratelimit.check(user_id=author.pk, action="thread")
         thread = Thread.objects.create(
             title=title, author=author, created_at=now, last_activity_at=now, review_state=state
@@ -61,6 +65,7 @@ def create_thread(
         if not pending:
             publish_question(thread=thread, post=post, rendered=rendered, actor=author, tag_names=tag_names)
         record_conversion(user=author)
+        idempotency.remember_result(user=author, key=idempotency_key, result_id=thread.pk)
     return thread
 
 

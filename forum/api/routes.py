@@ -47,6 +47,8 @@ router = Router(tags=["forum"])
 ERRORS = {ERROR_CODES: ErrorOut}
 MAX_SEARCH = 200
 MAX_EVENTS = 200
+# A client that retries a POST sends the same key: the repeat answers with what the first created.
+IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
 def caller(request: HttpRequest) -> Principal:
@@ -85,7 +87,11 @@ def _thread_detail(thread_id: int, request: HttpRequest) -> dict:
 @router.post("/threads", response={201: ThreadDetailOut, **ERRORS}, summary="Ask a question (create a thread)")
 def create_thread(request: HttpRequest, payload: ThreadIn):
     thread = thread_actions.create_thread(
-        author=caller(request).user, title=payload.title, body=payload.body, tags=payload.tags
+        author=caller(request).user,
+        title=payload.title,
+        body=payload.body,
+        tags=payload.tags,
+        idempotency_key=request.headers.get(IDEMPOTENCY_HEADER),
     )
     return Status(201, _thread_detail(thread.pk, request))
 
@@ -98,7 +104,12 @@ def read_thread(request: HttpRequest, thread_id: int):
 @router.post("/threads/{thread_id}/posts", response={201: PostOut, **ERRORS}, summary="Reply to a thread")
 def create_post(request: HttpRequest, thread_id: int, payload: ReplyIn):
     thread = get_object_or_404(Thread, pk=thread_id)
-    post = post_actions.reply(author=caller(request).user, thread=thread, body=payload.body)
+    post = post_actions.reply(
+        author=caller(request).user,
+        thread=thread,
+        body=payload.body,
+        idempotency_key=request.headers.get(IDEMPOTENCY_HEADER),
+    )
     post = Post.objects.select_related("author", "staff_vendor").get(pk=post.pk)
     return Status(201, post_out(post, caller(request).user))
 

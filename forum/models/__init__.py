@@ -2,6 +2,7 @@
 
 from forum.models.api import PersonalAccessToken, VendorApiKey, WebhookDelivery, WebhookEndpoint
 from forum.models.community import Attachment, NotificationSettings, TagFollow, VendorFollow
+from forum.models.idempotency import IdempotencyKey
 from forum.models.knowledge import AnswerVerification, OutdatedFlag, SuggestionOpen
 from forum.models.moderation import Flag, ModerationLog, ReviewState
 from forum.models.notifications import Notification, ThreadFollow
@@ -17,6 +18,7 @@ __all__ = [
     "Event",
     "EventKind",
     "Flag",
+    "IdempotencyKey",
     "Membership",
     "ModerationLog",
     "Notification",

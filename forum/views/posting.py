@@ -56,7 +56,11 @@ def reply(request: HttpRequest, thread_id: int) -> HttpResponse:
     if form.is_valid():
         try:
             post = post_actions.reply(
-                author=request.user, thread=thread, body=form.cleaned_data["body"], images=form.cleaned_data["images"]
+                author=request.user,
+                thread=thread,
+                body=form.cleaned_data["body"],
+                images=form.cleaned_data["images"],
+                idempotency_key=form.cleaned_data["idempotency_key"],
             )
         except RateLimitedError as error:
             form.add_error(None, str(error))
@@ -83,7 +87,11 @@ def edit(request: HttpRequest, post_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             post_actions.edit_post(
-                editor=request.user, post=post, body=form.cleaned_data["body"], title=form.cleaned_data.get("title")
+                editor=request.user,
+                post=post,
+                body=form.cleaned_data["body"],
+                title=form.cleaned_data.get("title"),
+                idempotency_key=form.cleaned_data["idempotency_key"],
             )
         except ValidationError as error:
             form.add_error(None, error)
