@@ -10,6 +10,7 @@ from forum.models.threads import Post, PostRevision, TaggedThread, Thread, Threa
 from forum.models.timeline import Event, EventKind
 from forum.models.users import User
 from forum.models.vendors import Membership, Vendor, VendorDomain
+from forum.models.worker import ScheduledRun, SentMessage, WorkerHeartbeat
 
 __all__ = [
     "AnswerVerification",
@@ -27,6 +28,8 @@ __all__ = [
     "PostRevision",
     "ReputationChange",
     "ReviewState",
+    "ScheduledRun",
+    "SentMessage",
     "SuggestionOpen",
     "TagFollow",
     "TaggedThread",
@@ -42,4 +45,5 @@ __all__ = [
     "Vote",
     "WebhookDelivery",
     "WebhookEndpoint",
+    "WorkerHeartbeat",
 ]
