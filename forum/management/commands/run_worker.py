@@ -9,6 +9,7 @@ the database; SIGINT or SIGTERM stops it after the current task.
 from __future__ import annotations
 
 import logging
+import signal
 
 from django.core.management.base import BaseCommand
 from django.utils.crypto import get_random_string
@@ -59,10 +60,13 @@ class Command(BaseCommand):
         beat(worker_id)  # alive (and visible to /readyz) before the first task
         maintenance = Maintenance(worker_id, schedule=schedule)
         maintenance.start()
-        worker.configure_signals()
+        previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+        worker.configure_signals()  # the first SIGINT/SIGTERM finishes the current task, then exits
         self.stdout.write(f"Worker {worker_id} started.")
         try:
             worker.run()
         finally:
             maintenance.stop()
+            for sig, handler in previous.items():  # when called in-process (tests, webhook_worker)
+                signal.signal(sig, handler)
             self.stdout.write(f"Worker {worker_id} stopped.")
