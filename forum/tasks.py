@@ -40,16 +40,19 @@ logger = logging.getLogger(__name__)
 
 @task
 def send_daily_digests() -> int:
-    """Send every opted-in person today's digest; returns how many went out."""
+    """Send every opted-in person today's digest; returns how many went out. Safe to run again."""
     from forum.actions.digests import send_digest
 
-    sent = 0
+    sent = failed = 0
     people = NotificationSettings.objects.filter(daily_digest=True, user__is_active=True).select_related("user")
     for prefs in people.iterator(chunk_size=500):
         try:
             sent += send_digest(user=prefs.user)
         except Exception:  # one bad address must not stop everyone else's digest
             logger.exception("Digest for user %s failed", prefs.user_id)
+            failed += 1
+    if failed:  # the worker retries later; those already sent today are skipped then
+        raise RuntimeError(f"{failed} digest(s) failed; {sent} sent")
     return sent
 
 
