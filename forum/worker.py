@@ -30,6 +30,7 @@ from django.tasks.base import TaskResultStatus
 from django.utils import timezone
 from django_tasks_db.management.commands.db_worker import Worker as DBWorker
 from django_tasks_db.models import DBTaskResult
+from django_tasks_db.utils import retry
 
 from forum import periodic
 from forum.models import WorkerHeartbeat
@@ -87,6 +88,7 @@ def recover_stale(*, now: datetime | None = None) -> int:
     return recovered
 
 
+@retry()  # as django-tasks-db's own set_failed: a briefly locked SQLite must not lose the outcome
 def fail_or_retry(result: DBTaskResult, exc: BaseException) -> None:
     """Record a failed run: queue the task again after a backoff, or mark it FAILED for good."""
     if len(result.worker_ids) >= settings.TASK_MAX_ATTEMPTS:
