@@ -139,6 +139,7 @@ def test_a_killed_worker_loses_no_webhook_and_sends_none_twice(
         try:
             wait_for(
                 lambda: WebhookDelivery.objects.filter(state="delivered").count() == len(expected),
+                timeout=60,  # the leased one goes out on the next 15 s periodic run at the latest
                 what="every delivery",
             )
         finally:
