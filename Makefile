@@ -1,4 +1,4 @@
-# Barnraise. `make run` serves the demo site; `make test` runs every test.
+# Barnraise. `make run` serves the demo site with its worker; `make test` runs every test.
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
@@ -13,13 +13,14 @@ $(STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
-## Run the site on its embedded defaults (SQLite, in-memory channel layer, demo data) at http://127.0.0.1:8000
+## Run the site and its background worker on the embedded defaults (SQLite, in-memory channel layer, demo data)
+## at http://127.0.0.1:8000; Ctrl-C stops both (Procfile, run by honcho)
 run: $(STAMP)
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) manage.py seed_demo
 	$(PY) manage.py seed_swarm
-	$(VENV)/bin/daphne -b 127.0.0.1 -p 8000 config.asgi:application
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho start --port 8000 -f Procfile
 
 ## Every test: lint, the suite on SQLite, then the suite on a throwaway PostgreSQL server
 test: $(STAMP) lint test-sqlite test-postgres

@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "taggit",
     "channels",
     "ninja",
+    "django_tasks_db",
     "forum",
     "swarm",
 ]
@@ -163,8 +164,15 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# Background work: inline by default (Django's tasks framework).
-TASKS = {"default": {"BACKEND": os.environ.get("TASKS_BACKEND", "django.tasks.backends.immediate.ImmediateBackend")}}
+# Background work: Django's tasks framework, stored in the database (django-tasks-db) and run by
+# `manage.py run_worker` (docs/worker.md). TASKS_BACKEND overrides (the immediate backend runs inline).
+TASKS = {"default": {"BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}
+WORKER_HEARTBEAT = float(os.environ.get("WORKER_HEARTBEAT", "5"))  # seconds between heartbeats
+WORKER_LEASE = float(os.environ.get("WORKER_LEASE", "60"))  # silent this long: its RUNNING tasks run again
+TASK_MAX_ATTEMPTS = int(os.environ.get("TASK_MAX_ATTEMPTS", "6"))  # then the task stays FAILED
+TASK_RETRY_BASE = float(os.environ.get("TASK_RETRY_BASE", "10"))  # seconds; doubles per attempt, with jitter
+TASK_RETRY_MAX = float(os.environ.get("TASK_RETRY_MAX", "3600"))
+DIGEST_HOUR_UTC = int(os.environ.get("DIGEST_HOUR_UTC", "6"))  # the daily digest goes out in this UTC hour
 
 AUTH_USER_MODEL = "forum.User"
 AUTHENTICATION_BACKENDS = [

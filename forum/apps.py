@@ -6,4 +6,6 @@ class ForumConfig(AppConfig):
     verbose_name = "Forum"
 
     def ready(self) -> None:
-        from forum import signals  # noqa: F401  (connects allauth's email_confirmed)
+        from forum import signals, tasks  # noqa: F401  (connects allauth's email_confirmed)
+
+        tasks.register_periodic_jobs()

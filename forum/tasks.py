@@ -1,32 +1,58 @@
-"""Background work, on Django's tasks framework (settings.TASKS: inline by default, a worker in production)."""
+"""Background work on Django's tasks framework, run by ``manage.py run_worker`` (docs/worker.md).
+
+Tasks are enqueued after commit, never run inside a request, and may run more
+than once (a retry, or a worker killed mid-task): each is idempotent. Emails
+go through ``send_once``, which records a key per (event, recipient, channel)
+in the transaction that sends the message.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import logging
+from datetime import timedelta
+from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core import mail
 from django.core.mail import EmailMessage
+from django.core.mail.backends.base import BaseEmailBackend
+from django.db import transaction
 from django.tasks import task
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.text import Truncator
+from django_tasks_db.models import DBTaskResult
 
-from forum.models import Event, EventKind, Notification, NotificationSettings
+from forum import periodic, webhooks
+from forum.models import (
+    Event,
+    EventKind,
+    Notification,
+    NotificationSettings,
+    ScheduledRun,
+    SentMessage,
+    WorkerHeartbeat,
+)
 
 logger = logging.getLogger(__name__)
 
 
 @task
 def send_daily_digests() -> int:
-    """Send every opted-in person today's digest; returns how many went out."""
+    """Send every opted-in person today's digest; returns how many went out. Safe to run again."""
     from forum.actions.digests import send_digest
 
-    sent = 0
+    sent = failed = 0
     people = NotificationSettings.objects.filter(daily_digest=True, user__is_active=True).select_related("user")
     for prefs in people.iterator(chunk_size=500):
         try:
             sent += send_digest(user=prefs.user)
         except Exception:  # one bad address must not stop everyone else's digest
             logger.exception("Digest for user %s failed", prefs.user_id)
+            failed += 1
+    if failed:  # the worker retries later; those already sent today are skipped then
+        raise RuntimeError(f"{failed} digest(s) failed; {sent} sent")
     return sent
 
 
@@ -56,18 +82,85 @@ def send_notification_emails(*, event_id: int, user_ids: list[int]) -> int:
         "settings_url": f"{settings.SITE_URL}/settings/notifications/",
     }
     sent = 0
-    for notice in notices:
-        user = notice.recipient
-        opted_in = notice.kind in (Notification.Kind.REPLY, Notification.Kind.MENTION)
-        if notice.kind == Notification.Kind.MENTION:
-            phrase = "mentioned you"
-        elif notice.kind == Notification.Kind.REPLY:
-            phrase = "replied" if event.kind == EventKind.REPLIED else "wrote"
-        else:
-            phrase = notice.get_kind_display()
-        body = render_to_string(
-            "forum/email/notification.txt", {**context, "user": user, "what": phrase, "opted_in": opted_in}
-        )
-        subject = f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{context['actor']} {phrase}: {event.thread.title}"
-        sent += EmailMessage(subject=subject, body=body, to=[user.email]).send()
+    mailer = mail.mailers.default
+    with mailer:  # one SMTP session for the batch
+        for notice in notices:
+            key = f"email:notice:{event.pk}:{notice.recipient_id}"
+            if not SentMessage.objects.filter(key=key).exists():  # else sent by an earlier run of this task
+                sent += send_once(key, _notice_email(notice, event, context), mailer=mailer)
     return sent
+
+
+def _notice_email(notice: Notification, event: Event, context: dict) -> EmailMessage:
+    user = notice.recipient
+    opted_in = notice.kind in (Notification.Kind.REPLY, Notification.Kind.MENTION)
+    if notice.kind == Notification.Kind.MENTION:
+        phrase = "mentioned you"
+    elif notice.kind == Notification.Kind.REPLY:
+        phrase = "replied" if event.kind == EventKind.REPLIED else "wrote"
+    else:
+        phrase = notice.get_kind_display()
+    body = render_to_string(
+        "forum/email/notification.txt", {**context, "user": user, "what": phrase, "opted_in": opted_in}
+    )
+    subject = f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{context['actor']} {phrase}: {event.thread.title}"
+    return EmailMessage(subject=subject, body=body, to=[user.email])
+
+
+def message_id(key: str) -> str:
+    """A Message-ID fixed by the idempotency key, so a resend is recognisably the same message."""
+    host = urlsplit(settings.SITE_URL).hostname or "barnraise.localhost"
+    return f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@{host}>"
+
+
+def send_once(key: str, message: EmailMessage, *, mailer: BaseEmailBackend | None = None) -> int:
+    """Send ``message`` unless ``key`` was already sent; 1 if sent now, else 0.
+
+    The key row is written in the transaction that sends the message and
+    commits only once the mail server has accepted it: a worker killed before
+    that leaves no key, so the retry sends; a key present means the message
+    went out. A second worker racing on the same key waits on the unique
+    index and then skips. (The one gap SMTP cannot close: a crash between the
+    server's "250 OK" and the commit; the Message-ID lets receivers drop the copy.)
+    """
+    message.extra_headers = {**message.extra_headers, "Message-ID": message_id(key)}
+    with transaction.atomic():
+        _, created = SentMessage.objects.get_or_create(key=key)
+        if not created:
+            return 0
+        return (mailer or mail.mailers.default).send_messages([message]) or 0
+
+
+@task
+def deliver_webhooks() -> int:
+    """Send every webhook delivery that is due (forum.webhooks); returns how many were tried."""
+    tried = 0
+    while batch := webhooks.deliver_due():
+        tried += batch
+    return tried
+
+
+KEEP_RUNS = timedelta(days=7)
+KEEP_SENT_LOG = timedelta(days=30)  # longer than any task keeps retrying, so no resend slips through
+
+
+@task
+def prune_worker_records() -> int:
+    """Delete old finished tasks, schedule rows, sent-log keys and heartbeats of workers long gone."""
+    now = timezone.now()
+    deleted = DBTaskResult.objects.finished().filter(finished_at__lt=now - KEEP_RUNS).delete()[0]
+    deleted += ScheduledRun.objects.filter(created_at__lt=now - KEEP_RUNS).delete()[0]
+    deleted += SentMessage.objects.filter(sent_at__lt=now - KEEP_SENT_LOG).delete()[0]
+    deleted += WorkerHeartbeat.objects.filter(last_seen__lt=now - timedelta(days=1)).delete()[0]
+    return deleted
+
+
+def register_periodic_jobs() -> None:
+    periodic.register(
+        "send_daily_digests",
+        send_daily_digests,
+        every=timedelta(days=1),
+        offset=timedelta(hours=settings.DIGEST_HOUR_UTC),
+    )
+    periodic.register("deliver_webhooks", deliver_webhooks, every=timedelta(seconds=15))
+    periodic.register("prune_worker_records", prune_worker_records, every=timedelta(days=1), offset=timedelta(hours=3))

@@ -1,4 +1,4 @@
-"""Webhooks: an outbox written with the event, sent later by ``manage.py webhook_worker``.
+"""Webhooks: an outbox written with the event, sent later by the worker (``forum.tasks.deliver_webhooks``).
 
 ``enqueue(event)`` runs inside the action's transaction (called by
 ``forum.timeline.record``): a public event goes to the endpoints of every
@@ -28,6 +28,7 @@ from typing import Any
 import httpx
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
@@ -50,6 +51,7 @@ def enqueue(event: Event) -> list[WebhookDelivery]:
     if not wanted:
         return []
     give_up = event.created_at + timedelta(seconds=settings.WEBHOOK_GIVE_UP_AFTER)
+    transaction.on_commit(_kick_worker)
     return WebhookDelivery.objects.bulk_create(
         [
             WebhookDelivery(
@@ -58,6 +60,16 @@ def enqueue(event: Event) -> list[WebhookDelivery]:
             for e in wanted
         ]
     )
+
+
+def _kick_worker() -> None:
+    """Ask the worker to send now rather than at its next periodic run (every 15 s)."""
+    from forum.tasks import deliver_webhooks  # late: the tasks module imports this one
+
+    try:
+        deliver_webhooks.enqueue()
+    except Exception:  # the periodic run sends it anyway; a committed write must not fail
+        logger.warning("Could not enqueue webhook delivery", exc_info=True)
 
 
 def payload(event: Event) -> dict[str, Any]:

@@ -6,6 +6,7 @@ class SwarmConfig(AppConfig):
     verbose_name = "Swarm"
 
     def ready(self) -> None:
-        from swarm import panels, receivers  # noqa: F401  (receivers connect to forum.hooks)
+        from swarm import panels, receivers, tasks  # noqa: F401  (receivers connect to forum.hooks)
 
         panels.register()
+        tasks.register_periodic_jobs()

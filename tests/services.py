@@ -100,6 +100,8 @@ def pytest_load_initial_conftests(early_config, parser, args):
     """Start PostgreSQL before Django's settings are read, when asked to."""
     global _postgres
     os.environ.setdefault("DB_CONN_MAX_AGE", "0")  # no connections left open in worker threads
+    # Request-path tests run background tasks inline; tests/forum/test_worker*.py run the real worker.
+    os.environ.setdefault("TASKS_BACKEND", "django.tasks.backends.immediate.ImmediateBackend")
     os.environ.setdefault("SQLITE_TEST_PATH", os.path.join(tempfile.mkdtemp(prefix="barnraise-test-"), "test.sqlite3"))
     if os.environ.get("BARNRAISE_TEST_DB") == "postgres" and not os.environ.get("DATABASE_URL"):
         _postgres = Postgres()

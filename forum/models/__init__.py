@@ -11,6 +11,7 @@ from forum.models.threads import Post, PostRevision, TaggedThread, Thread, Threa
 from forum.models.timeline import Event, EventKind
 from forum.models.users import User
 from forum.models.vendors import Membership, Vendor, VendorDomain
+from forum.models.worker import ScheduledRun, SentMessage, WorkerHeartbeat
 
 __all__ = [
     "AnswerVerification",
@@ -29,6 +30,8 @@ __all__ = [
     "PostRevision",
     "ReputationChange",
     "ReviewState",
+    "ScheduledRun",
+    "SentMessage",
     "SuggestionOpen",
     "TagFollow",
     "TaggedThread",
@@ -44,4 +47,5 @@ __all__ = [
     "Vote",
     "WebhookDelivery",
     "WebhookEndpoint",
+    "WorkerHeartbeat",
 ]

@@ -1,4 +1,4 @@
-"""Queue today's digest emails. Run once a day from cron: `manage.py send_digests`."""
+"""Queue today's digest emails by hand; the worker already does it daily at DIGEST_HOUR_UTC (docs/worker.md)."""
 
 from django.core.management.base import BaseCommand
 

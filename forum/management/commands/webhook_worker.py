@@ -1,24 +1,19 @@
-"""Send webhook deliveries in the background: ``manage.py webhook_worker [--once]``."""
+"""Kept for old deployments: ``webhook_worker`` is ``run_worker``; ``--once`` sends what is due now and exits."""
 
-import time
-
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from forum import webhooks
 
 
 class Command(BaseCommand):
-    help = "Send due webhook deliveries, in order per endpoint and thread, retrying with backoff."
+    help = "Alias of run_worker (which also sends webhooks). --once: send due webhook deliveries, then exit."
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--once", action="store_true", help="Send what is due now, then exit.")
-        parser.add_argument("--interval", type=float, default=1.0, help="Seconds to sleep when nothing is due.")
 
-    def handle(self, *args, once: bool = False, interval: float = 1.0, **options) -> None:
-        while True:
-            tried = webhooks.deliver_due()
-            if once:
-                self.stdout.write(f"Tried {tried} deliveries.")
-                return
-            if not tried:
-                time.sleep(interval)
+    def handle(self, *args, once: bool = False, **options) -> None:
+        if once:
+            self.stdout.write(f"Tried {webhooks.deliver_due()} deliveries.")
+            return
+        call_command("run_worker", stdout=self.stdout)

@@ -1,4 +1,4 @@
-"""Return idle claims to their vendor's inbox (run every few minutes from cron or a scheduler)."""
+"""Return idle claims to their vendor's inbox now; the worker already does it every 5 minutes (docs/worker.md)."""
 
 from django.core.management.base import BaseCommand
 

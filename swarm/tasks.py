@@ -1,0 +1,27 @@
+"""The swarm's background work, run by the worker (docs/worker.md); both jobs are safe to run twice."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.tasks import task
+
+from forum import periodic
+from swarm.actions import claims, presence
+
+
+@task
+def release_idle_claims() -> int:
+    """Return idle claims to their vendor's inbox, publicly; returns how many."""
+    return claims.release_idle_claims()
+
+
+@task
+def forget_stale_presence() -> int:
+    """Delete presence rows of connections whose process died without saying goodbye."""
+    return presence.purge_stale()
+
+
+def register_periodic_jobs() -> None:
+    periodic.register("release_idle_claims", release_idle_claims, every=timedelta(minutes=5))
+    periodic.register("forget_stale_presence", forget_stale_presence, every=timedelta(minutes=10))
