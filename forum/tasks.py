@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.text import Truncator
 from django_tasks_db.models import DBTaskResult
 
-from forum import periodic, webhooks
+from forum import idempotency, periodic, webhooks
 from forum.models import (
     Event,
     EventKind,
@@ -146,12 +146,13 @@ KEEP_SENT_LOG = timedelta(days=30)  # longer than any task keeps retrying, so no
 
 @task
 def prune_worker_records() -> int:
-    """Delete old finished tasks, schedule rows, sent-log keys and heartbeats of workers long gone."""
+    """Delete old finished tasks, schedule rows, sent-log keys, heartbeats of workers long gone, idempotency keys."""
     now = timezone.now()
     deleted = DBTaskResult.objects.finished().filter(finished_at__lt=now - KEEP_RUNS).delete()[0]
     deleted += ScheduledRun.objects.filter(created_at__lt=now - KEEP_RUNS).delete()[0]
     deleted += SentMessage.objects.filter(sent_at__lt=now - KEEP_SENT_LOG).delete()[0]
     deleted += WorkerHeartbeat.objects.filter(last_seen__lt=now - timedelta(days=1)).delete()[0]
+    deleted += idempotency.forget_old(now=now)
     return deleted
 
 

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('forum', '0010_api'),
+        ('forum', '0015_worker'),
     ]
 
     operations = [
