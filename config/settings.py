@@ -14,6 +14,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import dj_database_url
 from django.utils.csp import CSP
 
+from config import secret_key
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -60,10 +62,15 @@ DEBUG = env_bool("DEBUG", default=False)
 # the embedded site on http://127.0.0.1:8000 keeps working (cookies must be sent).
 HTTPS = env_bool("HTTPS", default=False)
 
-_DEV_SECRET = "dev-only-insecure-secret-key-change-me-in-production-0123456789"
-SECRET_KEY = os.environ.get("SECRET_KEY") or _DEV_SECRET
-if HTTPS and SECRET_KEY == _DEV_SECRET:
-    raise RuntimeError("Set SECRET_KEY when HTTPS is on (production).")
+# Signing key. Production sets SECRET_KEY; the embedded default generates a random key on
+# first run and keeps it outside the source, beside the SQLite file (config/secret_key.py).
+SQLITE_PATH = os.environ.get("SQLITE_PATH", str(BASE_DIR / "db.sqlite3"))
+SECRET_KEY = os.environ.get("SECRET_KEY", "")
+if not SECRET_KEY:
+    if HTTPS:
+        raise RuntimeError("Set SECRET_KEY when HTTPS is on (production): a long random value, kept secret.")
+    SECRET_KEY_FILE = Path(os.environ.get("SECRET_KEY_FILE") or Path(SQLITE_PATH).parent / ".secret_key")
+    SECRET_KEY = secret_key.load_or_create(SECRET_KEY_FILE)
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -135,7 +142,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": os.environ.get("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
+            "NAME": SQLITE_PATH,
             "OPTIONS": {
                 # IMMEDIATE takes the write lock at BEGIN, so concurrent writers queue
                 # instead of failing, and per-thread sequence numbers commit in order.
