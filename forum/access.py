@@ -28,12 +28,21 @@ def is_vendor_staff(user: AnyUser, vendor: Vendor) -> bool:
 
 
 def is_vendor_admin(user: AnyUser, vendor: Vendor) -> bool:
+    """The vendor's own verified admin. A site superuser is not one (docs/security.md, "Who is staff")."""
     if not user.is_authenticated:
+        return False
+    membership = verified_membership(user, vendor)
+    return membership is not None and membership.role == Membership.Role.ADMIN
+
+
+def can_manage_staff(user: AnyUser, vendor: Vendor) -> bool:
+    """Approve or remove a vendor's staff: its admins, and site superusers (who register vendors and
+    appoint their first admins). This grants no access to notes, inbox, keys or webhooks by itself."""
+    if not user.is_authenticated or not user.is_active:
         return False
     if user.is_superuser:
         return True
-    membership = verified_membership(user, vendor)
-    return membership is not None and membership.role == Membership.Role.ADMIN
+    return is_vendor_admin(user, vendor)
 
 
 def staff_vendor_for(user: AnyUser) -> Vendor | None:

@@ -26,7 +26,7 @@ def request_membership(*, user: User, vendor: Vendor) -> Membership:
 
 def approve_membership(*, admin: User, membership: Membership, role: str = Membership.Role.STAFF) -> Membership:
     """A vendor admin verifies a pending member."""
-    access.require(access.is_vendor_admin(admin, membership.vendor), "Only this vendor's admins can verify staff.")
+    access.require(access.can_manage_staff(admin, membership.vendor), "Only this vendor's admins can verify staff.")
     if role not in Membership.Role.values:
         raise ValidationError("Unknown role.", code="bad_role")
     with transaction.atomic():
@@ -42,7 +42,7 @@ def approve_membership(*, admin: User, membership: Membership, role: str = Membe
 
 def revoke_membership(*, admin: User, membership: Membership) -> None:
     """A vendor admin removes someone's staff status (their past posts keep their badge)."""
-    access.require(access.is_vendor_admin(admin, membership.vendor), "Only this vendor's admins can remove staff.")
+    access.require(access.can_manage_staff(admin, membership.vendor), "Only this vendor's admins can remove staff.")
     membership.delete()
 
 

@@ -55,8 +55,9 @@ def vendor_page(request: HttpRequest, handle: str) -> HttpResponse:
         page = selectors.thread_list(vendor=vendor, cursor=cursor)
     except selectors.BadCursorError as error:
         return bad_request(request, error)
-    is_admin = access.is_vendor_admin(request.user, vendor)
+    is_admin = access.can_manage_staff(request.user, vendor)
     context = {
+        "is_vendor_admin": access.is_vendor_admin(request.user, vendor),
         "vendor": vendor,
         "page": page,
         "staff": selectors.vendor_staff(vendor),
