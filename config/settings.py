@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "django.contrib.sites",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "taggit",
     "channels",
     "ninja",
@@ -107,6 +108,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "forum.mfa.AdminTwoFactorMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -205,6 +207,13 @@ ACCOUNT_RATE_LIMITS = {
     "confirm_email": "1/3m/key",
 }
 ACCOUNT_ADAPTER = "forum.adapters.AccountAdapter"
+# Two-factor sign-in (allauth.mfa): authenticator apps with recovery codes, and security keys.
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_TOTP_ISSUER = "Barnraise"
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not HTTPS  # the embedded site runs on http://127.0.0.1
+# Site admins and vendor admins must set up a second factor before admin-only pages. On in
+# production (HTTPS); off in the embedded demo so its documented logins keep working.
+MFA_REQUIRED_FOR_ADMINS = env_bool("MFA_REQUIRED_FOR_ADMINS", default=HTTPS)
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Barnraise] "
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Barnraise <noreply@barnraise.localhost>")
 
