@@ -123,3 +123,11 @@ def test_an_admin_declining_a_pending_request_leaves_no_record(vendor, vendor_ad
     membership = vendor_actions.request_membership(user=customer, vendor=vendor)
     assert vendor_actions.revoke_membership(admin=vendor_admin, membership=membership) is None
     assert not Membership.objects.filter(user=customer).exists()
+
+
+def test_the_admin_shows_provenance_without_letting_it_be_edited(lena, vendor):
+    root = make_user("root", is_superuser=True, is_staff=True)
+    page = client_for(root).get(f"/admin/forum/membership/{_membership(lena, vendor).pk}/change/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert WORK in text and 'name="granted_email"' not in text and 'name="revoked_by"' not in text
