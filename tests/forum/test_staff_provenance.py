@@ -81,6 +81,9 @@ def test_confirming_the_address_again_restores_status_that_lapsed(lena, vendor):
 
 def test_an_admins_removal_sticks_when_the_address_is_confirmed_again(lena, vendor, vendor_admin, caplog):
     url = reverse("forum:vendor_member", args=["northwind", _membership(lena, vendor).pk])
+    page = client_for(vendor_admin).get(reverse("forum:vendor", args=["northwind"])).content.decode()
+    assert f'action="{url}"' in page and "verified email at a vendor domain" in page, "the admin sees how and a button"
+    assert f'action="{url}"' not in client_for(lena).get(reverse("forum:vendor", args=["northwind"])).content.decode()
     with caplog.at_level(logging.INFO, logger="forum.actions.vendors"):
         response = client_for(vendor_admin).post(url, {"decision": "remove"}, follow=True)
     assert "Lena" in response.text or "lena" in response.text
@@ -131,3 +134,10 @@ def test_the_admin_shows_provenance_without_letting_it_be_edited(lena, vendor):
     assert page.status_code == 200
     text = page.content.decode()
     assert WORK in text and 'name="granted_email"' not in text and 'name="revoked_by"' not in text
+
+
+def test_deleting_the_address_outside_allauth_ends_it_too_and_deleting_the_user_still_works(lena, vendor):
+    EmailAddress.objects.filter(email=WORK).delete()
+    assert _membership(lena, vendor).status == Membership.Status.LAPSED
+    lena.delete()
+    assert not Membership.objects.filter(vendor=vendor).exists()
