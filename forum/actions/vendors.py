@@ -61,15 +61,16 @@ def approve_membership(*, admin: User, membership: Membership, role: str = Membe
 def revoke_membership(*, admin: User, membership: Membership) -> Membership | None:
     """An admin removes someone's staff status, at once and for good (their past posts keep their badge).
 
-    A pending request is simply declined (deleted). A verified member is marked revoked, with who
-    and when: confirming a vendor-domain address again does not undo it; only an admin's approval does.
+    A first pending request is simply declined (deleted). Anyone else is marked revoked, with who and
+    when: confirming a vendor-domain address again does not undo it; only an admin's approval does.
     """
     access.require(access.can_manage_staff(admin, membership.vendor), "Only this vendor's admins can remove staff.")
     with transaction.atomic():
         membership = Membership.objects.select_for_update().select_related("vendor", "user").get(pk=membership.pk)
-        if membership.status == Membership.Status.PENDING:
+        if membership.status == Membership.Status.PENDING and membership.revoked_at is None:
             membership.delete()
             return None
+        # A verified member, or a revoked one asking again: the (renewed) revocation stays on record.
         membership.status = Membership.Status.REVOKED
         membership.revoked_at = timezone.now()
         membership.revoked_by = admin

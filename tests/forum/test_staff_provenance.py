@@ -122,6 +122,14 @@ def test_removing_an_address_leaves_admin_approved_staff_alone(vendor, vendor_ad
     assert _membership(user, vendor).is_verified
 
 
+def test_declining_a_revoked_members_new_request_keeps_the_revocation(lena, vendor, vendor_admin):
+    vendor_actions.revoke_membership(admin=vendor_admin, membership=_membership(lena, vendor))
+    vendor_actions.request_membership(user=lena, vendor=vendor)
+    vendor_actions.revoke_membership(admin=vendor_admin, membership=_membership(lena, vendor))
+    vendor_actions.verify_staff_by_email(user=lena, email=WORK)
+    assert _membership(lena, vendor).status == Membership.Status.REVOKED
+
+
 def test_an_admin_declining_a_pending_request_leaves_no_record(vendor, vendor_admin, customer):
     membership = vendor_actions.request_membership(user=customer, vendor=vendor)
     assert vendor_actions.revoke_membership(admin=vendor_admin, membership=membership) is None
