@@ -133,3 +133,10 @@ def test_an_admin_sets_up_totp_on_the_site_and_then_gets_in(settings, vendor_adm
     assert response.status_code == 302
     assert client.get("/v/northwind/api/").status_code == 200
     assert client.get(reverse("mfa_view_recovery_codes")).status_code == 200, "recovery codes are offered"
+
+
+def test_the_two_factor_page_offers_an_authenticator_app_and_security_keys(vendor_admin):
+    page = client_for(vendor_admin).get(reverse("mfa_index"))
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert reverse("mfa_activate_totp") in text and reverse("mfa_add_webauthn") in text
