@@ -14,6 +14,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import dj_database_url
 from django.utils.csp import CSP
 
+from config import secret_key
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -60,10 +62,15 @@ DEBUG = env_bool("DEBUG", default=False)
 # the embedded site on http://127.0.0.1:8000 keeps working (cookies must be sent).
 HTTPS = env_bool("HTTPS", default=False)
 
-_DEV_SECRET = "dev-only-insecure-secret-key-change-me-in-production-0123456789"
-SECRET_KEY = os.environ.get("SECRET_KEY") or _DEV_SECRET
-if HTTPS and SECRET_KEY == _DEV_SECRET:
-    raise RuntimeError("Set SECRET_KEY when HTTPS is on (production).")
+# Signing key. Production sets SECRET_KEY; the embedded default generates a random key on
+# first run and keeps it outside the source, beside the SQLite file (config/secret_key.py).
+SQLITE_PATH = os.environ.get("SQLITE_PATH", str(BASE_DIR / "db.sqlite3"))
+SECRET_KEY = os.environ.get("SECRET_KEY", "")
+if not SECRET_KEY:
+    if HTTPS:
+        raise RuntimeError("Set SECRET_KEY when HTTPS is on (production): a long random value, kept secret.")
+    SECRET_KEY_FILE = Path(os.environ.get("SECRET_KEY_FILE") or Path(SQLITE_PATH).parent / ".secret_key")
+    SECRET_KEY = secret_key.load_or_create(SECRET_KEY_FILE)
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -82,6 +89,7 @@ INSTALLED_APPS = [
     "django.contrib.sites",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "taggit",
     "channels",
     "ninja",
@@ -101,6 +109,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "forum.mfa.AdminTwoFactorMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -136,7 +145,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": os.environ.get("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
+            "NAME": SQLITE_PATH,
             "OPTIONS": {
                 # IMMEDIATE takes the write lock at BEGIN, so concurrent writers queue
                 # instead of failing, and per-thread sequence numbers commit in order.
@@ -206,6 +215,13 @@ ACCOUNT_RATE_LIMITS = {
     "confirm_email": "1/3m/key",
 }
 ACCOUNT_ADAPTER = "forum.adapters.AccountAdapter"
+# Two-factor sign-in (allauth.mfa): authenticator apps with recovery codes, and security keys.
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_TOTP_ISSUER = "Barnraise"
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not HTTPS  # the embedded site runs on http://127.0.0.1
+# Site admins and vendor admins must set up a second factor before admin-only pages. On in
+# production (HTTPS); off in the embedded demo so its documented logins keep working.
+MFA_REQUIRED_FOR_ADMINS = env_bool("MFA_REQUIRED_FOR_ADMINS", default=HTTPS)
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Barnraise] "
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Barnraise <noreply@barnraise.localhost>")
 

@@ -1,9 +1,15 @@
 """Site URLs. These are stable: people bookmark and share them (see DESIGN.md)."""
 
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
 from config import api
+
+# /admin/login/ sends people to the site's login page (its rate limits and two-factor step);
+# the admin's own, unthrottled login form is never used.
+admin.autodiscover()
+admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     path("admin/", admin.site.urls),

@@ -28,12 +28,21 @@ def is_vendor_staff(user: AnyUser, vendor: Vendor) -> bool:
 
 
 def is_vendor_admin(user: AnyUser, vendor: Vendor) -> bool:
+    """The vendor's own verified admin. A site superuser is not one (docs/security.md, "Who is staff")."""
     if not user.is_authenticated:
+        return False
+    membership = verified_membership(user, vendor)
+    return membership is not None and membership.role == Membership.Role.ADMIN
+
+
+def can_manage_staff(user: AnyUser, vendor: Vendor) -> bool:
+    """Approve or remove a vendor's staff: its admins, and site superusers (who register vendors and
+    appoint their first admins). This grants no access to notes, inbox, keys or webhooks by itself."""
+    if not user.is_authenticated or not user.is_active:
         return False
     if user.is_superuser:
         return True
-    membership = verified_membership(user, vendor)
-    return membership is not None and membership.role == Membership.Role.ADMIN
+    return is_vendor_admin(user, vendor)
 
 
 def staff_vendor_for(user: AnyUser) -> Vendor | None:
@@ -211,3 +220,32 @@ def can_clear_outdated(user: AnyUser, thread: Thread, staffed: list[Vendor] | No
     if is_moderator(user):
         return True
     return bool(vendors_staffed_on_thread(user, thread) if staffed is None else staffed)
+
+
+# ---- Two-factor sign-in for admins ----
+
+
+def is_admin_role(user: AnyUser) -> bool:
+    """Site admins (superusers, Django-admin staff) and any vendor's verified admins."""
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser or user.is_staff:
+        return True
+    return Membership.objects.filter(user=user, status=Membership.Status.VERIFIED, role=Membership.Role.ADMIN).exists()
+
+
+def has_second_factor(user: AnyUser) -> bool:
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.utils import is_mfa_enabled
+
+    return is_mfa_enabled(user, [Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN])
+
+
+def must_set_up_mfa(user: AnyUser) -> bool:
+    """With MFA_REQUIRED_FOR_ADMINS on, an admin without an authenticator app (or security key) sets one up
+    before using admin-only pages."""
+    if not settings.MFA_REQUIRED_FOR_ADMINS:
+        return False
+    if not is_admin_role(user):
+        return False
+    return not has_second_factor(user)

@@ -47,6 +47,8 @@ class MembershipAdmin(admin.ModelAdmin):
     list_filter = ("status", "role", "via", "vendor")
     search_fields = ("user__username", "vendor__handle")
     raw_id_fields = ("user", "verified_by")
+    # Provenance and revocation are written only by forum/actions/vendors.py.
+    readonly_fields = ("email_address", "granted_email", "lapsed_at", "revoked_at", "revoked_by")
     actions = ["approve"]
 
     @admin.action(description="Verify the selected memberships")

@@ -6,6 +6,9 @@ class ForumConfig(AppConfig):
     verbose_name = "Forum"
 
     def ready(self) -> None:
-        from forum import signals, tasks  # noqa: F401  (connects allauth's email_confirmed)
+        from django.core.checks import Tags, register
 
+        from forum import checks, signals, tasks  # noqa: F401  (signals connects allauth's email signals)
+
+        register(checks.check_secret_key, Tags.security, deploy=True)
         tasks.register_periodic_jobs()

@@ -16,6 +16,11 @@ event_recorded = Signal()
 # and me-toos to the canonical thread.
 thread_marked_duplicate = Signal()
 
+# Sent with ``membership=<Membership>`` inside the transaction of every forum action that
+# grants or ends someone's staff status, so swarm can wake the vendor's open inboxes (which
+# re-check access and close for whoever lost it).
+staff_changed = Signal()
+
 
 # Page panels other apps add to forum's pages, without forum importing them.
 # A panel is a function ``(request, obj) -> str`` returning safe HTML (rendered

@@ -99,6 +99,15 @@ def _staff_vendor_ids(user: Any) -> list[int]:
 
 
 @database_sync_to_async
+def _still_staff(user: Any, vendor_id: int) -> bool:
+    """Re-checked on every private frame and replay, so a revocation takes effect on open sockets at once."""
+    from forum.models import Vendor
+    from swarm.access import can_see_notes
+
+    return user is not None and can_see_notes(user, Vendor(pk=vendor_id))
+
+
+@database_sync_to_async
 def _events_after(thread_id: int, vendor_id: int | None, after: int) -> tuple[list[dict], bool]:
     rows = list(
         Event.objects.filter(thread_id=thread_id, vendor_id=vendor_id, seq__gt=after)
@@ -228,6 +237,8 @@ class ThreadConsumer(AsyncWebsocketConsumer):
                 await self.error("Sequence numbers are whole numbers from 0.", code="bad_frame")
                 return
             vendor_id = self._stream_vendor(stream)
+            if vendor_id is not None and vendor_id is not False and not await self._keep_private(vendor_id):
+                vendor_id = False
             if vendor_id is False:
                 await self.error(f"Unknown stream: {str(stream)[:40]!r}.", code="bad_stream")
                 return
@@ -248,8 +259,23 @@ class ThreadConsumer(AsyncWebsocketConsumer):
         return False
 
     async def timeline_event(self, message: dict) -> None:
-        """A wake-up from forum.timeline.publish: forward the event."""
+        """A wake-up from forum.timeline.publish: forward the event (a private one only to current staff)."""
+        vendor_id = self._stream_vendor(message["event"].get("stream", "public"))
+        if vendor_id is False or (vendor_id is not None and not await self._keep_private(vendor_id)):
+            return
         await self.send_json({"type": "event", "event": message["event"]})
+
+    async def _keep_private(self, vendor_id: int) -> bool:
+        """Whether the user is still the vendor's staff; if not, leave its private stream for good."""
+        if await _still_staff(self.user, vendor_id):
+            return True
+        if vendor_id in self.vendor_ids:
+            self.vendor_ids.remove(vendor_id)
+            group = thread_group(self.thread_id, vendor_id)
+            self.joined.remove(group)
+            await self.channel_layer.group_discard(group, self.channel_name)
+            await self.send_json({"type": "stream_closed", "stream": f"vendor:{vendor_id}"})
+        return False
 
 
 @database_sync_to_async
@@ -319,6 +345,7 @@ class InboxConsumer(AsyncWebsocketConsumer):
         if user is None or not user.is_authenticated:
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
+        self.user = user
         vendor_id, allowed = await _inbox_vendor(self.scope["url_route"]["kwargs"]["handle"], user)
         if vendor_id is None:
             await self.close(code=CLOSE_NOT_FOUND)
@@ -326,6 +353,7 @@ class InboxConsumer(AsyncWebsocketConsumer):
         if not allowed:
             await self.close(code=CLOSE_FORBIDDEN)
             return
+        self.vendor_id = vendor_id
         self.group = inbox_group(vendor_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
@@ -347,4 +375,10 @@ class InboxConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=json.dumps({"type": "error", "error": "Send only pings here.", "code": "read_only"}))
 
     async def inbox_changed(self, message: dict) -> None:
+        # Every wake-up re-checks access: revoking someone wakes the vendor's inboxes, and theirs closes.
+        if not await _still_staff(self.user, self.vendor_id):
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+            self.group = None
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
         await self.send(text_data=json.dumps({"type": "changed", "reason": str(message.get("reason", ""))}))

@@ -79,3 +79,9 @@ def on_duplicate(sender, duplicate: Thread, canonical: Thread, actor: User, **kw
     )
     MeToo.objects.filter(thread=duplicate).delete()
     wake_inboxes(moved_vendors, "duplicate")
+
+
+@receiver(hooks.staff_changed)
+def on_staff_changed(sender, membership, **kwargs) -> None:
+    """Someone gained or lost a vendor's staff status: open inboxes re-check who may see them."""
+    wake_inboxes([membership.vendor_id], "staff")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import glob
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -102,6 +103,8 @@ def pytest_load_initial_conftests(early_config, parser, args):
     os.environ.setdefault("DB_CONN_MAX_AGE", "0")  # no connections left open in worker threads
     # Request-path tests run background tasks inline; tests/forum/test_worker*.py run the real worker.
     os.environ.setdefault("TASKS_BACKEND", "django.tasks.backends.immediate.ImmediateBackend")
+    # An explicit key: tests (and the servers they start) never write a key file into the repo.
+    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
     os.environ.setdefault("SQLITE_TEST_PATH", os.path.join(tempfile.mkdtemp(prefix="barnraise-test-"), "test.sqlite3"))
     if os.environ.get("BARNRAISE_TEST_DB") == "postgres" and not os.environ.get("DATABASE_URL"):
         _postgres = Postgres()

@@ -49,6 +49,8 @@ class Membership(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", "Pending approval"
         VERIFIED = "verified", "Verified"
+        REVOKED = "revoked", "Removed by an admin"
+        LAPSED = "lapsed", "Email address removed"
 
     class Via(models.TextChoices):
         ADMIN = "admin", "Approved by a vendor admin"
@@ -63,6 +65,17 @@ class Membership(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     verified_at = models.DateTimeField(null=True, blank=True)
     verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Staff status granted by an email domain lives and dies with that address (via=EMAIL).
+    email_address = models.ForeignKey(
+        "account.EmailAddress", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    granted_email = models.EmailField(max_length=254, blank=True)
+    lapsed_at = models.DateTimeField(null=True, blank=True)
+    # An admin's removal sticks: confirming the address again does not re-grant it.
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
 

@@ -7,7 +7,7 @@ from taggit.models import Tag
 
 from forum import access, reputation_selectors, search, selectors
 from forum.actions import selfservice
-from forum.models import Thread, Vendor
+from forum.models import Membership, Thread, Vendor
 from forum.views.errors import bad_request
 
 MAX_QUERY_LENGTH = 200
@@ -55,15 +55,19 @@ def vendor_page(request: HttpRequest, handle: str) -> HttpResponse:
         page = selectors.thread_list(vendor=vendor, cursor=cursor)
     except selectors.BadCursorError as error:
         return bad_request(request, error)
-    is_admin = access.is_vendor_admin(request.user, vendor)
+    is_admin = access.can_manage_staff(request.user, vendor)
     context = {
+        "is_vendor_admin": access.is_vendor_admin(request.user, vendor),
         "vendor": vendor,
         "page": page,
         "staff": selectors.vendor_staff(vendor),
         "pending": selectors.pending_memberships(vendor) if is_admin else [],
         "is_admin": is_admin,
         "is_staff": access.is_vendor_staff(request.user, vendor),
-        "has_asked": request.user.is_authenticated and vendor.memberships.filter(user=request.user).exists(),
+        "has_asked": request.user.is_authenticated
+        and vendor.memberships.filter(
+            user=request.user, status__in=[Membership.Status.PENDING, Membership.Status.VERIFIED]
+        ).exists(),
     }
     return render(request, "forum/vendor.html", context)
 

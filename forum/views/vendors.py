@@ -40,8 +40,10 @@ def decide(request: HttpRequest, handle: str, membership_id: int) -> HttpRespons
         else:
             messages.success(request, f"{membership.user.name} is now verified staff of {vendor.name}.")
     elif decision == "remove":
-        vendor_actions.revoke_membership(admin=request.user, membership=membership)
-        messages.success(request, f"{membership.user.name} is no longer staff of {vendor.name}.")
+        if vendor_actions.revoke_membership(admin=request.user, membership=membership) is None:
+            messages.success(request, f"Declined {membership.user.name}'s request.")
+        else:
+            messages.success(request, f"{membership.user.name} is no longer staff of {vendor.name}.")
     else:
         messages.error(request, "Choose approve or remove.")
     return redirect(vendor)

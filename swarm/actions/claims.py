@@ -18,7 +18,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from forum import access as forum_access
 from forum import timeline
 from forum.actions.common import lock_thread_row
 from forum.models import EventKind, Membership, Thread, User
@@ -34,7 +33,8 @@ S = Escalation.State
 
 
 def _require_staff(staff: User, escalation: Escalation) -> None:
-    forum_access.require(
+    access.require(
+        staff,
         access.can_work_on(staff, escalation),
         f"Only verified staff of {escalation.vendor.name} can work on this escalation.",
     )
@@ -222,7 +222,7 @@ def awaiting_confirmation(escalation: Escalation, thread: Thread) -> bool:
 
 def confirm(*, user: User, escalation: Escalation, solved: bool) -> Escalation:
     """The customer answers "did this solve it?". Yes closes it (and solves the thread); no reopens it."""
-    forum_access.require(access.can_confirm(user, escalation), "Only the person who asked can confirm this.")
+    access.require(user, access.can_confirm(user, escalation), "Only the person who asked can confirm this.")
     with transaction.atomic():
         thread = lock_thread_row(escalation.thread_id)
         escalation = lock_escalation(escalation)
@@ -280,7 +280,7 @@ def _reopen(escalation: Escalation) -> None:
 
 def rate(*, user: User, escalation: Escalation, rating: int | str, comment: str = "") -> Escalation:
     """The customer rates the help they got, 1 to 5, once the escalation is confirmed."""
-    forum_access.require(access.can_confirm(user, escalation), "Only the person who asked can rate the help.")
+    access.require(user, access.can_confirm(user, escalation), "Only the person who asked can rate the help.")
     try:
         score = int(rating)
     except (TypeError, ValueError):

@@ -8,7 +8,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from forum import access as forum_access
 from forum import timeline
 from forum.actions.common import lock_thread_row
 from forum.models import EventKind, Thread, ThreadVendor, User, Vendor
@@ -36,7 +35,7 @@ def find_vendor(handle: str) -> Vendor:
 
 def escalate(*, user: User, thread: Thread, handle: str) -> Escalation:
     """The thread's author asks a vendor for help, in public."""
-    forum_access.require(access.can_escalate(user, thread), "Only the person who asked can escalate this thread.")
+    access.require(user, access.can_escalate(user, thread), "Only the person who asked can escalate this thread.")
     vendor = find_vendor(handle)
     with transaction.atomic():
         thread = lock_thread_row(thread.pk)
@@ -76,12 +75,12 @@ def escalate_mentioned(*, thread: Thread, actor: User, handles: list[str]) -> li
 
 def add_metoo(*, user: User, thread: Thread) -> int:
     """Another customer has the same problem. Returns the new count."""
-    forum_access.require(access.can_metoo(user, thread), "You can't say “me too” on your own thread.")
+    access.require(user, access.can_metoo(user, thread), "You can't say “me too” on your own thread.")
     return _set_metoo(user=user, thread=thread, present=True)
 
 
 def withdraw_metoo(*, user: User, thread: Thread) -> int:
-    forum_access.require(user.is_authenticated and user.is_active, "Log in to change your “me too”.")
+    access.require(user, access.can_withdraw_metoo(user), "Log in to change your “me too”.")
     return _set_metoo(user=user, thread=thread, present=False)
 
 

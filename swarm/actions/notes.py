@@ -6,7 +6,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from forum import access as forum_access
 from forum import timeline
 from forum.actions.common import lock_thread_row
 from forum.markdown import render
@@ -20,7 +19,9 @@ NOTE_MAX = 10_000
 
 def add_note(*, staff: User, thread: Thread, vendor: Vendor, body: str) -> StaffNote:
     """A private note for the vendor's staff. Counts as staff activity on the vendor's claim."""
-    forum_access.require(access.can_see_notes(staff, vendor), f"Only verified staff of {vendor.name} can write notes.")
+    access.require(
+        staff, access.can_write_note(staff, vendor), f"Only verified staff of {vendor.name} can write notes."
+    )
     with transaction.atomic():
         thread = lock_thread_row(thread.pk)
         note = write_note(thread=thread, vendor=vendor, author=staff, body=body)

@@ -14,7 +14,6 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from forum import access as forum_access
 from forum import timeline
 from forum.models import Event, EventKind, Post, Thread, ThreadVendor, User, Vendor
 from forum.validation import normalise_text
@@ -42,7 +41,9 @@ def clean_phrase(phrase: str) -> str:
 
 
 def add_keyword(*, admin: User, vendor: Vendor, phrase: str) -> RadarKeyword:
-    forum_access.require(access.can_manage_radar(admin, vendor), f"Only {vendor.name}'s admins can set radar keywords.")
+    access.require(
+        admin, access.can_manage_radar(admin, vendor), f"Only {vendor.name}'s admins can set radar keywords."
+    )
     phrase = clean_phrase(phrase)
     if RadarKeyword.objects.filter(vendor=vendor).count() >= MAX_KEYWORDS:
         raise ValidationError(f"A vendor can watch at most {MAX_KEYWORDS} keywords.", code="too_many")
@@ -54,8 +55,10 @@ def add_keyword(*, admin: User, vendor: Vendor, phrase: str) -> RadarKeyword:
 
 
 def remove_keyword(*, admin: User, keyword: RadarKeyword) -> None:
-    forum_access.require(
-        access.can_manage_radar(admin, keyword.vendor), f"Only {keyword.vendor.name}'s admins can set radar keywords."
+    access.require(
+        admin,
+        access.can_manage_radar(admin, keyword.vendor),
+        f"Only {keyword.vendor.name}'s admins can set radar keywords.",
     )
     keyword.delete()
 
@@ -76,8 +79,8 @@ def scan_new_thread(thread: Thread, question: Post) -> list[RadarHit]:
 
 def act_on_hit(*, staff: User, hit: RadarHit, action: str) -> RadarHit:
     """Join the thread, dismiss the hit, or invite the author to escalate (a public event)."""
-    forum_access.require(
-        access.can_see_inbox(staff, hit.vendor), f"Only verified staff of {hit.vendor.name} can do that."
+    access.require(
+        staff, access.can_work_for(staff, hit.vendor), f"Only verified staff of {hit.vendor.name} can do that."
     )
     states = {"join": RadarHit.State.JOINED, "dismiss": RadarHit.State.DISMISSED, "invite": RadarHit.State.INVITED}
     if action not in states:

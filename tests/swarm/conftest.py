@@ -44,7 +44,8 @@ def database_env() -> dict[str, str]:
 Daphne = ServerProcess
 
 
-def start_daphne(redis: str | None = None) -> Daphne:
+def start_daphne(redis: str | None = None, *, extra_env: dict[str, str | None] | None = None) -> Daphne:
+    """A daphne process on the test database; ``extra_env`` sets variables (None removes one)."""
     port = free_port()
     env = {
         **os.environ,
@@ -55,6 +56,11 @@ def start_daphne(redis: str | None = None) -> Daphne:
         "LOG_LEVEL": "WARNING",
     }
     env.pop("DJANGO_SETTINGS_MODULE", None)
+    for name, value in (extra_env or {}).items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
     process = subprocess.Popen(
         [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
         cwd=ROOT,
