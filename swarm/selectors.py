@@ -262,7 +262,8 @@ def vendor_metrics(*, vendor: Vendor, days: int, now: datetime | None = None) ->
     )
     first_reply = [r[3] - r[0] for r in rows if r[3]]
     claim = [r[2] - r[0] for r in rows if r[2]]
-    resolution = [r[4] - r[0] for r in rows if r[4]]
+    # Credit for a resolution goes only to the vendor whose staff solved it, and only once the customer confirmed.
+    resolution = [r[4] - r[0] for r in rows if r[1] == S.CONFIRMED and r[4] and r[6] is True]
     ratings = [r[5] for r in rows if r[5]]
     week0 = (now - timedelta(days=now.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
     weeks = max(1, -(-days // 7))
@@ -281,7 +282,7 @@ def vendor_metrics(*, vendor: Vendor, days: int, now: datetime | None = None) ->
         days=days,
         escalations=len(rows),
         open=sum(1 for r in rows if r[1] in (S.OPEN, S.CLAIMED)),
-        resolved=sum(1 for r in rows if r[1] in (S.RESOLVED, S.CONFIRMED)),
+        resolved=sum(1 for r in rows if r[1] == S.CONFIRMED),
         median_first_reply=_median(first_reply),
         median_claim=_median(claim),
         median_resolution=_median(resolution),
@@ -294,8 +295,12 @@ def vendor_metrics(*, vendor: Vendor, days: int, now: datetime | None = None) ->
 
 
 def vendor_escalations(*, vendor: Vendor, limit: int = 10) -> tuple[list[Escalation], list[Escalation]]:
-    """The public page's lists: open escalations and recently resolved ones."""
+    """The public page's lists: escalations still waiting (for staff or for the customer's "yes"), and solved ones.
+
+    Only the customer's confirmation makes an escalation solved; one the staff marked resolved stays in the
+    first list until then.
+    """
     base = Escalation.objects.filter(vendor=vendor).select_related("thread", "claimed_by")
-    open_rows = list(base.filter(state__in=[S.OPEN, S.CLAIMED]).order_by("-created_at", "-pk")[:limit])
-    done = list(base.filter(state__in=[S.RESOLVED, S.CONFIRMED]).order_by("-resolved_at", "-pk")[:limit])
+    open_rows = list(base.filter(state__in=[S.OPEN, S.CLAIMED, S.RESOLVED]).order_by("-created_at", "-pk")[:limit])
+    done = list(base.filter(state=S.CONFIRMED).order_by("-confirmed_at", "-pk")[:limit])
     return open_rows, done

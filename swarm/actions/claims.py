@@ -293,6 +293,12 @@ def rate(*, user: User, escalation: Escalation, rating: int | str, comment: str 
     with transaction.atomic():
         escalation = lock_escalation(escalation)
         require_state(escalation, S.CONFIRMED, message="Confirm that it's solved before rating the help.")
+        if escalation.rating is not None:
+            # One rating per escalation: a changed rating would let the figures be nudged after the fact.
+            raise ValidationError(
+                f"You already rated {escalation.vendor.name}'s help {escalation.rating}/5; a rating can't be changed.",
+                code="already_rated",
+            )
         escalation.rating = score
         escalation.rating_comment = comment
         escalation.rated_at = timezone.now()

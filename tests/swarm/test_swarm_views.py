@@ -173,7 +173,7 @@ def test_vendor_page_shows_figures(client, thread, customer, vendor, staff, repl
     assert 'data-metric="rating-30">5.0 / 5' in body
     assert 'data-metric="share-30">100% · 0%<' in body
     assert 'data-metric="deflections-30">1 of 1 suggestion opened<' in body
-    assert "Recently resolved" in body and thread.title in body
+    assert "Recently confirmed solved" in body and thread.title in body
 
 
 def test_vendor_page_query_count_is_fixed(client, django_assert_max_num_queries, customer, vendor, staff):

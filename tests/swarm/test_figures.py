@@ -1,0 +1,102 @@
+"""The vendor page's figures can't be inflated: who rates, what counts as resolved, and whose credit it is."""
+
+from __future__ import annotations
+
+from html import unescape
+
+import pytest
+
+from forum.actions import posts as post_actions
+from forum.actions import threads as thread_actions
+from swarm import selectors
+from swarm.actions import claims, escalations
+from swarm.models import Escalation
+from tests.conftest import client_for
+from tests.forum.api_helpers import _fresh_rate_limits, assert_error, token_client  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def confirmed(customer, vendor, staff) -> Escalation:
+    """An escalation Northwind's staff resolved and the customer confirmed solved, not yet rated."""
+    thread = thread_actions.create_thread(author=customer, title="Dock loses display", body="After the update")
+    escalation = escalations.escalate(user=customer, thread=thread, handle="northwind")
+    claims.claim(staff=staff, escalation=escalation)
+    claims.resolve(staff=staff, escalation=escalation)
+    return claims.confirm(user=customer, escalation=escalation, solved=True)
+
+
+def test_a_second_rating_through_the_web_is_refused_and_the_first_stays(confirmed, customer):
+    client = client_for(customer)
+    client.post(f"/e/{confirmed.pk}/rate/", {"rating": "5"})
+    response = client.post(f"/e/{confirmed.pk}/rate/", {"rating": "1"}, follow=True)
+    assert "You already rated Northwind Devices's help 5/5; a rating can't be changed." in unescape(
+        response.content.decode()
+    )
+    confirmed.refresh_from_db()
+    assert confirmed.rating == 5
+    assert selectors.vendor_metrics(vendor=confirmed.vendor, days=30).ratings == 1
+
+
+def test_only_the_author_rates_through_the_web(confirmed, other_customer, staff):
+    for person in (other_customer, staff):
+        response = client_for(person).post(f"/e/{confirmed.pk}/rate/", {"rating": "5"})
+        assert response.status_code == 403
+    confirmed.refresh_from_db()
+    assert confirmed.rating is None
+
+
+def test_rating_through_the_api_once_and_only_by_the_author(confirmed, customer, other_customer):
+    stranger = token_client(other_customer).post(f"/api/escalations/{confirmed.pk}/rating", {"rating": 5})
+    assert_error(stranger, 403)
+    api = token_client(customer)
+    first = api.post(f"/api/escalations/{confirmed.pk}/rating", {"rating": 4, "comment": "Quick."})
+    assert first.status_code == 200, first.content
+    assert first.json()["rating"] == 4
+    again = api.post(f"/api/escalations/{confirmed.pk}/rating", {"rating": 1})
+    assert "can't be changed" in assert_error(again, 409, "already_rated")["message"]
+    assert_error(api.post(f"/api/escalations/{confirmed.pk}/rating", {"rating": 9}), 422)
+    confirmed.refresh_from_db()
+    assert confirmed.rating == 4
+
+
+def test_confirming_through_the_api_is_the_authors_alone(customer, other_customer, vendor, staff):
+    thread = thread_actions.create_thread(author=customer, title="Pen stops pairing", body="Since Monday")
+    escalation = escalations.escalate(user=customer, thread=thread, handle="northwind")
+    claims.resolve(staff=staff, escalation=escalation)
+    assert_error(token_client(other_customer).post(f"/api/escalations/{escalation.pk}/confirm", {"solved": True}), 403)
+    assert_error(token_client(staff).post(f"/api/escalations/{escalation.pk}/confirm", {"solved": True}), 403)
+    response = token_client(customer).post(f"/api/escalations/{escalation.pk}/confirm", {"solved": True})
+    assert response.status_code == 200 and response.json()["state"] == "confirmed"
+
+
+def test_staff_marking_resolved_is_not_a_resolution_until_the_customer_confirms(client, customer, vendor, staff):
+    thread = thread_actions.create_thread(author=customer, title="Fan always on", body="Loud at night")
+    escalation = escalations.escalate(user=customer, thread=thread, handle="northwind")
+    claims.resolve(staff=staff, escalation=escalation)
+    metrics = selectors.vendor_metrics(vendor=vendor, days=30)
+    assert metrics.resolved == 0
+    assert metrics.median_resolution is None
+    body = client.get("/v/northwind/").content.decode()
+    assert "resolved by staff, waiting for the customer to confirm" in body
+    claims.confirm(user=customer, escalation=escalation, solved=True)
+    assert selectors.vendor_metrics(vendor=vendor, days=30).resolved == 1
+
+
+def test_resolution_credit_goes_to_the_vendor_whose_staff_solved_it(customer, vendor, other_vendor, staff, other_staff):
+    """Both vendors were asked; Northwind's staff answered. Bluewave gets no resolution for it."""
+    thread = thread_actions.create_thread(author=customer, title="Hotspot drops calls", body="Both ends")
+    mine = escalations.escalate(user=customer, thread=thread, handle="northwind")
+    theirs = escalations.escalate(user=customer, thread=thread, handle="bluewave")
+    answer = post_actions.reply(author=staff, thread=thread, body="Update the modem firmware.")
+    thread_actions.accept_answer(user=customer, thread=thread, post=answer)
+    claims.confirm(user=customer, escalation=mine, solved=True)
+    claims.confirm(user=customer, escalation=theirs, solved=True)
+
+    northwind = selectors.vendor_metrics(vendor=vendor, days=30)
+    bluewave = selectors.vendor_metrics(vendor=other_vendor, days=30)
+    assert (northwind.solved_by_staff, northwind.solved_by_community) == (1, 0)
+    assert northwind.median_resolution is not None
+    assert (bluewave.solved_by_staff, bluewave.solved_by_community) == (0, 1)
+    assert bluewave.median_resolution is None  # Bluewave's staff resolved nothing
