@@ -9,6 +9,7 @@ import statistics
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -146,6 +147,9 @@ class Inbox:
     radar_count: int
     keywords: list[RadarKeyword]
     truncated: bool
+    # Claims with no staff activity since this moment are shown as idle (released by the background job).
+    idle_before: datetime | None = None
+    idle_hours: float = 0
 
 
 def _metoo_count() -> Coalesce:
@@ -162,6 +166,7 @@ def inbox(
     """
     state = state if state in INBOX_STATES else "active"
     sort = sort if sort in INBOX_SORTS else "waiting"
+    idle_hours = settings.BARNRAISE["CLAIM_IDLE_HOURS"]
     tag = (tag or "").strip()[:100]
     counts = dict(
         Escalation.objects.filter(vendor=vendor).values_list("state").annotate(n=Count("pk")).values_list("state", "n")
@@ -197,6 +202,8 @@ def inbox(
         radar_count=radar_count,
         keywords=keywords,
         truncated=len(rows) > INBOX_LIMIT,
+        idle_before=timezone.now() - timedelta(hours=idle_hours),
+        idle_hours=idle_hours,
     )
 
 

@@ -100,3 +100,36 @@ def test_resolution_credit_goes_to_the_vendor_whose_staff_solved_it(customer, ve
     assert northwind.median_resolution is not None
     assert (bluewave.solved_by_staff, bluewave.solved_by_community) == (0, 1)
     assert bluewave.median_resolution is None  # Bluewave's staff resolved nothing
+
+
+WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+
+def test_opening_the_inbox_writes_nothing_and_shows_idle_claims(customer, vendor, staff, settings):
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from forum.models import Event, EventKind
+
+    thread = thread_actions.create_thread(author=customer, title="Stylus lag", body="Since 3.2")
+    escalation = escalations.escalate(user=customer, thread=thread, handle="northwind")
+    claims.claim(staff=staff, escalation=escalation)
+    idle_since = timezone.now() - timedelta(hours=settings.BARNRAISE["CLAIM_IDLE_HOURS"] + 1)
+    Escalation.objects.filter(pk=escalation.pk).update(last_staff_activity_at=idle_since)
+    events = Event.objects.count()
+    client = client_for(staff)
+    client.get("/")  # settle the session before measuring
+    with CaptureQueriesContext(connection) as ctx:
+        page = client.get("/v/northwind/inbox/")
+        client.get("/v/northwind/inbox/", {"fragment": "1"})
+    assert page.status_code == 200
+    assert [q["sql"] for q in ctx.captured_queries if q["sql"].lstrip().upper().startswith(WRITES)] == []
+    assert Event.objects.count() == events
+    escalation.refresh_from_db()
+    assert escalation.state == Escalation.State.CLAIMED  # the background job releases it, not a page view
+    assert ">idle</span>" in page.content.decode()
+    assert claims.release_idle_claims() == 1
+    assert Event.objects.filter(thread=thread, kind=EventKind.RELEASED, data__reason="idle").exists()

@@ -163,9 +163,9 @@ def test_vendor_page_shows_figures(client, thread, customer, vendor, staff, repl
     claims.resolve(staff=staff, escalation=esc)
     claims.confirm(user=customer, escalation=esc, solved=True)
     claims.rate(user=customer, escalation=esc, rating=5)
-    from forum.actions import selfservice
+    from tests.forum.knowledge_helpers import open_suggestion
 
-    selfservice.record_suggestion_open(user=expert, thread=thread)  # someone found it from /ask/ and left
+    open_suggestion(client_for(expert), thread)  # someone found it from /ask/ and left
     body = client.get("/v/northwind/").content.decode()
     assert "✓ Verified vendor" in body
     assert 'data-metric="escalations-30">1<' in body
