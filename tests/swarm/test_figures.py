@@ -77,7 +77,7 @@ def test_staff_marking_resolved_is_not_a_resolution_until_the_customer_confirms(
     claims.resolve(staff=staff, escalation=escalation)
     metrics = selectors.vendor_metrics(vendor=vendor, days=30)
     assert metrics.resolved == 0
-    assert metrics.median_resolution is None
+    assert metrics.resolution_cases == 0
     body = client.get("/v/northwind/").content.decode()
     assert "resolved by staff, waiting for the customer to confirm" in body
     claims.confirm(user=customer, escalation=escalation, solved=True)
@@ -97,9 +97,9 @@ def test_resolution_credit_goes_to_the_vendor_whose_staff_solved_it(customer, ve
     northwind = selectors.vendor_metrics(vendor=vendor, days=30)
     bluewave = selectors.vendor_metrics(vendor=other_vendor, days=30)
     assert (northwind.solved_by_staff, northwind.solved_by_community) == (1, 0)
-    assert northwind.median_resolution is not None
+    assert northwind.resolution_cases == 1
     assert (bluewave.solved_by_staff, bluewave.solved_by_community) == (0, 1)
-    assert bluewave.median_resolution is None  # Bluewave's staff resolved nothing
+    assert bluewave.resolution_cases == 0  # Bluewave's staff resolved nothing
 
 
 WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
@@ -133,3 +133,61 @@ def test_opening_the_inbox_writes_nothing_and_shows_idle_claims(customer, vendor
     assert ">idle</span>" in page.content.decode()
     assert claims.release_idle_claims() == 1
     assert Event.objects.filter(thread=thread, kind=EventKind.RELEASED, data__reason="idle").exists()
+
+
+def _escalations_claimed_after(customer, staff, hours: list[float]) -> list[Escalation]:
+    """One escalation per entry, opened ``hours`` before Northwind's staff claimed it."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    made = []
+    now = timezone.now()
+    for i, h in enumerate(hours):
+        thread = thread_actions.create_thread(author=customer, title=f"Problem number {i} here", body="x")
+        escalation = escalations.escalate(user=customer, thread=thread, handle="northwind")
+        claims.claim(staff=staff, escalation=escalation)
+        Escalation.objects.filter(pk=escalation.pk).update(
+            created_at=now - timedelta(hours=h + 1), first_claimed_at=now - timedelta(hours=1)
+        )
+        made.append(escalation)
+    return made
+
+
+def test_fewer_than_five_cases_show_no_median_but_the_sample_size(client, customer, vendor, staff):
+    _escalations_claimed_after(customer, staff, [1, 2, 30, 40])
+    metrics = selectors.vendor_metrics(vendor=vendor, days=30)
+    assert (metrics.median_claim, metrics.claim_cases) == (None, 4)
+    body = client.get("/v/northwind/").content.decode()
+    assert 'data-metric="claim-30"><span class="hint" data-cases="4">not enough data yet (4 cases)<' in body
+    assert 'data-metric="first-reply-30"><span class="hint" data-cases="0">no cases yet<' in body
+
+
+def test_five_cases_show_the_median_with_its_sample_size(client, customer, vendor, staff):
+    from datetime import timedelta
+
+    _escalations_claimed_after(customer, staff, [1, 2, 3, 40, 50])
+    assert selectors.vendor_metrics(vendor=vendor, days=30).median_claim == timedelta(hours=3)
+    _escalations_claimed_after(customer, staff, [4])  # six: the middle two are 3 h and 4 h
+    metrics = selectors.vendor_metrics(vendor=vendor, days=30)
+    assert (metrics.median_claim, metrics.claim_cases) == (timedelta(hours=3, minutes=30), 6)
+    body = client.get("/v/northwind/").content.decode()
+    assert 'data-cases="6">(6 cases)</span>' in body.split('data-metric="claim-30">')[1].split("</dd>")[0]
+
+
+def test_the_average_rating_needs_five_ratings_and_shows_how_many(client, customer, vendor, staff):
+    def rate(escalation: Escalation, rating: int) -> None:
+        claims.resolve(staff=staff, escalation=escalation)
+        claims.confirm(user=customer, escalation=escalation, solved=True)
+        claims.rate(user=customer, escalation=escalation, rating=rating)
+
+    *four, fifth = _escalations_claimed_after(customer, staff, [1] * 5)
+    for escalation, rating in zip(four, [5, 5, 4, 1], strict=True):
+        rate(escalation, rating)
+    metrics = selectors.vendor_metrics(vendor=vendor, days=30)
+    assert (metrics.average_rating, metrics.ratings) == (None, 4)
+    rate(fifth, 5)
+    metrics = selectors.vendor_metrics(vendor=vendor, days=30)
+    assert (metrics.average_rating, metrics.ratings) == (4.0, 5)
+    rating = client.get("/v/northwind/").content.decode().split('data-metric="rating-30">')[1].split("</dd>")[0]
+    assert rating == '4.0 / 5 <span class="hint" data-cases="5">(5 cases)</span>'
