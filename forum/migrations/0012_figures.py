@@ -19,4 +19,9 @@ class Migration(migrations.Migration):
             model_name='suggestionopen',
             constraint=models.UniqueConstraint(condition=models.Q(('ask_session', ''), _negated=True), fields=('ask_session', 'thread'), name='suggestionopen_once_per_ask_session'),
         ),
+        migrations.AlterField(
+            model_name='moderationlog',
+            name='action',
+            field=models.CharField(choices=[('hide', 'Hid a post'), ('auto_hide', 'Post hidden by flags'), ('staff_flagged', 'Staff answer flagged for review (not hidden)'), ('restore', 'Restored a post'), ('dismiss', 'Dismissed flags'), ('approve', 'Approved a post'), ('reject', 'Rejected a post'), ('suspend', 'Suspended a user'), ('unsuspend', 'Lifted a suspension')], max_length=20),
+        ),
     ]
