@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import difflib
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from forum import access as forum_access
-from forum import timeline
+from forum import ratelimit, timeline
 from forum.actions.common import lock_thread_row
 from forum.models import EventKind, Thread, ThreadVendor, User, Vendor
 from forum.validation import normalise_text
@@ -75,8 +76,17 @@ def escalate_mentioned(*, thread: Thread, actor: User, handles: list[str]) -> li
 
 
 def add_metoo(*, user: User, thread: Thread) -> int:
-    """Another customer has the same problem. Returns the new count."""
+    """Another customer has the same problem. Returns the new count.
+
+    Me-toos raise a thread in vendors' inboxes, so suspended and brand-new accounts can't add them.
+    """
     forum_access.require(access.can_metoo(user, thread), "You can't say “me too” on your own thread.")
+    forum_access.require_participant(user, "Log in to say “me too”.")
+    forum_access.require(
+        not forum_access.is_new_account(user),
+        f"New accounts can say “me too” after {settings.BARNRAISE['NEW_ACCOUNT_DAYS']} days; "
+        "until then, reply with what you see.",
+    )
     return _set_metoo(user=user, thread=thread, present=True)
 
 
@@ -92,12 +102,15 @@ def _set_metoo(*, user: User, thread: Thread, present: bool) -> int:
         if exists == present:
             message = "You already said “me too” here." if present else "You haven't said “me too” here."
             raise ValidationError(message, code="unchanged")
+        ratelimit.check(user_id=user.pk, action="metoo")  # adding and withdrawing alike: no toggling storms
         if present:
             MeToo.objects.create(thread=thread, user=user)
         else:
             MeToo.objects.filter(thread=thread, user=user).delete()
         count = MeToo.objects.filter(thread=thread).count()
         kind = EventKind.METOO if present else EventKind.METOO_WITHDRAWN
-        timeline.record(thread=thread, kind=kind, actor=user, data={"count": count})
+        event = timeline.record(thread=thread, kind=kind, actor=user, data={"count": count})
+        if present:
+            notify.metoo(thread, event)
         wake_inboxes(Escalation.objects.filter(thread=thread).values_list("vendor_id", flat=True), "metoo")
     return count

@@ -11,7 +11,7 @@ from forum.actions import posts as post_actions
 from forum.actions import threads as thread_actions
 from swarm.actions import claims, escalations, radar
 from swarm.models import Escalation, RadarHit
-from tests.conftest import client_for
+from tests.conftest import age, client_for
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -92,6 +92,7 @@ def test_inbox_filters_sorts_and_survives_garbage(thread, customer, other_custom
     )
     escalations.escalate(user=customer, thread=thread, handle="northwind")
     escalations.escalate(user=other_customer, thread=other, handle="northwind")
+    age(expert)
     escalations.add_metoo(user=expert, thread=other)
     client = client_for(staff)
     body = client.get("/v/northwind/inbox/", {"sort": "metoo"}).content.decode()
@@ -205,6 +206,7 @@ def test_thread_page_query_count_is_fixed(thread, customer, other_customer, expe
     with CaptureQueriesContext(connection) as few:
         client.get(thread.get_absolute_url())
     escalations.escalate(user=customer, thread=thread, handle="bluewave")
+    age(other_customer, expert)
     escalations.add_metoo(user=other_customer, thread=thread)
     escalations.add_metoo(user=expert, thread=thread)
     from swarm.actions import notes
