@@ -30,6 +30,7 @@ from django.utils import timezone
 from forum.access import AnyUser
 from forum.models import Membership, Post, Thread, User, Vendor
 from swarm.actions.claims import awaiting_confirmation
+from swarm.actions.escalations import metoo_refusal
 from swarm.models import Escalation, MeToo, RadarHit, RadarKeyword, StaffNote
 
 S = Escalation.State
@@ -55,6 +56,7 @@ class ThreadSwarm:
     invites: list[RadarHit]
     to_confirm: list[Escalation] = field(default_factory=list)
     to_rate: list[Escalation] = field(default_factory=list)
+    metoo_refusal: str = ""  # why the viewer can't say "me too" yet (suspended, brand-new)
 
     @property
     def escalated_handles(self) -> set[str]:
@@ -125,6 +127,8 @@ def thread_swarm(*, thread: Thread, user: AnyUser) -> ThreadSwarm:
         desks=desks,
         invites=invites,
     )
+    if user.is_authenticated and not is_author:
+        result.metoo_refusal = metoo_refusal(user)
     if is_author:
         result.to_confirm = [e for e in escalations if awaiting_confirmation(e, thread)]
         result.to_rate = [e for e in escalations if e.state == S.CONFIRMED and e.rating is None]

@@ -81,13 +81,19 @@ def add_metoo(*, user: User, thread: Thread) -> int:
     Me-toos raise a thread in vendors' inboxes, so suspended and brand-new accounts can't add them.
     """
     forum_access.require(access.can_metoo(user, thread), "You can't say “me too” on your own thread.")
-    forum_access.require_participant(user, "Log in to say “me too”.")
-    forum_access.require(
-        not forum_access.is_new_account(user),
-        f"New accounts can say “me too” after {settings.BARNRAISE['NEW_ACCOUNT_DAYS']} days; "
-        "until then, reply with what you see.",
-    )
+    refusal = metoo_refusal(user)
+    forum_access.require(not refusal, refusal)
     return _set_metoo(user=user, thread=thread, present=True)
+
+
+def metoo_refusal(user: User) -> str:
+    """Why this signed-in account can't say "me too" yet, or "". The action and the thread panel share it."""
+    if forum_access.is_suspended(user):
+        return forum_access.suspension_message(user)
+    if forum_access.is_new_account(user):
+        days = settings.BARNRAISE["NEW_ACCOUNT_DAYS"]
+        return f"New accounts can say “me too” after {days} days; until then, reply with what you see."
+    return ""
 
 
 def withdraw_metoo(*, user: User, thread: Thread) -> int:

@@ -32,10 +32,13 @@ def members(*names: str):
 
 
 def test_a_brand_new_account_is_refused_with_a_clear_message(thread, other_customer):
-    response = client_for(other_customer).post(f"/t/{thread.pk}/metoo/")  # other_customer joined today
+    client = client_for(other_customer)  # joined today
+    response = client.post(f"/t/{thread.pk}/metoo/")
     assert response.status_code == 403
     assert "New accounts can say “me too” after 3 days" in unescape(response.content.decode())
     assert not MeToo.objects.exists()
+    page = unescape(client.get(thread.get_absolute_url()).content.decode())  # the panel says why, up front
+    assert "disabled" in page.split("New accounts can say “me too”")[0].rsplit("<button", 1)[1]
     age(other_customer)
     assert client_for(other_customer).post(f"/t/{thread.pk}/metoo/").status_code == 302
     assert MeToo.objects.count() == 1
