@@ -131,7 +131,10 @@ def thread_swarm(*, thread: Thread, user: AnyUser) -> ThreadSwarm:
         result.metoo_refusal = metoo_refusal(user)
     if is_author:
         result.to_confirm = [e for e in escalations if awaiting_confirmation(e, thread)]
-        result.to_rate = [e for e in escalations if e.state == S.CONFIRMED and e.rating is None]
+        # Staff who asked their own vendor don't rate it (swarm.access.can_rate); no extra query.
+        result.to_rate = [
+            e for e in escalations if e.state == S.CONFIRMED and e.rating is None and e.vendor_id not in my_vendor_ids
+        ]
     return result
 
 

@@ -281,6 +281,10 @@ def _reopen(escalation: Escalation) -> None:
 def rate(*, user: User, escalation: Escalation, rating: int | str, comment: str = "") -> Escalation:
     """The customer rates the help they got, 1 to 5, once the escalation is confirmed."""
     forum_access.require(access.can_confirm(user, escalation), "Only the person who asked can rate the help.")
+    forum_access.require(
+        access.can_rate(user, escalation),
+        f"You are {escalation.vendor.name} staff: you can't rate your own vendor's help.",
+    )
     try:
         score = int(rating)
     except (TypeError, ValueError):

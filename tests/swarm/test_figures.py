@@ -47,6 +47,21 @@ def test_only_the_author_rates_through_the_web(confirmed, other_customer, staff)
     assert confirmed.rating is None
 
 
+def test_staff_who_asked_their_own_vendor_cannot_rate_it(vendor, staff):
+    thread = thread_actions.create_thread(author=staff, title="Our own dock flickers", body="Seen in the lab")
+    escalation = escalations.escalate(user=staff, thread=thread, handle="northwind")
+    claims.resolve(staff=staff, escalation=escalation)
+    claims.confirm(user=staff, escalation=escalation, solved=True)
+    client = client_for(staff)
+    assert "Send rating" not in client.get(thread.get_absolute_url()).content.decode()
+    response = client.post(f"/e/{escalation.pk}/rate/", {"rating": "5"})
+    assert response.status_code == 403
+    assert "you can't rate your own vendor's help" in unescape(response.content.decode())
+    assert_error(token_client(staff).post(f"/api/escalations/{escalation.pk}/rating", {"rating": 5}), 403)
+    escalation.refresh_from_db()
+    assert escalation.rating is None
+
+
 def test_rating_through_the_api_once_and_only_by_the_author(confirmed, customer, other_customer):
     stranger = token_client(other_customer).post(f"/api/escalations/{confirmed.pk}/rating", {"rating": 5})
     assert_error(stranger, 403)
