@@ -336,7 +336,12 @@ BARNRAISE = {
         "reply": (20, 300),
         "vote": (60, 60),
         "flag": (20, 600),
+        # Suggestions opened from /ask/ (self-service beacon), per person and per client address.
+        "suggestion_open": (30, 3600),
+        "metoo": (10, 600),
     },
+    # Staff get at most one "me too" email per thread in this many minutes; the bell still updates.
+    "METOO_EMAIL_WINDOW_MINUTES": int(os.environ.get("METOO_EMAIL_WINDOW_MINUTES", "60")),
 }
 CSRF_FAILURE_VIEW = "forum.views.errors.csrf_failure"
 

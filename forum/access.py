@@ -123,14 +123,20 @@ def can_suspend(moderator: AnyUser, target: User) -> bool:
     return not (target.is_moderator or target.is_superuser)
 
 
+def is_new_account(user: AnyUser) -> bool:
+    """Joined less than NEW_ACCOUNT_DAYS ago: the age a fresh sign-up must reach for some actions (me too)."""
+    if not user.is_authenticated:
+        return True
+    return user.date_joined > timezone.now() - timedelta(days=settings.BARNRAISE["NEW_ACCOUNT_DAYS"])
+
+
 def needs_review(user: User, *, has_links: bool) -> bool:
     """A new account's post with links waits for a moderator (spam's favourite shape)."""
     if not has_links:
         return False
     if is_moderator(user):
         return False
-    young = user.date_joined > timezone.now() - timedelta(days=settings.BARNRAISE["NEW_ACCOUNT_DAYS"])
-    if not young:
+    if not is_new_account(user):
         return False
     approved = Post.objects.filter(author=user, review_state=ReviewState.VISIBLE)[:3].count()
     return approved < 3

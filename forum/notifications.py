@@ -132,6 +132,12 @@ def notify(event: Event, recipients: dict[int, str], *, override: bool = False, 
     return users
 
 
+def email_later(event: Event, user_ids: list[int]) -> None:
+    """Email these people (already notified of the event) after commit, through the notification task."""
+    if user_ids:
+        transaction.on_commit(lambda: _enqueue_emails(event.pk, list(user_ids)))
+
+
 def _enqueue_emails(event_id: int, user_ids: list[int]) -> None:
     from forum.tasks import send_notification_emails  # late: tasks import the mail templates
 

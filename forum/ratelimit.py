@@ -33,6 +33,15 @@ class RateLimitedError(PermissionDenied):
 
 def check(*, user_id: int, action: str) -> None:
     """Count one attempt of ``action`` by the user; raise RateLimitedError past the limit."""
+    _check(action=action, who=str(user_id))
+
+
+def check_address(*, address: str, action: str) -> None:
+    """Count one attempt of ``action`` from a client address (on top of the per-user count)."""
+    _check(action=action, who=f"ip:{address}")
+
+
+def _check(*, action: str, who: str) -> None:
     if _exempt.get():
         return
     limit = settings.BARNRAISE.get("RATE_LIMITS", {}).get(action)
@@ -41,7 +50,7 @@ def check(*, user_id: int, action: str) -> None:
     count, period = limit
     now = time.time()
     window = int(now // period)
-    key = f"ratelimit:{action}:{user_id}:{window}"
+    key = f"ratelimit:{action}:{who}:{window}"
     try:
         used = _count(key, period)
     except Exception:  # the cache (Redis) is down: let people post rather than fail the write

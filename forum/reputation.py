@@ -71,13 +71,25 @@ def vote_points(*, voter: User, author_id: int) -> int:
         return 0
     # Lock the receiver's row (a vote changes only that user row): concurrent votes to one person count in turn.
     User.objects.select_for_update().filter(pk=author_id).values_list("pk", flat=True).get()
-    since = timezone.now() - timedelta(days=rule("PAIR_WINDOW_DAYS"))
-    earlier = ReputationChange.objects.filter(
-        user_id=author_id, reason=Reason.UPVOTE_RECEIVED, counterpart=voter, amount__gt=0, created_at__gte=since
-    ).count()
-    if earlier >= rule("PAIR_MAX_VOTES"):
+    if pair_cap_reached(giver_id=voter.pk, receiver_id=author_id):
         return 0
     return rule("UPVOTE")
+
+
+# What one person gives another: upvotes and acceptances share one budget per pair and window.
+PAIR_REASONS = (Reason.UPVOTE_RECEIVED, Reason.ANSWER_ACCEPTED)
+
+
+def pair_cap_reached(*, giver_id: int, receiver_id: int) -> bool:
+    """Whether ``giver_id`` has already paid ``receiver_id`` PAIR_MAX_VOTES times within PAIR_WINDOW_DAYS.
+
+    The caller holds the receiver's row lock, so concurrent grants to one person are counted in turn.
+    """
+    since = timezone.now() - timedelta(days=rule("PAIR_WINDOW_DAYS"))
+    earlier = ReputationChange.objects.filter(
+        user_id=receiver_id, reason__in=PAIR_REASONS, counterpart_id=giver_id, amount__gt=0, created_at__gte=since
+    ).count()
+    return earlier >= rule("PAIR_MAX_VOTES")
 
 
 def vote_given(*, voter: User, post: Post) -> ReputationChange:
@@ -93,15 +105,27 @@ def vote_withdrawn(*, voter: User, post: Post) -> int:
     return _take_back(ReputationChange.objects.filter(post=post, reason=Reason.UPVOTE_RECEIVED, counterpart=voter))
 
 
-def answer_accepted(*, asker: User, post: Post) -> None:
-    """The answerer earns ACCEPTED points and the asker ACCEPTER points; nothing for accepting oneself.
+def accept_points(*, asker: User, answerer_id: int) -> int:
+    """What an acceptance by ``asker`` is worth to the answerer: nothing from a new account or past the pair cap."""
+    asker = User.objects.only("date_joined", "reputation").get(pk=asker.pk)  # fresh, not the request's copy
+    if is_new_voter(asker):
+        return 0
+    if pair_cap_reached(giver_id=asker.pk, receiver_id=answerer_id):
+        return 0
+    return rule("ACCEPTED")
 
-    User rows are updated in id order, the order every multi-user change here uses.
+
+def answer_accepted(*, asker: User, post: Post) -> None:
+    """The answerer earns ACCEPTED points (or 0, see accept_points) and the asker ACCEPTER points.
+
+    Nothing for accepting oneself. Both user rows are locked, then updated, in id order, the order
+    every multi-user change here uses.
     """
     if post.author_id == asker.pk:
         return
+    list(User.objects.select_for_update().filter(pk__in=[asker.pk, post.author_id]).order_by("pk").values_list("pk"))
     grants = [
-        (post.author_id, rule("ACCEPTED"), Reason.ANSWER_ACCEPTED, asker.pk),
+        (post.author_id, accept_points(asker=asker, answerer_id=post.author_id), Reason.ANSWER_ACCEPTED, asker.pk),
         (asker.pk, rule("ACCEPTER"), Reason.ACCEPTED_AN_ANSWER, post.author_id),
     ]
     for user_id, amount, reason, counterpart_id in sorted(grants):

@@ -98,6 +98,9 @@ def _notice_email(notice: Notification, event: Event, context: dict) -> EmailMes
         phrase = "mentioned you"
     elif notice.kind == Notification.Kind.REPLY:
         phrase = "replied" if event.kind == EventKind.REPLIED else "wrote"
+    elif event.kind == EventKind.METOO:  # batched: at most one per thread and window, so give the total
+        count = event.data.get("count", 0)
+        phrase = f"said “me too” ({count} {'person has' if count == 1 else 'people have'} this problem)"
     else:
         phrase = notice.get_kind_display()
     body = render_to_string(

@@ -36,6 +36,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("ask/", posting.ask, name="ask"),
     path("ask/suggest/", knowledge.ask_suggest, name="ask_suggest"),
+    path("ask/opened/", knowledge.suggestion_opened, name="suggestion_opened"),
     path("stats/", knowledge.stats, name="stats"),
     path("kb/", knowledge.kb, name="kb"),
     path("kb/v/<name:handle>/", knowledge.kb, name="kb_vendor"),

@@ -96,5 +96,12 @@ def can_confirm(user: AnyUser, escalation: Escalation) -> bool:
     return escalation.thread.author_id == user.pk
 
 
+def can_rate(user: AnyUser, escalation: Escalation) -> bool:
+    """The customer who asked rates, unless they are the vendor's own staff (rating themselves)."""
+    if not can_confirm(user, escalation):
+        return False
+    return not is_vendor_staff(user, escalation.vendor)
+
+
 def can_moderate(user: AnyUser) -> bool:
     return is_moderator(user)

@@ -54,6 +54,15 @@ class HandOffIn(Schema):
     note: str = Field("", max_length=10_000)
 
 
+class ConfirmIn(Schema):
+    solved: bool = Field(..., description="Did it solve the problem? false sends it back to the vendor")
+
+
+class RateIn(Schema):
+    rating: int = Field(..., ge=1, le=5)
+    comment: str = Field("", max_length=2000)
+
+
 class NoteIn(Schema):
     vendor: str = Field(..., max_length=100)
     body: str = Field(..., max_length=100_000)
@@ -181,6 +190,33 @@ def hand_off(request: HttpRequest, escalation_id: int, payload: HandOffIn):
 def resolve(request: HttpRequest, escalation_id: int):
     principal, escalation = _staff_action(request, escalation_id)
     claims.resolve(staff=principal.user, escalation=escalation)
+    return _fresh(escalation.pk)
+
+
+def _customer_action(request: HttpRequest, escalation_id: int) -> tuple[Principal, Escalation]:
+    escalation = get_object_or_404(Escalation.objects.select_related("thread", "vendor"), pk=escalation_id)
+    return _caller(request), escalation
+
+
+@router.post(
+    "/escalations/{escalation_id}/confirm",
+    response={200: EscalationOut, **ERRORS},
+    summary="The thread's author answers “did this solve it?”",
+)
+def confirm(request: HttpRequest, escalation_id: int, payload: ConfirmIn):
+    principal, escalation = _customer_action(request, escalation_id)
+    claims.confirm(user=principal.user, escalation=escalation, solved=payload.solved)
+    return _fresh(escalation.pk)
+
+
+@router.post(
+    "/escalations/{escalation_id}/rating",
+    response={200: EscalationOut, **ERRORS},
+    summary="The thread's author rates the help, once, after confirming it solved",
+)
+def rate(request: HttpRequest, escalation_id: int, payload: RateIn):
+    principal, escalation = _customer_action(request, escalation_id)
+    claims.rate(user=principal.user, escalation=escalation, rating=payload.rating, comment=payload.comment)
     return _fresh(escalation.pk)
 
 

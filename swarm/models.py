@@ -107,6 +107,23 @@ class MeToo(models.Model):
         return f"{self.user_id} me too on {self.thread_id}"
 
 
+class MeTooEmail(models.Model):
+    """When a staff member was last emailed about me-toos on a thread: at most one email per window.
+
+    The bell still hears of every me-too; only the email is held back (swarm.notify.metoo).
+    """
+
+    thread = models.ForeignKey("forum.Thread", on_delete=models.CASCADE, related_name="+")
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["thread", "recipient"], name="metooemail_unique")]
+
+    def __str__(self) -> str:
+        return f"me-too email to {self.recipient_id} on {self.thread_id}"
+
+
 class StaffNote(models.Model):
     """A note only the vendor's verified staff can read. Lives on the vendor's private stream."""
 

@@ -7,9 +7,14 @@ resolved. Only public events notify; staff notes never do.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
 from forum import notifications
-from forum.models import Event, Membership, Notification, User
-from swarm.models import Escalation
+from forum.models import Event, Membership, Notification, Thread, User
+from swarm.models import Escalation, MeTooEmail
 
 K = Notification.Kind
 
@@ -59,3 +64,34 @@ def staff_answered(author_id: int, event: Event) -> None:
 
 def claim_activity(claimant_ids: list[int], event: Event) -> None:
     _tell(event, dict.fromkeys(claimant_ids, K.CLAIM_ACTIVITY), override=True)
+
+
+def metoo(thread: Thread, event: Event) -> None:
+    """Someone else has the problem: claimants hear it on the bell every time, by email at most once a window.
+
+    Runs inside the me-too action, after the thread row was locked, so me-toos on one thread are counted in turn.
+    """
+    claimants = set(
+        Escalation.objects.filter(thread=thread, state=Escalation.State.CLAIMED, claimed_by__isnull=False)
+        .exclude(claimed_by=event.actor_id)
+        .values_list("claimed_by_id", flat=True)
+    )
+    told = notifications.notify(event, dict.fromkeys(claimants, K.CLAIM_ACTIVITY), override=True)
+    notifications.email_later(event, _metoo_emails_due(thread, told))
+
+
+def _metoo_emails_due(thread: Thread, user_ids: list[int]) -> list[int]:
+    """Who may be emailed about this thread's me-toos now; records the email for those who may."""
+    if not user_ids:
+        return []
+    now = timezone.now()
+    window = timedelta(minutes=settings.BARNRAISE.get("METOO_EMAIL_WINDOW_MINUTES", 60))
+    last = dict(
+        MeTooEmail.objects.filter(thread=thread, recipient_id__in=user_ids).values_list("recipient_id", "sent_at")
+    )
+    due = sorted(uid for uid in user_ids if uid not in last or last[uid] <= now - window)
+    MeTooEmail.objects.filter(thread=thread, recipient_id__in=[uid for uid in due if uid in last]).update(sent_at=now)
+    MeTooEmail.objects.bulk_create(
+        [MeTooEmail(thread=thread, recipient_id=uid, sent_at=now) for uid in due if uid not in last]
+    )
+    return due

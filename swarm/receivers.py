@@ -20,7 +20,8 @@ from swarm.actions import escalations, radar
 from swarm.live import wake_inboxes
 from swarm.models import Escalation, MeToo
 
-CLAIMANT_HEARS = {EventKind.REPLIED, EventKind.METOO, EventKind.ACCEPTED, EventKind.REOPENED, EventKind.ESCALATED}
+# Me-toos are told by the me-too action itself (swarm.notify.metoo), with emails batched per thread.
+CLAIMANT_HEARS = {EventKind.REPLIED, EventKind.ACCEPTED, EventKind.REOPENED, EventKind.ESCALATED}
 
 
 @receiver(hooks.event_recorded)

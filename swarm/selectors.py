@@ -5,17 +5,32 @@ Each function runs a fixed number of queries, whatever the data.
 
 from __future__ import annotations
 
-import statistics
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.conf import settings
+from django.db.models import (
+    Avg,
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    Window,
+)
+from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
 from forum.access import AnyUser
 from forum.models import Membership, Post, Thread, User, Vendor
 from swarm.actions.claims import awaiting_confirmation
+from swarm.actions.escalations import metoo_refusal
 from swarm.models import Escalation, MeToo, RadarHit, RadarKeyword, StaffNote
 
 S = Escalation.State
@@ -41,6 +56,7 @@ class ThreadSwarm:
     invites: list[RadarHit]
     to_confirm: list[Escalation] = field(default_factory=list)
     to_rate: list[Escalation] = field(default_factory=list)
+    metoo_refusal: str = ""  # why the viewer can't say "me too" yet (suspended, brand-new)
 
     @property
     def escalated_handles(self) -> set[str]:
@@ -111,9 +127,14 @@ def thread_swarm(*, thread: Thread, user: AnyUser) -> ThreadSwarm:
         desks=desks,
         invites=invites,
     )
+    if user.is_authenticated and not is_author:
+        result.metoo_refusal = metoo_refusal(user)
     if is_author:
         result.to_confirm = [e for e in escalations if awaiting_confirmation(e, thread)]
-        result.to_rate = [e for e in escalations if e.state == S.CONFIRMED and e.rating is None]
+        # Staff who asked their own vendor don't rate it (swarm.access.can_rate); no extra query.
+        result.to_rate = [
+            e for e in escalations if e.state == S.CONFIRMED and e.rating is None and e.vendor_id not in my_vendor_ids
+        ]
     return result
 
 
@@ -146,6 +167,9 @@ class Inbox:
     radar_count: int
     keywords: list[RadarKeyword]
     truncated: bool
+    # Claims with no staff activity since this moment are shown as idle (released by the background job).
+    idle_before: datetime | None = None
+    idle_hours: float = 0
 
 
 def _metoo_count() -> Coalesce:
@@ -162,6 +186,7 @@ def inbox(
     """
     state = state if state in INBOX_STATES else "active"
     sort = sort if sort in INBOX_SORTS else "waiting"
+    idle_hours = settings.BARNRAISE["CLAIM_IDLE_HOURS"]
     tag = (tag or "").strip()[:100]
     counts = dict(
         Escalation.objects.filter(vendor=vendor).values_list("state").annotate(n=Count("pk")).values_list("state", "n")
@@ -197,6 +222,8 @@ def inbox(
         radar_count=radar_count,
         keywords=keywords,
         truncated=len(rows) > INBOX_LIMIT,
+        idle_before=timezone.now() - timedelta(hours=idle_hours),
+        idle_hours=idle_hours,
     )
 
 
@@ -212,16 +239,24 @@ def open_escalation_counts(user: AnyUser) -> list[tuple[Vendor, int]]:
 
 # ---- Vendor metrics -------------------------------------------------------------------------------
 
+# Below this many cases a median or an average says more about luck (or a few planted cases) than about
+# the vendor: the page shows the sample size and "not enough data yet" instead.
+MIN_SAMPLE = 5
+
 
 @dataclass
 class Metrics:
     days: int
     escalations: int
     open: int
-    resolved: int
+    resolved: int  # confirmed by the customer; staff marking it resolved is not enough
+    # Each median and the average come with their sample size; None below MIN_SAMPLE cases.
     median_first_reply: timedelta | None
+    first_reply_cases: int
     median_claim: timedelta | None
-    median_resolution: timedelta | None
+    claim_cases: int
+    median_resolution: timedelta | None  # confirmed and solved by this vendor's staff
+    resolution_cases: int
     average_rating: float | None
     ratings: int
     solved_by_staff: int
@@ -229,11 +264,16 @@ class Metrics:
     weekly: list[tuple[datetime, int, int]]  # week start, escalations, confirmed
     # Self-service: suggestions opened on /ask/ that stopped a new thread (set by the page).
     deflection: dict | None = None
+    min_sample: int = MIN_SAMPLE
+
+    @property
+    def solved_cases(self) -> int:
+        return self.solved_by_staff + self.solved_by_community
 
     @property
     def staff_share(self) -> int | None:
-        total = self.solved_by_staff + self.solved_by_community
-        return round(100 * self.solved_by_staff / total) if total else None
+        total = self.solved_cases
+        return round(100 * self.solved_by_staff / total) if total >= self.min_sample else None
 
     @property
     def community_share(self) -> int | None:
@@ -241,61 +281,89 @@ class Metrics:
         return None if share is None else 100 - share
 
 
-def _median(values: list[timedelta]) -> timedelta | None:
-    return statistics.median(values) if values else None
+def _median(escalations: QuerySet[Escalation], start: str, end: str) -> tuple[timedelta | None, int]:
+    """The median of ``end - start`` over rows where ``end`` is set, and how many rows. One query.
+
+    The database numbers the durations in order and keeps the middle one or two, so only those rows
+    come back, whatever the window holds.
+    """
+    duration = ExpressionWrapper(F(end) - F(start), output_field=DurationField())
+    middle = (
+        escalations.filter(**{f"{end}__isnull": False})
+        .annotate(duration=duration)
+        .annotate(rank=Window(RowNumber(), order_by=[F("duration").asc(), F("pk").asc()]), cases=Window(Count("pk")))
+        .filter(rank__gte=(F("cases") + 1) / 2, rank__lte=(F("cases") + 2) / 2)
+        .values_list("duration", "cases")
+    )
+    rows = list(middle)
+    if not rows:
+        return None, 0
+    cases = rows[0][1]
+    if cases < MIN_SAMPLE:
+        return None, cases
+    return sum((r[0] for r in rows), timedelta()) / len(rows), cases
 
 
 def vendor_metrics(*, vendor: Vendor, days: int, now: datetime | None = None) -> Metrics:
-    """Service figures over the last ``days`` days, from escalations opened in that window. One query."""
+    """Service figures over the last ``days`` days, from escalations opened in that window.
+
+    Counts, the average rating and the weekly chart in one aggregate query, each median in one more
+    (four queries). Nothing is computed from rows in Python.
+    """
     now = now or timezone.now()
     since = now - timedelta(days=days)
-    rows = list(
-        Escalation.objects.filter(vendor=vendor, created_at__gte=since).values_list(
-            "created_at",
-            "state",
-            "first_claimed_at",
-            "first_staff_reply_at",
-            "confirmed_at",
-            "rating",
-            "solved_by_staff",
-        )
-    )
-    first_reply = [r[3] - r[0] for r in rows if r[3]]
-    claim = [r[2] - r[0] for r in rows if r[2]]
-    resolution = [r[4] - r[0] for r in rows if r[4]]
-    ratings = [r[5] for r in rows if r[5]]
+    window = Escalation.objects.filter(vendor=vendor, created_at__gte=since)
+    confirmed = Q(state=S.CONFIRMED)
     week0 = (now - timedelta(days=now.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
     weeks = max(1, -(-days // 7))
     starts = [week0 - timedelta(weeks=i) for i in range(weeks - 1, -1, -1)]
-    weekly = []
-    for start in starts:
+    per_week = {}
+    for i, start in enumerate(starts):
         end = start + timedelta(weeks=1)
-        weekly.append(
-            (
-                start,
-                sum(1 for r in rows if start <= r[0] < end),
-                sum(1 for r in rows if r[4] and start <= r[4] < end),
-            )
-        )
+        per_week[f"w{i}_escalated"] = Count("pk", filter=Q(created_at__gte=start, created_at__lt=end))
+        per_week[f"w{i}_confirmed"] = Count("pk", filter=confirmed & Q(confirmed_at__gte=start, confirmed_at__lt=end))
+    totals = window.aggregate(
+        escalations=Count("pk"),
+        open=Count("pk", filter=Q(state__in=[S.OPEN, S.CLAIMED])),
+        resolved=Count("pk", filter=confirmed),
+        rated=Count("rating"),
+        rating_average=Avg("rating"),
+        staff_solved=Count("pk", filter=confirmed & Q(solved_by_staff=True)),
+        community_solved=Count("pk", filter=confirmed & Q(solved_by_staff=False)),
+        **per_week,
+    )
+    first_reply, first_reply_cases = _median(window, "created_at", "first_staff_reply_at")
+    claim, claim_cases = _median(window, "created_at", "first_claimed_at")
+    # Credit for a resolution goes only to the vendor whose staff solved it, once the customer confirmed.
+    resolution, resolution_cases = _median(window.filter(confirmed, solved_by_staff=True), "created_at", "confirmed_at")
+    ratings = totals["rated"]
+    average = totals["rating_average"]
     return Metrics(
         days=days,
-        escalations=len(rows),
-        open=sum(1 for r in rows if r[1] in (S.OPEN, S.CLAIMED)),
-        resolved=sum(1 for r in rows if r[1] in (S.RESOLVED, S.CONFIRMED)),
-        median_first_reply=_median(first_reply),
-        median_claim=_median(claim),
-        median_resolution=_median(resolution),
-        average_rating=round(sum(ratings) / len(ratings), 1) if ratings else None,
-        ratings=len(ratings),
-        solved_by_staff=sum(1 for r in rows if r[1] == S.CONFIRMED and r[6] is True),
-        solved_by_community=sum(1 for r in rows if r[1] == S.CONFIRMED and r[6] is False),
-        weekly=weekly,
+        escalations=totals["escalations"],
+        open=totals["open"],
+        resolved=totals["resolved"],
+        median_first_reply=first_reply,
+        first_reply_cases=first_reply_cases,
+        median_claim=claim,
+        claim_cases=claim_cases,
+        median_resolution=resolution,
+        resolution_cases=resolution_cases,
+        average_rating=round(average, 1) if average is not None and ratings >= MIN_SAMPLE else None,
+        ratings=ratings,
+        solved_by_staff=totals["staff_solved"],
+        solved_by_community=totals["community_solved"],
+        weekly=[(start, totals[f"w{i}_escalated"], totals[f"w{i}_confirmed"]) for i, start in enumerate(starts)],
     )
 
 
 def vendor_escalations(*, vendor: Vendor, limit: int = 10) -> tuple[list[Escalation], list[Escalation]]:
-    """The public page's lists: open escalations and recently resolved ones."""
+    """The public page's lists: escalations still waiting (for staff or for the customer's "yes"), and solved ones.
+
+    Only the customer's confirmation makes an escalation solved; one the staff marked resolved stays in the
+    first list until then.
+    """
     base = Escalation.objects.filter(vendor=vendor).select_related("thread", "claimed_by")
-    open_rows = list(base.filter(state__in=[S.OPEN, S.CLAIMED]).order_by("-created_at", "-pk")[:limit])
-    done = list(base.filter(state__in=[S.RESOLVED, S.CONFIRMED]).order_by("-resolved_at", "-pk")[:limit])
+    open_rows = list(base.filter(state__in=[S.OPEN, S.CLAIMED, S.RESOLVED]).order_by("-created_at", "-pk")[:limit])
+    done = list(base.filter(state=S.CONFIRMED).order_by("-confirmed_at", "-pk")[:limit])
     return open_rows, done

@@ -205,9 +205,9 @@ def _staff_vendor(request: HttpRequest, handle: str) -> Vendor:
 @require_GET
 def inbox(request: HttpRequest, handle: str) -> HttpResponse:
     vendor = _staff_vendor(request, handle)
+    # A GET never writes: idle claims are released by `manage.py release_idle_claims` (the worker's job);
+    # the page only shows them as idle.
     fragment = bool(request.GET.get("fragment"))
-    if not fragment:  # live refreshes follow every change; a page load is often enough for this sweep
-        claims.release_idle_claims()
     tab = "radar" if request.GET.get("tab") == "radar" else "escalations"
     box = selectors.inbox(
         vendor=vendor,

@@ -42,6 +42,19 @@ def make_user(username: str, *, verified_email: bool = True, **extra) -> User:
     return user
 
 
+def age(*users: User | None, days: int = 30) -> None:
+    """Make accounts older than the new-account thresholds (fixtures' people join today)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    ids = [u.pk for u in users if u is not None]
+    User.objects.filter(pk__in=ids).update(date_joined=timezone.now() - timedelta(days=days))
+    for user in users:
+        if user is not None:
+            user.refresh_from_db(fields=["date_joined"])
+
+
 @pytest.fixture
 def customer(db) -> User:
     return make_user("jeff", display_name="Jeff Morrow")

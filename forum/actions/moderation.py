@@ -8,14 +8,15 @@ moderator decision writes a ModerationLog row.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from forum import access, ratelimit, search, timeline
+from forum import access, ratelimit, reputation, search, timeline
 from forum.actions.common import lock_thread_row
 from forum.actions.posts import publish_reply
 from forum.actions.threads import publish_question
@@ -90,16 +91,50 @@ def flag_post(*, user: User, post: Post, reason: str, note: str = "") -> Flag:
                 "You have already flagged this post; a moderator will look at it.", code="flagged"
             ) from None
         if post.review_state == ReviewState.VISIBLE and flag.trusted:
-            trusted = Flag.objects.filter(post=post, status=Flag.Status.OPEN, trusted=True).count()
-            if trusted >= settings.BARNRAISE["FLAGS_TO_HIDE"]:
-                _hide(thread=thread, post=post, moderator=None)
-                ModerationLog.objects.create(
-                    action=ModerationLog.Action.AUTO_HIDE,
-                    target_user_id=post.author_id,
-                    post=post,
-                    data={"trusted_flags": trusted},
-                )
+            _act_on_flags(thread=thread, post=post)
     return flag
+
+
+def _established_flags(post: Post) -> int:
+    """Open trusted flags on the post from distinct established accounts: old enough, with enough
+    reputation (the new-account rule of votes) and not suspended now. One flag per member and post."""
+    now = timezone.now()
+    young = now - timedelta(days=reputation.rule("NEW_VOTER_DAYS"))
+    suspended = Q(user__suspended_at__isnull=False) & (
+        Q(user__suspended_until__isnull=True) | Q(user__suspended_until__gt=now)
+    )
+    return (
+        Flag.objects.filter(post=post, status=Flag.Status.OPEN, trusted=True, user__is_active=True)
+        .filter(user__date_joined__lte=young, user__reputation__gte=reputation.rule("NEW_VOTER_MIN_REPUTATION"))
+        .exclude(suspended)
+        .values("user_id")
+        .distinct()
+        .count()
+    )
+
+
+def _act_on_flags(*, thread: Thread, post: Post) -> None:
+    """Enough established flags hide a post; a vendor's staff answer goes to the moderators instead.
+
+    Hiding a staff answer would let a few accounts silence a vendor on its own escalation, so a person decides.
+    """
+    count = _established_flags(post)
+    threshold = settings.BARNRAISE["FLAGS_TO_HIDE"]
+    if count < threshold:
+        return
+    if post.staff_vendor_id is not None:
+        if count == threshold:  # once per round of flags; the post is locked, so flags arrive one by one
+            ModerationLog.objects.create(
+                action=ModerationLog.Action.STAFF_FLAGGED,
+                target_user_id=post.author_id,
+                post=post,
+                data={"trusted_flags": count, "vendor": post.staff_vendor_id},
+            )
+        return
+    _hide(thread=thread, post=post, moderator=None)
+    ModerationLog.objects.create(
+        action=ModerationLog.Action.AUTO_HIDE, target_user_id=post.author_id, post=post, data={"trusted_flags": count}
+    )
 
 
 def _resolve_flags(post: Post, moderator: User, status: Flag.Status) -> int:

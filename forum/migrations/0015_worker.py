@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('forum', '0011_staff_trust'),
+        ('forum', '0012_figures'),
     ]
 
     operations = [

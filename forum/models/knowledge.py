@@ -12,11 +12,20 @@ class SuggestionOpen(models.Model):
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     session_key = models.CharField(max_length=40, blank=True)
+    # The visit to /ask/ it came from (forum.actions.selfservice): counted once per visit and thread.
+    ask_session = models.CharField(max_length=32, blank=True, default="")
     thread = models.ForeignKey("forum.Thread", on_delete=models.CASCADE, related_name="suggestion_opens")
     opened_at = models.DateTimeField(default=timezone.now)
     converted = models.BooleanField(default=False)
 
     class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ask_session", "thread"],
+                condition=~models.Q(ask_session=""),
+                name="suggestionopen_once_per_ask_session",
+            )
+        ]
         indexes = [
             models.Index(fields=["opened_at"], name="suggestionopen_opened"),
             models.Index(fields=["user", "-opened_at"], name="suggestionopen_user"),

@@ -57,6 +57,7 @@ class ModerationLog(models.Model):
     class Action(models.TextChoices):
         HIDE = "hide", "Hid a post"
         AUTO_HIDE = "auto_hide", "Post hidden by flags"
+        STAFF_FLAGGED = "staff_flagged", "Staff answer flagged for review (not hidden)"
         RESTORE = "restore", "Restored a post"
         DISMISS = "dismiss", "Dismissed flags"
         APPROVE = "approve", "Approved a post"

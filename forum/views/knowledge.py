@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
@@ -17,6 +17,7 @@ from taggit.models import Tag
 
 from forum import selectors
 from forum.actions import knowledge as knowledge_actions
+from forum.actions import selfservice
 from forum.models import Post, Thread, Vendor
 from forum.views.errors import bad_request
 
@@ -38,7 +39,30 @@ def ask_suggest(request: HttpRequest) -> HttpResponse:
     suggestions = selectors.ask_suggestions(title=title, body=body)
     if not suggestions:
         return HttpResponse("")  # an empty container takes no room on the page
-    return render(request, "forum/_ask_suggestions.html", {"suggestions": suggestions})
+    session_id = selfservice.ask_session_id(request.user, request.GET.get("ask_session", "")[:300])
+    token = selfservice.suggestion_token
+    rows = [
+        (s, token(user=request.user, session_id=session_id, thread_id=s.thread.pk) if session_id else "")
+        for s in suggestions
+    ]
+    return render(request, "forum/_ask_suggestions.html", {"rows": rows})
+
+
+@require_POST
+def suggestion_opened(request: HttpRequest) -> HttpResponse:
+    """The /ask/ page's beacon: a suggestion was opened (204). Counted once per visit and thread."""
+    if not request.user.is_authenticated:
+        return JsonResponse({"detail": "Log in to ask a question."}, status=403)
+    try:
+        selfservice.record_suggestion_open(
+            user=request.user,
+            token=request.POST.get("token", "")[:500],
+            thread_id=request.POST.get("thread", "")[:20],
+            address=request.META.get("REMOTE_ADDR", ""),
+        )
+    except ValidationError as error:
+        return JsonResponse({"detail": _message(error)}, status=400)
+    return HttpResponse(status=204)
 
 
 def stats(request: HttpRequest) -> HttpResponse:

@@ -6,8 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from taggit.models import Tag
 
 from forum import access, reputation_selectors, search, selectors
-from forum.actions import selfservice
-from forum.models import Membership, Thread, Vendor
+from forum.models import Membership, Vendor
 from forum.views.errors import bad_request
 
 MAX_QUERY_LENGTH = 200
@@ -79,11 +78,6 @@ def profile(request: HttpRequest, username: str) -> HttpResponse:
 
 
 def thread(request: HttpRequest, thread_id: int, slug: str | None = None) -> HttpResponse:
-    if request.GET.get("from") == "ask":  # a suggestion opened from /ask/ (self-service)
-        opened = get_object_or_404(Thread, pk=thread_id)
-        session_key = request.session.session_key or ""
-        selfservice.record_suggestion_open(user=request.user, thread=opened, session_key=session_key)
-        return redirect(opened)
     page = selectors.thread_page(thread_id=thread_id, user=request.user)
     if slug != page.thread.slug:
         return redirect(page.thread, permanent=True)

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 
 from forum import access
 from forum.actions import posts as post_actions
+from forum.actions import selfservice
 from forum.actions import threads as thread_actions
 from forum.actions import votes as vote_actions
 from forum.forms import AskForm, EditForm, ReplyForm
@@ -25,6 +26,12 @@ def _first_message(error: ValidationError) -> str:
     return error.messages[0] if error.messages else "That could not be done."
 
 
+def _ask_page(request: HttpRequest, form: AskForm, *, status: int) -> HttpResponse:
+    # A new signed ask session per visit: the suggestions and their open beacon are tied to it.
+    context = {"form": form, "ask_session": selfservice.new_ask_session(request.user)}
+    return render(request, "forum/ask.html", context, status=status)
+
+
 @login_required
 @limit_upload_size
 def ask(request: HttpRequest) -> HttpResponse:
@@ -34,7 +41,7 @@ def ask(request: HttpRequest) -> HttpResponse:
             thread = thread_actions.create_thread(author=request.user, **form.cleaned_data)
         except RateLimitedError as error:
             form.add_error(None, str(error))
-            return render(request, "forum/ask.html", {"form": form}, status=429)
+            return _ask_page(request, form, status=429)
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -43,7 +50,7 @@ def ask(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, "Your question is posted. People who follow its tags have been told.")
             return redirect(thread)
-    return render(request, "forum/ask.html", {"form": form}, status=400 if form.errors else 200)
+    return _ask_page(request, form, status=400 if form.errors else 200)
 
 
 @login_required

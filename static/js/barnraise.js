@@ -48,6 +48,30 @@
     });
   }
 
+  // Self-service on /ask/: opening a suggestion tells the server once, by a POST beacon (a GET never counts).
+  // The beacon carries the signed token the suggestion came with; it survives the page being left.
+  function setupSuggestionBeacon() {
+    const session = document.getElementById("ask-session");
+    if (!session) return;
+    const sent = new Set();
+    function opened(event) {
+      const link = event.target.closest && event.target.closest("a[data-suggestion-open]");
+      if (!link || sent.has(link.dataset.thread)) return;
+      sent.add(link.dataset.thread);
+      const data = new FormData();
+      data.append("token", link.dataset.suggestionOpen);
+      data.append("thread", link.dataset.thread);
+      const csrf = session.form && session.form.querySelector("[name=csrfmiddlewaretoken]");
+      if (csrf) data.append("csrfmiddlewaretoken", csrf.value);
+      const url = session.dataset.beacon;
+      if (!(navigator.sendBeacon && navigator.sendBeacon(url, data))) {
+        fetch(url, { method: "POST", body: data, keepalive: true, credentials: "same-origin" }).catch(function () {});
+      }
+    }
+    document.addEventListener("click", opened);
+    document.addEventListener("auxclick", opened); // middle-click opens it in a new tab
+  }
+
   // Wide code blocks and tables scroll sideways; make them reachable by keyboard.
   function makeScrollersFocusable(root) {
     (root || document).querySelectorAll(".prose pre, .prose table").forEach(function (el) {
@@ -67,6 +91,7 @@
     refreshTimes();
     setInterval(refreshTimes, 60000);
     setupTagSuggest();
+    setupSuggestionBeacon();
     makeScrollersFocusable();
   });
   // Content swapped in by htmx gets the same treatment.

@@ -281,6 +281,11 @@ def _reopen(escalation: Escalation) -> None:
 def rate(*, user: User, escalation: Escalation, rating: int | str, comment: str = "") -> Escalation:
     """The customer rates the help they got, 1 to 5, once the escalation is confirmed."""
     access.require(user, access.can_confirm(user, escalation), "Only the person who asked can rate the help.")
+    access.require(
+        user,
+        access.can_rate(user, escalation),
+        f"You are {escalation.vendor.name} staff: you can't rate your own vendor's help.",
+    )
     try:
         score = int(rating)
     except (TypeError, ValueError):
@@ -293,6 +298,12 @@ def rate(*, user: User, escalation: Escalation, rating: int | str, comment: str 
     with transaction.atomic():
         escalation = lock_escalation(escalation)
         require_state(escalation, S.CONFIRMED, message="Confirm that it's solved before rating the help.")
+        if escalation.rating is not None:
+            # One rating per escalation: a changed rating would let the figures be nudged after the fact.
+            raise ValidationError(
+                f"You already rated {escalation.vendor.name}'s help {escalation.rating}/5; a rating can't be changed.",
+                code="already_rated",
+            )
         escalation.rating = score
         escalation.rating_comment = comment
         escalation.rated_at = timezone.now()

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import difflib
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from forum import timeline
+from forum import access as forum_access
+from forum import ratelimit, timeline
 from forum.actions.common import lock_thread_row
 from forum.models import EventKind, Thread, ThreadVendor, User, Vendor
 from forum.validation import normalise_text
@@ -74,9 +76,24 @@ def escalate_mentioned(*, thread: Thread, actor: User, handles: list[str]) -> li
 
 
 def add_metoo(*, user: User, thread: Thread) -> int:
-    """Another customer has the same problem. Returns the new count."""
+    """Another customer has the same problem. Returns the new count.
+
+    Me-toos raise a thread in vendors' inboxes, so suspended and brand-new accounts can't add them.
+    """
     access.require(user, access.can_metoo(user, thread), "You can't say “me too” on your own thread.")
+    refusal = metoo_refusal(user)
+    forum_access.require(not refusal, refusal)
     return _set_metoo(user=user, thread=thread, present=True)
+
+
+def metoo_refusal(user: User) -> str:
+    """Why this signed-in account can't say "me too" yet, or "". The action and the thread panel share it."""
+    if forum_access.is_suspended(user):
+        return forum_access.suspension_message(user)
+    if forum_access.is_new_account(user):
+        days = settings.BARNRAISE["NEW_ACCOUNT_DAYS"]
+        return f"New accounts can say “me too” after {days} days; until then, reply with what you see."
+    return ""
 
 
 def withdraw_metoo(*, user: User, thread: Thread) -> int:
@@ -91,12 +108,15 @@ def _set_metoo(*, user: User, thread: Thread, present: bool) -> int:
         if exists == present:
             message = "You already said “me too” here." if present else "You haven't said “me too” here."
             raise ValidationError(message, code="unchanged")
+        ratelimit.check(user_id=user.pk, action="metoo")  # adding and withdrawing alike: no toggling storms
         if present:
             MeToo.objects.create(thread=thread, user=user)
         else:
             MeToo.objects.filter(thread=thread, user=user).delete()
         count = MeToo.objects.filter(thread=thread).count()
         kind = EventKind.METOO if present else EventKind.METOO_WITHDRAWN
-        timeline.record(thread=thread, kind=kind, actor=user, data={"count": count})
+        event = timeline.record(thread=thread, kind=kind, actor=user, data={"count": count})
+        if present:
+            notify.metoo(thread, event)
         wake_inboxes(Escalation.objects.filter(thread=thread).values_list("vendor_id", flat=True), "metoo")
     return count

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from forum.actions import posts as post_actions
@@ -33,8 +35,8 @@ def flag_as(page, username: str, url: str, post_id: int, screenshot: str = "") -
 
 
 def test_flags_hide_a_post_and_a_moderator_restores_it(new_page, thread, other_customer, moderator):
-    for i in range(3):
-        make_user(f"trusted{i}", reputation=100)
+    for i in range(3):  # established members: old enough, with reputation
+        make_user(f"trusted{i}", reputation=100, date_joined=timezone.now() - timedelta(days=30))
     spam = post_actions.reply(author=other_customer, thread=thread, body=SPAM)
     url = thread.get_absolute_url()
 

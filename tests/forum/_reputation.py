@@ -23,3 +23,16 @@ def ledger_sum(user: User) -> int:
 def rep(user: User) -> int:
     user.refresh_from_db(fields=["reputation"])
     return user.reputation
+
+
+def establish(user: User, points: int = 20) -> User:
+    """Make an account old and trusted enough that its acceptances and votes earn points (through the ledger)."""
+    from django.db import transaction
+
+    from forum import reputation
+
+    User.objects.filter(pk=user.pk).update(date_joined=timezone.now() - timedelta(days=60))
+    with transaction.atomic():
+        reputation.granted(by=user, user=user, amount=points, note="established for a test")
+    user.refresh_from_db()
+    return user

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.contrib.auth.models import AnonymousUser
 
@@ -34,3 +36,22 @@ def wifi_solved(customer, expert):
         customer, expert, "Tablet drops wifi after sleep", "Turn off **MAC randomisation** in the wifi settings."
     )
     return thread
+
+
+def ask_session(client) -> str:
+    """The signed ask session the /ask/ page hands this client (one visit)."""
+    match = re.search(r'name="ask_session" value="([^"]*)"', client.get("/ask/").text)
+    assert match and match.group(1), "the ask page carries an ask session"
+    return match.group(1)
+
+
+def suggestion_tokens(client, session: str, title: str) -> dict[int, str]:
+    """Thread id -> the beacon token each suggestion for ``title`` carries in that ask session."""
+    html = client.get("/ask/suggest/", {"title": title, "ask_session": session}, HTTP_HX_REQUEST="true").text
+    return {int(t): token for token, t in re.findall(r'data-suggestion-open="([^"]+)" data-thread="(\d+)"', html)}
+
+
+def open_suggestion(client, thread: Thread, title: str | None = None, *, address: str = "127.0.0.1"):
+    """What the ask page's JavaScript does when someone opens a suggestion: one POST beacon."""
+    tokens = suggestion_tokens(client, ask_session(client), title or thread.title)
+    return client.post("/ask/opened/", {"token": tokens[thread.pk], "thread": thread.pk}, REMOTE_ADDR=address)

@@ -15,6 +15,7 @@ from forum.actions import posts as post_actions
 from forum.actions import threads as thread_actions
 from forum.models import ReputationChange
 from tests.conftest import client_for, make_user
+from tests.forum._reputation import establish
 
 pytestmark = pytest.mark.django_db
 
@@ -36,6 +37,7 @@ def board(**kwargs) -> list[tuple[str, int]]:
 @pytest.fixture
 def history(customer, other_customer, expert):
     """dana: 15 this week (wifi), 15 three weeks ago (billing), 15 a year ago (wifi); mei: 15 this week (billing)."""
+    establish(customer)  # acceptances from brand-new accounts earn nothing
     solved(customer, expert, tags="wifi", n=1)
     solved(customer, expert, tags="billing", days_ago=20, n=2)
     solved(customer, expert, tags="wifi", days_ago=400, n=3)
@@ -55,12 +57,15 @@ def test_a_tag_board_counts_only_points_on_threads_with_the_tag(history):
 
 
 def test_the_board_holds_at_most_fifty(customer):
+    establish(customer)
     for n in range(52):
         solved(customer, make_user(f"helper{n:02}"), tags="wifi", n=n)
     assert len(board(period="week")) == 50
 
 
 def test_the_board_takes_a_fixed_number_of_queries(customer, other_customer, expert):
+    establish(customer)
+    establish(other_customer)
     solved(customer, expert, tags="wifi", n=1)
     with CaptureQueriesContext(connection) as small:
         client_for(None).get(reverse("forum:leaders") + "?tag=wifi&period=all")

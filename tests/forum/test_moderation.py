@@ -37,7 +37,8 @@ def old_user(username: str, **extra) -> User:
 
 @pytest.fixture
 def trusted():
-    return [make_user(f"trusted{i}", reputation=100) for i in range(3)]
+    """Established members: old enough and with enough reputation for their flags to count."""
+    return [old_user(f"trusted{i}", reputation=100) for i in range(3)]
 
 
 @pytest.fixture
@@ -279,7 +280,7 @@ def test_restore_dismisses_flags_so_they_do_not_hide_again(spam, trusted, modera
     hide_by_flags(spam, trusted)
     mod.restore_post(moderator=moderator, post=spam)
     assert not Flag.objects.filter(status=Flag.Status.OPEN).exists()
-    mod.flag_post(user=make_user("late", reputation=100), post=spam, reason="spam")
+    mod.flag_post(user=old_user("late", reputation=100), post=spam, reason="spam")
     spam.refresh_from_db()
     assert spam.review_state == ReviewState.VISIBLE
 
@@ -631,3 +632,38 @@ def test_admin_lists_flags_and_the_audit_log(spam, customer, moderator):
     assert "jeff" in client.get("/admin/forum/flag/").text
     assert "clear spam" in client.get("/admin/forum/moderationlog/").text
     assert client.get(f"/admin/forum/user/{customer.pk}/change/").status_code == 200
+
+
+# ---- auto-hide needs established accounts; staff answers go to the moderators ---------------------
+
+
+def test_flags_from_new_accounts_with_reputation_do_not_hide(spam, trusted):
+    """An account younger than NEW_VOTER_DAYS is new, whatever its reputation: two old + one new is not three."""
+    newcomer = make_user("fresh", reputation=1000)  # joined today
+    hide_by_flags(spam, [*trusted[:2], newcomer])
+    assert spam.review_state == ReviewState.VISIBLE
+    assert not Event.objects.filter(kind=EventKind.HIDDEN).exists()
+    assert hide_by_flags(spam, trusted[2:]).review_state == ReviewState.HIDDEN
+
+
+def test_flags_from_suspended_accounts_do_not_count(spam, trusted, moderator):
+    hide_by_flags(spam, trusted[:2])
+    mod.suspend_user(moderator=moderator, user=trusted[0], until=None, reason="vote ring")
+    assert hide_by_flags(spam, trusted[2:]).review_state == ReviewState.VISIBLE
+    assert hide_by_flags(spam, [old_user("fourth", reputation=100)]).review_state == ReviewState.HIDDEN
+
+
+def test_a_staff_answer_goes_to_the_moderators_queue_instead_of_being_hidden(thread, trusted, staff, moderator):
+    answer = post_actions.reply(author=staff, thread=thread, body=f"Install firmware 2.1 {SECRET}")
+    assert answer.staff_vendor_id is not None
+    hide_by_flags(answer, trusted)
+    assert answer.review_state == ReviewState.VISIBLE
+    assert SECRET in client_for(None).get(thread.get_absolute_url()).text
+    assert not Event.objects.filter(kind=EventKind.HIDDEN).exists()
+    log = ModerationLog.objects.get(post=answer)
+    assert log.action == ModerationLog.Action.STAFF_FLAGGED
+    assert [p.pk for p in selectors.moderation_queue().flagged] == [answer.pk]
+    assert SECRET in client_for(moderator).get("/mod/").text
+    hide_by_flags(answer, [old_user("fourth", reputation=100)])  # more flags: still one entry, still visible
+    assert ModerationLog.objects.filter(post=answer).count() == 1
+    assert answer.review_state == ReviewState.VISIBLE

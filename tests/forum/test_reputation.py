@@ -16,7 +16,7 @@ from forum.actions import threads as thread_actions
 from forum.actions import votes as vote_actions
 from forum.models import Event, EventKind, ReputationChange, Thread
 from tests.conftest import client_for, make_user
-from tests.forum._reputation import ledger_sum, rep, veteran
+from tests.forum._reputation import establish, ledger_sum, rep, veteran
 
 pytestmark = pytest.mark.django_db
 
@@ -93,28 +93,68 @@ def test_only_the_first_five_votes_between_two_people_in_30_days_give_points(cus
     assert rep(author) == ledger_sum(author)
 
 
+ACCEPT_REASONS = [ReputationChange.Reason.ANSWER_ACCEPTED, ReputationChange.Reason.ACCEPTED_AN_ANSWER]
+
+
 def test_accepting_gives_fifteen_to_the_answerer_and_two_to_the_asker(thread, customer, reply, expert):
-    expert_before = rep(expert)
+    expert_before, customer_before = rep(expert), rep(establish(customer))
     thread_actions.accept_answer(user=customer, thread=thread, post=reply)
     assert rep(expert) == expert_before + 15
-    assert rep(customer) == 2
+    assert rep(customer) == customer_before + 2
     thread_actions.reopen_thread(user=customer, thread=thread)
     assert rep(expert) == expert_before
-    assert rep(customer) == 0
-    assert not ReputationChange.objects.exists()
+    assert rep(customer) == customer_before
+    assert not ReputationChange.objects.filter(reason__in=ACCEPT_REASONS).exists()
 
 
 def test_accepting_another_answer_moves_the_points(thread, customer, reply, expert, other_customer):
-    expert_before = rep(expert)
+    expert_before, customer_before = rep(expert), rep(establish(customer))
     second = post_actions.reply(author=other_customer, thread=thread, body="Or update the router.")
     thread_actions.accept_answer(user=customer, thread=thread, post=reply)
     thread_actions.accept_answer(user=customer, thread=thread, post=second)
     assert rep(expert) == expert_before
     assert rep(other_customer) == 15
-    assert rep(customer) == 2
+    assert rep(customer) == customer_before + 2
     # Accepting the same answer again changes nothing.
     thread_actions.accept_answer(user=customer, thread=thread, post=second)
-    assert (rep(other_customer), rep(customer)) == (15, 2)
+    assert (rep(other_customer), rep(customer)) == (15, customer_before + 2)
+
+
+def test_an_acceptance_from_a_brand_new_account_gives_the_answerer_nothing(thread, customer, reply, expert):
+    expert_before = rep(expert)  # jeff joined today with no reputation
+    thread_actions.accept_answer(user=customer, thread=thread, post=reply)
+    assert rep(expert) == expert_before
+    assert ReputationChange.objects.get(user=expert, reason=ReputationChange.Reason.ANSWER_ACCEPTED).amount == 0
+    thread_actions.reopen_thread(user=customer, thread=thread)  # taking back 0 takes back 0
+    assert rep(expert) == expert_before
+
+
+def test_an_old_account_with_little_reputation_is_still_new_for_acceptances(thread, customer, reply, expert):
+    from forum.models import User
+
+    User.objects.filter(pk=customer.pk).update(date_joined=timezone.now() - timedelta(days=60))
+    before = rep(expert)
+    thread_actions.accept_answer(user=customer, thread=thread, post=reply)
+    assert rep(expert) == before  # 0 reputation < NEW_VOTER_MIN_REPUTATION
+
+
+def test_acceptances_share_the_pair_cap_with_votes(settings, customer):
+    """Within the window only PAIR_MAX_VOTES paying grants go from one person to another, votes and accepts alike."""
+    establish(customer)
+    author = make_user("author")
+    posts = answers_by(author, 4, customer)
+    vote_actions.upvote(user=customer, post=posts[0])
+    vote_actions.upvote(user=customer, post=posts[1])
+    for post in posts[:3]:
+        thread_actions.accept_answer(user=customer, thread=Thread.objects.get(pk=post.thread_id), post=post)
+    assert rep(author) == 2 * 10 + 3 * 15  # five paying grants: the cap
+    thread_actions.accept_answer(user=customer, thread=Thread.objects.get(pk=posts[3].thread_id), post=posts[3])
+    assert rep(author) == 65  # the sixth from the same person gives nothing
+    assert ledger_sum(author) == rep(author)
+    ReputationChange.objects.filter(user=author).update(created_at=timezone.now() - timedelta(days=31))
+    thread_actions.reopen_thread(user=customer, thread=Thread.objects.get(pk=posts[3].thread_id))
+    thread_actions.accept_answer(user=customer, thread=Thread.objects.get(pk=posts[3].thread_id), post=posts[3])
+    assert rep(author) == 80  # outside the window the budget is fresh
 
 
 def test_accepting_your_own_reply_gives_no_points(thread, customer):
@@ -243,6 +283,7 @@ def test_the_profile_lists_recent_reputation_in_a_fixed_number_of_queries(custom
     from django.test.utils import CaptureQueriesContext
 
     author = make_user("author")
+    establish(customer)
     posts = answers_by(author, 2, customer)
     vote_actions.upvote(user=veteran("fan"), post=posts[0])
     url = reverse("forum:profile", args=[author.username])

@@ -102,7 +102,7 @@ async def test_an_oversized_frame_closes_the_connection(thread):
 async def test_a_flooding_client_is_rate_limited(thread):
     ws = await connect(thread.pk)
     codes = []
-    for _ in range(consumers.RATE_BURST + 5):
+    for _ in range(consumers.RATE_BURST + 10):
         await ws.send_json_to({"type": "ping"})
     while True:
         output = await ws.receive_output(timeout=2)
@@ -110,7 +110,8 @@ async def test_a_flooding_client_is_rate_limited(thread):
             assert output["code"] == consumers.CLOSE_RATE_LIMITED
             break
         codes.append(json.loads(output["text"]).get("code"))
-    assert codes.count(None) == consumers.RATE_BURST  # the pongs before the limit
+    # The pongs before the limit: the burst, plus at most a token or two refilled while a busy machine works.
+    assert consumers.RATE_BURST <= codes.count(None) <= consumers.RATE_BURST + 3
     assert codes[-1] == "rate_limited"
 
 

@@ -14,7 +14,7 @@ from forum.actions import threads as thread_actions
 from forum.models import Event, EventKind, Notification, Thread
 from swarm.actions import claims, escalations, notes
 from swarm.models import Escalation, MeToo, StaffNote
-from tests.conftest import make_staff
+from tests.conftest import age, make_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -87,6 +87,7 @@ def test_mentioning_a_vendor_in_a_reply_escalates_only_for_the_author(thread, cu
 
 
 def test_me_too_once_each_and_withdrawn(thread, other_customer, expert, customer):
+    age(other_customer, expert, customer)
     assert escalations.add_metoo(user=other_customer, thread=thread) == 1
     assert escalations.add_metoo(user=expert, thread=thread) == 2
     with pytest.raises(ValidationError, match="already"):
@@ -254,6 +255,7 @@ def test_marking_a_duplicate_moves_escalations_and_me_toos(
     escalations.escalate(user=other_customer, thread=canonical, handle="northwind")
     escalations.escalate(user=customer, thread=thread, handle="northwind")
     escalations.escalate(user=customer, thread=thread, handle="bluewave")
+    age(expert, other_customer)
     escalations.add_metoo(user=expert, thread=thread)
     escalations.add_metoo(user=other_customer, thread=thread)  # the canonical's author: not counted twice
     knowledge.mark_duplicate(user=moderator, thread=thread, canonical=canonical)

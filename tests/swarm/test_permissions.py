@@ -14,7 +14,7 @@ from django.test import Client
 from forum.models import Event
 from swarm.actions import claims, escalations
 from swarm.models import Escalation, MeToo, RadarKeyword, StaffNote
-from tests.conftest import client_for
+from tests.conftest import age, client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -25,6 +25,7 @@ NORTHWIND = {"staff", "vendor_admin"}
 @pytest.fixture
 def world(thread, customer, other_customer, expert, staff, other_staff, vendor_admin, moderator, vendor, other_vendor):
     escalation = escalations.escalate(user=customer, thread=thread, handle="northwind")
+    age(customer, other_customer, expert, staff, other_staff, vendor_admin, moderator)  # not brand-new (me too)
     people = {
         "visitor": None,
         "customer": customer,

@@ -13,7 +13,7 @@ from forum.actions import moderation
 from forum.models import Event
 from swarm.actions import claims, escalations, notes, radar
 from swarm.models import Escalation, MeToo, RadarHit, RadarKeyword, StaffNote
-from tests.conftest import client_for, make_staff
+from tests.conftest import age, client_for, make_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -22,6 +22,7 @@ REASON = "Spamming vendors"
 
 @pytest.fixture
 def world(thread, customer, other_customer, staff, vendor_admin, vendor, other_vendor, moderator):
+    age(other_customer)  # old enough to say "me too": the refusal under test is the suspension
     escalation = escalations.escalate(user=customer, thread=thread, handle="northwind")
     colleague = make_staff("kim", vendor)
     keyword = radar.add_keyword(admin=vendor_admin, vendor=vendor, phrase="hinge")
