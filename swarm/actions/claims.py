@@ -18,13 +18,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from forum import access as forum_access
 from forum import timeline
-from forum.actions.common import lock_thread_row
 from forum.models import EventKind, Membership, Thread, User
 from forum.validation import normalise_text
 from swarm import access, notify
-from swarm.actions.common import lock_escalation, require_state, vendor_data
+from swarm.actions.common import require_state, vendor_data
 from swarm.actions.escalations import find_vendor, open_escalation
 from swarm.actions.notes import write_note
 from swarm.live import wake_inboxes
@@ -33,18 +31,18 @@ from swarm.models import Escalation
 S = Escalation.State
 
 
-def _require_staff(staff: User, escalation: Escalation) -> None:
-    forum_access.require(
-        access.can_work_on(staff, escalation),
-        f"Only verified staff of {escalation.vendor.name} can work on this escalation.",
-    )
+STAFF_ONLY = "Only verified staff of {vendor} can work on this escalation."
+
+
+def _lock_for_staff(staff: User, escalation: Escalation) -> Escalation:
+    """Thread, then escalation, under row locks; refused unless ``staff`` works for its vendor."""
+    return access.access_escalation_for_update(staff, escalation.pk, check=access.can_work_on, message=STAFF_ONLY)
 
 
 def claim(*, staff: User, escalation: Escalation) -> Escalation:
     """A staff member takes the escalation, in public. One claimant per vendor and thread."""
-    _require_staff(staff, escalation)
     with transaction.atomic():
-        escalation = lock_escalation(escalation)
+        escalation = _lock_for_staff(staff, escalation)
         if escalation.state == S.CLAIMED and escalation.claimed_by_id == staff.pk:
             raise ValidationError("You have already claimed this escalation.", code="unchanged")
         if escalation.state == S.CLAIMED:
@@ -77,9 +75,8 @@ def _set_claimant(escalation: Escalation, staff: User) -> None:
 
 def release(*, staff: User, escalation: Escalation) -> Escalation:
     """Give the escalation back to the vendor's inbox."""
-    _require_staff(staff, escalation)
     with transaction.atomic():
-        escalation = lock_escalation(escalation)
+        escalation = _lock_for_staff(staff, escalation)
         require_state(escalation, S.CLAIMED, message="Nobody has claimed this escalation.")
         _unclaim(escalation, actor=staff, reason="released")
     return escalation
@@ -113,7 +110,6 @@ def hand_off(
     Returns the escalation that now holds the work: the same one (colleague) or
     the other vendor's (new, or reopened if that vendor was already on the thread).
     """
-    _require_staff(staff, escalation)
     if bool(to_username) == bool(to_handle):
         raise ValidationError("Hand it off to one colleague or to one vendor.", code="no_target")
     note = normalise_text(note or "")
@@ -124,7 +120,7 @@ def hand_off(
     return _hand_to_vendor(staff=staff, escalation=escalation, handle=to_handle or "", note=note)
 
 
-def _hand_to_colleague(*, staff: User, escalation: Escalation, username: str, note: str) -> Escalation:
+def _find_colleague(staff: User, escalation: Escalation, username: str) -> User:
     username = normalise_text(username).strip().lstrip("@")
     colleague = (
         User.objects.filter(
@@ -142,8 +138,13 @@ def _hand_to_colleague(*, staff: User, escalation: Escalation, username: str, no
         )
     if colleague.pk == staff.pk:
         raise ValidationError("That's you; claim it instead.", code="self")
+    return colleague
+
+
+def _hand_to_colleague(*, staff: User, escalation: Escalation, username: str, note: str) -> Escalation:
     with transaction.atomic():
-        escalation = lock_escalation(escalation)
+        escalation = _lock_for_staff(staff, escalation)
+        colleague = _find_colleague(staff, escalation, username)
         require_state(escalation, S.OPEN, S.CLAIMED, message="This escalation is resolved; reopen it first.")
         _set_claimant(escalation, colleague)
         event = timeline.record(
@@ -160,12 +161,14 @@ def _hand_to_colleague(*, staff: User, escalation: Escalation, username: str, no
 
 
 def _hand_to_vendor(*, staff: User, escalation: Escalation, handle: str, note: str) -> Escalation:
-    target = find_vendor(handle)
-    if target.pk == escalation.vendor_id:
-        raise ValidationError("To hand it to a colleague, name the person, not your own vendor.", code="same_vendor")
     with transaction.atomic():
-        thread = lock_thread_row(escalation.thread_id)
-        escalation = lock_escalation(escalation)
+        escalation = _lock_for_staff(staff, escalation)
+        thread = escalation.thread
+        target = find_vendor(handle)
+        if target.pk == escalation.vendor_id:
+            raise ValidationError(
+                "To hand it to a colleague, name the person, not your own vendor.", code="same_vendor"
+            )
         require_state(escalation, S.OPEN, S.CLAIMED, message="This escalation is resolved; reopen it first.")
         existing = Escalation.objects.select_for_update().filter(thread=thread, vendor=target).first()
         if existing is not None and existing.is_active:
@@ -195,9 +198,8 @@ def _hand_to_vendor(*, staff: User, escalation: Escalation, handle: str, note: s
 
 def resolve(*, staff: User, escalation: Escalation) -> Escalation:
     """Staff say their part is done. Only the customer's confirmation marks the thread solved."""
-    _require_staff(staff, escalation)
     with transaction.atomic():
-        escalation = lock_escalation(escalation)
+        escalation = _lock_for_staff(staff, escalation)
         require_state(escalation, S.OPEN, S.CLAIMED, message="This escalation is already resolved.")
         now = timezone.now()
         escalation.state = S.RESOLVED
@@ -222,10 +224,11 @@ def awaiting_confirmation(escalation: Escalation, thread: Thread) -> bool:
 
 def confirm(*, user: User, escalation: Escalation, solved: bool) -> Escalation:
     """The customer answers "did this solve it?". Yes closes it (and solves the thread); no reopens it."""
-    forum_access.require(access.can_confirm(user, escalation), "Only the person who asked can confirm this.")
     with transaction.atomic():
-        thread = lock_thread_row(escalation.thread_id)
-        escalation = lock_escalation(escalation)
+        escalation = access.access_escalation_for_update(
+            user, escalation.pk, check=access.can_confirm, message="Only the person who asked can confirm this."
+        )
+        thread = escalation.thread
         if not awaiting_confirmation(escalation, thread):
             raise ValidationError(
                 "There is nothing to confirm yet: accept an answer, or wait for the vendor to resolve it.",
@@ -280,18 +283,19 @@ def _reopen(escalation: Escalation) -> None:
 
 def rate(*, user: User, escalation: Escalation, rating: int | str, comment: str = "") -> Escalation:
     """The customer rates the help they got, 1 to 5, once the escalation is confirmed."""
-    forum_access.require(access.can_confirm(user, escalation), "Only the person who asked can rate the help.")
-    try:
-        score = int(rating)
-    except (TypeError, ValueError):
-        score = 0
-    if not 1 <= score <= 5:
-        raise ValidationError("Choose a rating from 1 to 5.", code="out_of_range")
-    comment = normalise_text(comment or "").strip()
-    if len(comment) > 2000:
-        raise ValidationError("Keep the comment under 2,000 characters.", code="too_long")
     with transaction.atomic():
-        escalation = lock_escalation(escalation)
+        escalation = access.access_escalation_for_update(
+            user, escalation.pk, check=access.can_confirm, message="Only the person who asked can rate the help."
+        )
+        try:
+            score = int(rating)
+        except (TypeError, ValueError):
+            score = 0
+        if not 1 <= score <= 5:
+            raise ValidationError("Choose a rating from 1 to 5.", code="out_of_range")
+        comment = normalise_text(comment or "").strip()
+        if len(comment) > 2000:
+            raise ValidationError("Keep the comment under 2,000 characters.", code="too_long")
         require_state(escalation, S.CONFIRMED, message="Confirm that it's solved before rating the help.")
         escalation.rating = score
         escalation.rating_comment = comment
@@ -315,7 +319,10 @@ def release_idle_claims(*, now=None) -> int:
     idle = Escalation.objects.filter(state=S.CLAIMED, last_staff_activity_at__lt=cutoff).values_list("pk", flat=True)
     for pk in list(idle[:500]):
         with transaction.atomic():
-            escalation = lock_escalation(Escalation(pk=pk))
+            try:
+                escalation = access.lock_escalation(pk)
+            except ValidationError:
+                continue  # its thread was deleted since we looked
             if escalation.state != S.CLAIMED or escalation.last_staff_activity_at >= cutoff:
                 continue  # someone acted since we looked
             _unclaim(escalation, actor=None, reason="idle")

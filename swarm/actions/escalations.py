@@ -10,7 +10,6 @@ from django.utils import timezone
 
 from forum import access as forum_access
 from forum import timeline
-from forum.actions.common import lock_thread_row
 from forum.models import EventKind, Thread, ThreadVendor, User, Vendor
 from forum.validation import normalise_text
 from swarm import access, notify
@@ -36,10 +35,11 @@ def find_vendor(handle: str) -> Vendor:
 
 def escalate(*, user: User, thread: Thread, handle: str) -> Escalation:
     """The thread's author asks a vendor for help, in public."""
-    forum_access.require(access.can_escalate(user, thread), "Only the person who asked can escalate this thread.")
-    vendor = find_vendor(handle)
     with transaction.atomic():
-        thread = lock_thread_row(thread.pk)
+        thread = access.access_thread_for_update(
+            user, thread.pk, check=access.can_escalate, message="Only the person who asked can escalate this thread."
+        )
+        vendor = find_vendor(handle)
         if Escalation.objects.filter(thread=thread, vendor=vendor).exists():
             raise ValidationError(f"This thread is already escalated to @{vendor.handle}.", code="duplicate")
         return open_escalation(thread=thread, vendor=vendor, actor=user)
@@ -87,7 +87,7 @@ def withdraw_metoo(*, user: User, thread: Thread) -> int:
 
 def _set_metoo(*, user: User, thread: Thread, present: bool) -> int:
     with transaction.atomic():
-        thread = lock_thread_row(thread.pk)
+        thread = access.lock_thread(thread.pk)
         exists = MeToo.objects.filter(thread=thread, user=user).exists()
         if exists == present:
             message = "You already said “me too” here." if present else "You haven't said “me too” here."

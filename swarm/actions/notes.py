@@ -6,9 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from forum import access as forum_access
 from forum import timeline
-from forum.actions.common import lock_thread_row
 from forum.markdown import render
 from forum.models import EventKind, Thread, User, Vendor
 from forum.validation import normalise_text
@@ -20,9 +18,13 @@ NOTE_MAX = 10_000
 
 def add_note(*, staff: User, thread: Thread, vendor: Vendor, body: str) -> StaffNote:
     """A private note for the vendor's staff. Counts as staff activity on the vendor's claim."""
-    forum_access.require(access.can_see_notes(staff, vendor), f"Only verified staff of {vendor.name} can write notes.")
     with transaction.atomic():
-        thread = lock_thread_row(thread.pk)
+        thread = access.access_thread_for_update(
+            staff,
+            thread.pk,
+            check=lambda user, _thread: access.can_see_notes(user, vendor),
+            message=f"Only verified staff of {vendor.name} can write notes.",
+        )
         note = write_note(thread=thread, vendor=vendor, author=staff, body=body)
         Escalation.objects.filter(thread=thread, vendor=vendor).update(last_staff_activity_at=note.created_at)
     return note

@@ -83,7 +83,9 @@ def act_on_hit(*, staff: User, hit: RadarHit, action: str) -> RadarHit:
     if action not in states:
         raise ValidationError("Choose join, dismiss or invite.", code="bad_action")
     with transaction.atomic():
-        hit = RadarHit.objects.select_for_update(of=("self",)).select_related("vendor", "thread").get(pk=hit.pk)
+        thread = access.lock_thread(hit.thread_id)  # thread before anything else on it (docs/escalations.md)
+        hit = RadarHit.objects.select_for_update(of=("self",)).select_related("vendor").get(pk=hit.pk)
+        hit.thread = thread
         if hit.state == states[action]:
             raise ValidationError("That's already done.", code="unchanged")
         if action == "invite":
