@@ -3,22 +3,22 @@
 forum never imports swarm; instead ``forum.hooks`` sends signals inside the
 action's transaction, and these receivers do swarm's part in that same
 transaction: escalate when the author tags a vendor, time staff replies and
-customer waits, scan new threads against vendors' radars, notify claimants,
-and move escalations when a thread is marked a duplicate.
+customer waits, scan new threads against vendors' radars, notify claimants.
+Marking a thread a duplicate changes nothing here: each escalation stays on
+its own thread with its state and history.
 """
 
 from __future__ import annotations
 
 from django.db.models import Q
 from django.dispatch import receiver
-from django.utils import timezone
 
 from forum import hooks
-from forum.models import Event, EventKind, Thread, User
+from forum.models import Event, EventKind, Thread
 from swarm import notify
 from swarm.actions import escalations, radar
 from swarm.live import wake_inboxes
-from swarm.models import Escalation, MeToo
+from swarm.models import Escalation
 
 CLAIMANT_HEARS = {EventKind.REPLIED, EventKind.METOO, EventKind.ACCEPTED, EventKind.REOPENED, EventKind.ESCALATED}
 
@@ -60,22 +60,3 @@ def _timing(event: Event, thread: Thread) -> None:
     mine.update(last_staff_activity_at=now)
     if mine.filter(~Q(state=Escalation.State.CONFIRMED)).exists():
         notify.staff_answered(thread.author_id, event)
-
-
-@receiver(hooks.thread_marked_duplicate)
-def on_duplicate(sender, duplicate: Thread, canonical: Thread, actor: User, **kwargs) -> None:
-    """Escalations and me-toos follow the problem to its canonical thread (without doubling up)."""
-    moved_vendors = []
-    for escalation in Escalation.objects.filter(thread=duplicate).select_related("vendor"):
-        if Escalation.objects.filter(thread=canonical, vendor=escalation.vendor).exists():
-            escalation.delete()
-            continue
-        escalation.thread = canonical
-        escalation.save(update_fields=["thread"])
-        moved_vendors.append(escalation.vendor_id)
-    taken = set(MeToo.objects.filter(thread=canonical).values_list("user_id", flat=True)) | {canonical.author_id}
-    MeToo.objects.filter(thread=duplicate).exclude(user_id__in=taken).update(
-        thread=canonical, created_at=timezone.now()
-    )
-    MeToo.objects.filter(thread=duplicate).delete()
-    wake_inboxes(moved_vendors, "duplicate")

@@ -33,18 +33,17 @@ def mark_duplicate(*, user: User, thread: Thread, canonical: Thread) -> Thread:
     Refuses a thread marked as its own duplicate, a canonical that is itself a
     duplicate (the message names its canonical), a thread that others already
     point to (no chains, hence no cycles) and, for anyone but a moderator, a
-    locked thread. Sends ``forum.hooks.thread_marked_duplicate`` in the
-    transaction so swarm can move escalations and me-toos to the canonical.
+    locked thread. An escalated thread only a moderator marks, and whatever
+    the swarm keeps on it (escalations, me-toos) stays there untouched. Sends
+    ``forum.hooks.thread_marked_duplicate`` in the transaction.
     """
-    access.require(
-        access.can_mark_duplicate(user, thread),
-        "Only moderators, members with the mark-duplicate privilege and staff of a vendor on this thread "
-        "can mark duplicates.",
-    )
+    access.require(access.can_mark_duplicate(user, thread), access.mark_duplicate_refusal(thread))
     if thread.pk == canonical.pk:
         raise ValidationError("A thread can't be a duplicate of itself.", code="self")
     with transaction.atomic():
         thread, canonical = _lock_pair(thread.pk, canonical.pk)
+        # Again under the lock: an escalation may have been recorded since the check above.
+        access.require(access.can_mark_duplicate(user, thread), access.mark_duplicate_refusal(thread))
         if thread.is_locked and not access.is_moderator(user):
             raise PermissionDenied("This thread is locked; only a moderator can mark it a duplicate.")
         if canonical.duplicate_of_id is not None:
@@ -76,8 +75,8 @@ def mark_duplicate(*, user: User, thread: Thread, canonical: Thread) -> Thread:
 
 
 def unmark_duplicate(*, user: User, thread: Thread) -> Thread:
-    """Take back a duplicate mark. Whatever swarm moved to the canonical thread stays there."""
-    access.require(access.can_mark_duplicate(user, thread), "You can't change whether this thread is a duplicate.")
+    """Take back a duplicate mark."""
+    access.require(access.can_mark_duplicate(user, thread), access.mark_duplicate_refusal(thread))
     with transaction.atomic():
         thread = Thread.objects.select_for_update().get(pk=thread.pk)
         if thread.duplicate_of_id is None:

@@ -241,26 +241,3 @@ def test_rating_after_confirmation(escalation, staff, customer, thread):
     assert (escalation.rating, escalation.rating_comment) == (4, "Quick and kind.")
     rated = Event.objects.get(thread=thread, kind=EventKind.RATED)
     assert rated.data["rating"] == 4 and "comment" not in rated.data
-
-
-def test_marking_a_duplicate_moves_escalations_and_me_toos(
-    thread, customer, other_customer, expert, vendor, other_vendor, moderator
-):
-    from forum.actions import knowledge
-
-    canonical = thread_actions.create_thread(
-        author=other_customer, title="Tablet wifi drops after sleep (canonical)", body="Same.", tags="wifi"
-    )
-    escalations.escalate(user=other_customer, thread=canonical, handle="northwind")
-    escalations.escalate(user=customer, thread=thread, handle="northwind")
-    escalations.escalate(user=customer, thread=thread, handle="bluewave")
-    escalations.add_metoo(user=expert, thread=thread)
-    escalations.add_metoo(user=other_customer, thread=thread)  # the canonical's author: not counted twice
-    knowledge.mark_duplicate(user=moderator, thread=thread, canonical=canonical)
-    assert set(Escalation.objects.filter(thread=canonical).values_list("vendor__handle", flat=True)) == {
-        "northwind",
-        "bluewave",
-    }
-    assert not Escalation.objects.filter(thread=thread).exists()
-    assert list(MeToo.objects.filter(thread=canonical).values_list("user__username", flat=True)) == ["dana"]
-    assert not MeToo.objects.filter(thread=thread).exists()
