@@ -10,7 +10,6 @@ its own thread with its state and history.
 
 from __future__ import annotations
 
-from django.db.models import Q
 from django.dispatch import receiver
 
 from forum import hooks
@@ -47,16 +46,18 @@ def _timing(event: Event, thread: Thread) -> None:
     """A customer's post restarts their wait; a staff post is the vendor's activity (and maybe its first reply)."""
     now = event.created_at
     if event.actor_id == thread.author_id:
-        vendor_ids = list(Escalation.objects.filter(thread=thread).values_list("vendor_id", flat=True))
+        waiting = Escalation.objects.ongoing().filter(thread=thread)
+        vendor_ids = list(waiting.values_list("vendor_id", flat=True))
         if vendor_ids:
             # The only inbox column a post changes; other posts leave the inbox as it was.
-            Escalation.objects.filter(thread=thread).update(customer_posted_at=now)
+            waiting.update(customer_posted_at=now)
             wake_inboxes(vendor_ids, "customer_posted")
     vendor_id = event.post.staff_vendor_id if event.post is not None else None
     if vendor_id is None or event.kind != EventKind.REPLIED:
         return
-    mine = Escalation.objects.filter(thread=thread, vendor_id=vendor_id)
+    # Only the vendor's current case; a finished one (confirmed, handed off) keeps its figures.
+    mine = Escalation.objects.ongoing().filter(thread=thread, vendor_id=vendor_id)
     mine.filter(first_staff_reply_at__isnull=True).update(first_staff_reply_at=now)
     mine.update(last_staff_activity_at=now)
-    if mine.filter(~Q(state=Escalation.State.CONFIRMED)).exists():
+    if mine.exists():
         notify.staff_answered(thread.author_id, event)

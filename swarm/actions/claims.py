@@ -4,7 +4,7 @@ State machine (docs/escalations.md):
     open --claim--> claimed --resolve--> resolved --confirm(yes)--> confirmed
     claimed --release / idle--> open          resolved --confirm(no)--> claimed (or open)
     claimed --hand off to colleague--> claimed (new claimant)
-    any active --hand off to vendor--> (new open escalation for that vendor)
+    open/claimed --hand off to vendor--> handed_off (final), and a new open escalation for that vendor
 The author accepting an answer also asks for confirmation: open, claimed and
 resolved escalations can all be confirmed once the thread is solved.
 """
@@ -50,7 +50,7 @@ def claim(*, staff: User, escalation: Escalation) -> Escalation:
                 f"{escalation.claimed_by.name} has already claimed this; ask them to hand it to you.",
                 code="taken",
             )
-        require_state(escalation, S.OPEN, message="This escalation is resolved; there is nothing to claim.")
+        _require_active(escalation, message="This escalation is resolved; there is nothing to claim.")
         _set_claimant(escalation, staff)
         event = timeline.record(
             thread=escalation.thread,
@@ -108,7 +108,7 @@ def hand_off(
     """Hand the escalation to a named colleague, or to another vendor with the whole history.
 
     Returns the escalation that now holds the work: the same one (colleague) or
-    the other vendor's (new, or reopened if that vendor was already on the thread).
+    the other vendor's new one (this one then ends as handed_off).
     """
     if bool(to_username) == bool(to_handle):
         raise ValidationError("Hand it off to one colleague or to one vendor.", code="no_target")
@@ -145,7 +145,7 @@ def _hand_to_colleague(*, staff: User, escalation: Escalation, username: str, no
     with transaction.atomic():
         escalation = _lock_for_staff(staff, escalation)
         colleague = _find_colleague(staff, escalation, username)
-        require_state(escalation, S.OPEN, S.CLAIMED, message="This escalation is resolved; reopen it first.")
+        _require_active(escalation)
         _set_claimant(escalation, colleague)
         event = timeline.record(
             thread=escalation.thread,
@@ -161,6 +161,11 @@ def _hand_to_colleague(*, staff: User, escalation: Escalation, username: str, no
 
 
 def _hand_to_vendor(*, staff: User, escalation: Escalation, handle: str, note: str) -> Escalation:
+    """This vendor's escalation ends as handed_off; the other vendor gets a new open one.
+
+    A finished escalation the other vendor already has on the thread (confirmed, rated,
+    or handed off) stays as it is: its state, rating and history belong to that case.
+    """
     with transaction.atomic():
         escalation = _lock_for_staff(staff, escalation)
         thread = escalation.thread
@@ -169,9 +174,9 @@ def _hand_to_vendor(*, staff: User, escalation: Escalation, handle: str, note: s
             raise ValidationError(
                 "To hand it to a colleague, name the person, not your own vendor.", code="same_vendor"
             )
-        require_state(escalation, S.OPEN, S.CLAIMED, message="This escalation is resolved; reopen it first.")
-        existing = Escalation.objects.select_for_update().filter(thread=thread, vendor=target).first()
-        if existing is not None and existing.is_active:
+        _require_active(escalation)
+        # Under the thread lock nobody else can open one meanwhile (the constraint backs this up).
+        if Escalation.objects.ongoing().filter(thread=thread, vendor=target).exists():
             raise ValidationError(f"@{target.handle} is already working on this thread.", code="duplicate")
         timeline.record(
             thread=thread,
@@ -179,28 +184,35 @@ def _hand_to_vendor(*, staff: User, escalation: Escalation, handle: str, note: s
             actor=staff,
             data=vendor_data(escalation) | {"to_user": None, "to_vendor": target.handle},
         )
-        if existing is not None:
-            existing.delete()  # a finished escalation with that vendor starts over, with the whole history
+        escalation.state = S.HANDED_OFF
+        escalation.handed_to = target
+        escalation.handed_off_at = timezone.now()
+        escalation.claimed_by = None
+        escalation.claimed_at = None
+        escalation.save(update_fields=["state", "handed_to", "handed_off_at", "claimed_by", "claimed_at"])
         received = open_escalation(thread=thread, vendor=target, actor=staff, handed_from=escalation.vendor)
         if note:
             write_note(thread=thread, vendor=escalation.vendor, author=staff, body=note)
             write_note(thread=thread, vendor=target, author=staff, body=note)
-        if escalation.state == S.CLAIMED:
-            escalation.claimed_by = None
-            escalation.claimed_at = None
-        escalation.state = S.RESOLVED
-        escalation.resolved_at = timezone.now()
-        escalation.resolved_by = staff
-        escalation.save(update_fields=["state", "claimed_by", "claimed_at", "resolved_at", "resolved_by"])
         wake_inboxes([escalation.vendor_id], "handed_off")
     return received
+
+
+def _require_active(escalation: Escalation, message: str = "This escalation is resolved; reopen it first.") -> None:
+    """Open or claimed, or a message that says what became of it."""
+    if escalation.state == S.HANDED_OFF:
+        target = f"@{escalation.handed_to.handle}" if escalation.handed_to else "another vendor"
+        raise ValidationError(
+            f"{escalation.vendor.name} handed this off to {target}; it is theirs now.", code="wrong_state"
+        )
+    require_state(escalation, S.OPEN, S.CLAIMED, message=message)
 
 
 def resolve(*, staff: User, escalation: Escalation) -> Escalation:
     """Staff say their part is done. Only the customer's confirmation marks the thread solved."""
     with transaction.atomic():
         escalation = _lock_for_staff(staff, escalation)
-        require_state(escalation, S.OPEN, S.CLAIMED, message="This escalation is already resolved.")
+        _require_active(escalation, message="This escalation is already resolved.")
         now = timezone.now()
         escalation.state = S.RESOLVED
         escalation.resolved_at = now

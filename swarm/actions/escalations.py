@@ -40,6 +40,8 @@ def escalate(*, user: User, thread: Thread, handle: str) -> Escalation:
             user, thread.pk, check=access.can_escalate, message="Only the person who asked can escalate this thread."
         )
         vendor = find_vendor(handle)
+        # Any escalation, finished ones too: the author reopens with "not solved" before confirming;
+        # after that only a vendor's hand-off brings it back (a new case, never the old one reopened).
         if Escalation.objects.filter(thread=thread, vendor=vendor).exists():
             raise ValidationError(f"This thread is already escalated to @{vendor.handle}.", code="duplicate")
         return open_escalation(thread=thread, vendor=vendor, actor=user)

@@ -26,7 +26,8 @@ def add_note(*, staff: User, thread: Thread, vendor: Vendor, body: str) -> Staff
             message=f"Only verified staff of {vendor.name} can write notes.",
         )
         note = write_note(thread=thread, vendor=vendor, author=staff, body=body)
-        Escalation.objects.filter(thread=thread, vendor=vendor).update(last_staff_activity_at=note.created_at)
+        # The vendor's current case only; finished ones (confirmed, handed off) keep their times.
+        Escalation.objects.ongoing().filter(thread=thread, vendor=vendor).update(last_staff_activity_at=note.created_at)
     return note
 
 

@@ -151,7 +151,7 @@ def test_hand_to_other_vendor_keeps_history(escalation, staff, other_vendor, oth
     assert received.handed_from_id == escalation.vendor_id
     assert received.thread == thread  # same thread: the whole history comes along
     escalation.refresh_from_db()
-    assert escalation.state == Escalation.State.RESOLVED
+    assert (escalation.state, escalation.handed_to) == (Escalation.State.HANDED_OFF, other_vendor)
     assert StaffNote.objects.filter(thread=thread, vendor=other_vendor).exists()
     assert Notification.objects.filter(recipient=other_staff, kind=Notification.Kind.ESCALATED).exists()
 

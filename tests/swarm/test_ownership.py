@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from forum.actions import knowledge
 from forum.actions import posts as post_actions
 from forum.actions import threads as thread_actions
 from forum.models import Event, EventKind, Thread
-from swarm import access
+from swarm import access, selectors
 from swarm.actions import claims, escalations
 from swarm.models import Escalation, MeToo
 from tests.conftest import client_for, make_staff, make_user
+from tests.forum.api_helpers import _fresh_rate_limits, key_client  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -149,3 +150,109 @@ def test_a_moderators_duplicate_mark_leaves_every_escalation_where_it_is(
     panel = page.split('id="swarm-panel"')[1].split("</ul>")[0]
     assert "Confirmed solved" in panel and "rated 5/5" in panel
     assert f"Claimed by <strong>{other_staff.name} (Bluewave Wireless)" in panel
+
+
+# ---- Hand-offs between vendors ----------------------------------------------------------------
+
+
+def _panel(user, thread) -> str:
+    page = client_for(user).get(thread.get_absolute_url()).text
+    return page.split('id="swarm-panel"')[1].split("</section>")[0]
+
+
+def test_a_hand_off_ends_the_passing_vendors_escalation_as_handed_off(
+    escalation, thread, customer, staff, other_vendor, vendor, reply
+):
+    claims.claim(staff=staff, escalation=escalation)
+    claims.hand_off(staff=staff, escalation=escalation, to_handle="bluewave")
+    escalation.refresh_from_db()
+    assert escalation.state == Escalation.State.HANDED_OFF
+    assert escalation.handed_to == other_vendor and escalation.handed_off_at is not None
+    assert (escalation.resolved_at, escalation.resolved_by, escalation.claimed_by) == (None, None, None)
+    assert "Handed off to" in _panel(None, thread) and "@bluewave</a>" in _panel(None, thread)
+
+    # The customer is never asked to confirm it, not even once the thread is solved.
+    thread_actions.accept_answer(user=customer, thread=thread, post=reply)
+    panel = _panel(customer, thread)
+    assert "(escalation to @northwind)" not in panel and "(escalation to @bluewave)" in panel
+    with pytest.raises(ValidationError, match="nothing to confirm"):
+        claims.confirm(user=customer, escalation=escalation, solved=True)
+
+    # No resolution credit for Northwind, and it leaves Northwind's open tabs.
+    figures = selectors.vendor_metrics(vendor=vendor, days=30)
+    assert (figures.escalations, figures.open, figures.resolved) == (1, 0, 0)
+    assert (figures.solved_by_staff, figures.solved_by_community, figures.median_resolution) == (0, 0, None)
+    assert sum(confirmed for _, _, confirmed in figures.weekly) == 0
+    for state in ("active", "open", "claimed", "resolved", "confirmed"):
+        assert selectors.inbox(vendor=vendor, state=state).rows == []
+    box = selectors.inbox(vendor=vendor, state="handed_off")
+    assert [e.pk for e in box.rows] == [escalation.pk] and box.counts["active"] == 0
+
+
+def test_working_on_a_handed_off_escalation_is_refused_with_its_reason(escalation, staff, other_vendor):
+    claims.hand_off(staff=staff, escalation=escalation, to_handle="bluewave")
+    for step in (claims.claim, claims.resolve):
+        with pytest.raises(ValidationError, match="handed this off to @bluewave; it is theirs now"):
+            step(staff=staff, escalation=escalation)
+    escalation.refresh_from_db()
+    assert escalation.state == Escalation.State.HANDED_OFF
+
+
+def test_a_hand_off_opens_a_new_case_and_never_reopens_a_finished_rated_one(
+    escalation, thread, customer, staff, other_vendor, other_staff
+):
+    earlier = escalations.escalate(user=customer, thread=thread, handle="bluewave")
+    claims.resolve(staff=other_staff, escalation=earlier)
+    claims.confirm(user=customer, escalation=earlier, solved=True)
+    claims.rate(user=customer, escalation=earlier, rating=2, comment="Slow.")
+    before = Escalation.objects.filter(pk=earlier.pk).values().get()
+
+    received = claims.hand_off(staff=staff, escalation=escalation, to_handle="bluewave")
+
+    assert received.pk != earlier.pk and received.state == Escalation.State.OPEN
+    assert Escalation.objects.filter(pk=earlier.pk).values().get() == before  # still confirmed, rated 2
+    assert Escalation.objects.filter(thread=thread, vendor=other_vendor).count() == 2
+    assert "rated 2/5" in _panel(None, thread)
+
+
+def test_hand_off_to_a_vendor_already_working_on_it_is_refused(escalation, thread, customer, staff, other_vendor):
+    escalations.escalate(user=customer, thread=thread, handle="bluewave")
+    with pytest.raises(ValidationError, match="@bluewave is already working on this thread"):
+        claims.hand_off(staff=staff, escalation=escalation, to_handle="bluewave")
+    escalation.refresh_from_db()
+    assert escalation.state == Escalation.State.OPEN
+
+
+def test_double_hand_off_there_and_back(escalation, thread, staff, vendor, other_vendor, other_staff):
+    at_bluewave = claims.hand_off(staff=staff, escalation=escalation, to_handle="bluewave")
+    back = claims.hand_off(staff=other_staff, escalation=at_bluewave, to_handle="northwind")
+    rows = {
+        e.pk: (e.vendor.handle, e.state, e.handed_to.handle if e.handed_to else None)
+        for e in Escalation.objects.filter(thread=thread).select_related("vendor", "handed_to")
+    }
+    assert rows == {
+        escalation.pk: ("northwind", "handed_off", "bluewave"),
+        at_bluewave.pk: ("bluewave", "handed_off", "northwind"),
+        back.pk: ("northwind", "open", None),
+    }
+    assert back.pk != escalation.pk and back.handed_from == other_vendor
+    claims.claim(staff=staff, escalation=back)  # Northwind works on its new case
+    assert Escalation.objects.ongoing().filter(thread=thread).count() == 1
+
+
+def test_the_database_allows_one_ongoing_escalation_per_thread_and_vendor(escalation, thread, customer, vendor):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Escalation.objects.create(thread=thread, vendor=vendor, escalated_by=customer)
+    Escalation.objects.filter(pk=escalation.pk).update(state=Escalation.State.CONFIRMED)
+    Escalation.objects.create(thread=thread, vendor=vendor, escalated_by=customer)  # a finished one is history
+
+
+def test_the_api_shows_the_handed_off_state(escalation, staff, vendor_admin, vendor, other_vendor):
+    claims.hand_off(staff=staff, escalation=escalation, to_handle="bluewave")
+    api = key_client(vendor_admin, vendor)
+    item = api.get(f"/api/escalations/{escalation.pk}").json()
+    assert (item["state"], item["handed_to"], item["resolved_at"]) == ("handed_off", "bluewave", None)
+    listed = api.get("/api/escalations", state="handed_off", vendor="northwind").json()["items"]
+    assert [e["id"] for e in listed] == [escalation.pk]
+    schema = api.get("/api/openapi.json").json()["components"]["schemas"]["EscalationOut"]
+    assert "handed_off" in schema["properties"]["state"]["enum"]
