@@ -60,7 +60,7 @@ def remove_keyword(*, admin: User, keyword: RadarKeyword) -> None:
     keyword.delete()
 
 
-def scan_new_thread(thread: Thread, question: Post) -> list[RadarHit]:
+def scan_new_thread(*, thread: Thread, question: Post) -> list[RadarHit]:
     """Match a new thread against every vendor's radar. Runs inside create_thread's transaction."""
     text_words = words(thread.title) | words(question.body)
     involved = set(ThreadVendor.objects.filter(thread=thread).values_list("vendor_id", flat=True))

@@ -256,3 +256,14 @@ def test_the_api_shows_the_handed_off_state(escalation, staff, vendor_admin, ven
     assert [e["id"] for e in listed] == [escalation.pk]
     schema = api.get("/api/openapi.json").json()["components"]["schemas"]["EscalationOut"]
     assert "handed_off" in schema["properties"]["state"]["enum"]
+
+
+def test_posts_after_a_hand_off_move_only_the_ongoing_escalation(escalation, thread, customer, staff, other_vendor):
+    received = claims.hand_off(staff=staff, escalation=escalation, to_handle="bluewave")
+    escalation.refresh_from_db()
+    finished = Escalation.objects.filter(pk=escalation.pk).values().get()
+    post_actions.reply(author=staff, thread=thread, body="Bluewave has it now; following along.")
+    post_actions.reply(author=customer, thread=thread, body="Thanks, waiting for Bluewave.")
+    assert Escalation.objects.filter(pk=escalation.pk).values().get() == finished  # no late "first reply"
+    received.refresh_from_db()
+    assert received.customer_posted_at > finished["handed_off_at"]
