@@ -1,8 +1,10 @@
 """Stress on PostgreSQL: 8 workers run a seeded random mix of every forum and swarm action on a few threads.
 
-Each worker has its own database connection. Refusals (PermissionDenied,
-ValidationError) are expected outcomes; anything else (a deadlock, an
-IntegrityError, any exception a view would turn into a 500) fails the test.
+Each worker has its own database connection. The swarm actions run either
+directly or, one time in three, through their web views (htmx POSTs), and
+pages are read meanwhile. Refusals (PermissionDenied, ValidationError; 403 and
+422 from a view) are expected outcomes; anything else (a deadlock, an
+IntegrityError, a 500) fails the test.
 Afterwards every invariant must hold: gap-free event streams, counters equal to
 the rows they count, reputation equal to its ledger, legal escalation states,
 at most one ongoing escalation per thread and vendor.
@@ -26,6 +28,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, connections, transaction
 from django.db.models import Count, Sum
+from django.test import Client
 from django.utils import timezone
 
 from forum import reputation
@@ -97,6 +100,33 @@ def _staff_of(rng: random.Random, w: World, escalation: Escalation) -> User:
     return _someone(rng, w, rng.choice(w.staff[escalation.vendor_id]))
 
 
+# ---- Through the web: the same attempt as a logged-in browser (htmx) would make it --------------
+
+_local = threading.local()
+
+
+def _client(user: User) -> Client:
+    """One logged-in client per user and worker (each worker thread has its own connection)."""
+    clients = _local.__dict__.setdefault("clients", {})
+    if user.pk not in clients:
+        clients[user.pk] = Client()
+        clients[user.pk].force_login(user)
+    return clients[user.pk]
+
+
+def _either(rng: random.Random, user: User, path: str, data: dict, run: Callable[[], object]) -> None:
+    """Call the action, or (one time in three) POST to its view: 403 and 422 are refusals, a 500 fails."""
+    if rng.random() >= 1 / 3:
+        run()
+        return
+    response = _client(user).post(path, data, HTTP_HX_REQUEST="true")
+    if response.status_code == 403:
+        raise PermissionDenied(path)
+    if response.status_code == 422:
+        raise ValidationError(path)
+    assert response.status_code == 200, f"POST {path} answered {response.status_code}"
+
+
 # ---- The mix: each entry makes one attempt -------------------------------------------------------
 
 
@@ -148,16 +178,30 @@ def do_duplicate(rng, w):
 
 def do_escalate(rng, w):
     thread = _pick_thread(rng, w)
-    handle = rng.choice(list(w.handles.values()))
-    escalations.escalate(user=_someone(rng, w, w.authors[thread.pk]), thread=thread, handle=handle)
+    user, handle = _someone(rng, w, w.authors[thread.pk]), rng.choice(list(w.handles.values()))
+    _either(
+        rng,
+        user,
+        f"/t/{thread.pk}/escalate/",
+        {"handle": handle},
+        lambda: escalations.escalate(user=user, thread=thread, handle=handle),
+    )
 
 
 def do_metoo(rng, w):
-    escalations.add_metoo(user=_user(rng.choice(w.everyone)), thread=_pick_thread(rng, w))
+    user, thread = _user(rng.choice(w.everyone)), _pick_thread(rng, w)
+    _either(rng, user, f"/t/{thread.pk}/metoo/", {}, lambda: escalations.add_metoo(user=user, thread=thread))
 
 
 def do_withdraw_metoo(rng, w):
-    escalations.withdraw_metoo(user=_user(rng.choice(w.everyone)), thread=_pick_thread(rng, w))
+    user, thread = _user(rng.choice(w.everyone)), _pick_thread(rng, w)
+    _either(
+        rng,
+        user,
+        f"/t/{thread.pk}/metoo/",
+        {"action": "withdraw"},
+        lambda: escalations.withdraw_metoo(user=user, thread=thread),
+    )
 
 
 def _on_escalation(action: Callable) -> Callable:
@@ -172,52 +216,103 @@ def _on_escalation(action: Callable) -> Callable:
 
 @_on_escalation
 def do_claim(rng, w, e):
-    claims.claim(staff=_staff_of(rng, w, e), escalation=e)
+    staff = _staff_of(rng, w, e)
+    _either(rng, staff, f"/e/{e.pk}/claim/", {}, lambda: claims.claim(staff=staff, escalation=e))
 
 
 @_on_escalation
 def do_release(rng, w, e):
-    claims.release(staff=_staff_of(rng, w, e), escalation=e)
+    staff = _staff_of(rng, w, e)
+    _either(rng, staff, f"/e/{e.pk}/release/", {}, lambda: claims.release(staff=staff, escalation=e))
 
 
 @_on_escalation
 def do_hand_to_colleague(rng, w, e):
-    claims.hand_off(
-        staff=_staff_of(rng, w, e), escalation=e, to_username=_user(rng.choice(w.staff[e.vendor_id])).username
+    staff, to = _staff_of(rng, w, e), _user(rng.choice(w.staff[e.vendor_id])).username
+    _either(
+        rng,
+        staff,
+        f"/e/{e.pk}/handoff/",
+        {"to_username": to},
+        lambda: claims.hand_off(staff=staff, escalation=e, to_username=to),
     )
 
 
 @_on_escalation
 def do_hand_to_vendor(rng, w, e):
-    target = rng.choice([h for v, h in w.handles.items() if v != e.vendor_id])
-    claims.hand_off(staff=_staff_of(rng, w, e), escalation=e, to_handle=target, note="Over to you.")
+    staff, to = _staff_of(rng, w, e), rng.choice([h for v, h in w.handles.items() if v != e.vendor_id])
+    _either(
+        rng,
+        staff,
+        f"/e/{e.pk}/handoff/",
+        {"to_handle": to, "note": "Over to you."},
+        lambda: claims.hand_off(staff=staff, escalation=e, to_handle=to, note="Over to you."),
+    )
 
 
 @_on_escalation
 def do_resolve(rng, w, e):
-    claims.resolve(staff=_staff_of(rng, w, e), escalation=e)
+    staff = _staff_of(rng, w, e)
+    _either(rng, staff, f"/e/{e.pk}/resolve/", {}, lambda: claims.resolve(staff=staff, escalation=e))
+
+
+def _answer(rng, w, e, *, solved: bool) -> None:
+    user = _someone(rng, w, w.authors[e.thread_id])
+    _either(
+        rng,
+        user,
+        f"/e/{e.pk}/confirm/",
+        {"solved": "yes" if solved else "no"},
+        lambda: claims.confirm(user=user, escalation=e, solved=solved),
+    )
 
 
 @_on_escalation
 def do_confirm(rng, w, e):
-    claims.confirm(user=_someone(rng, w, w.authors[e.thread_id]), escalation=e, solved=True)
+    _answer(rng, w, e, solved=True)
 
 
 @_on_escalation
 def do_not_solved(rng, w, e):
-    claims.confirm(user=_someone(rng, w, w.authors[e.thread_id]), escalation=e, solved=False)
+    _answer(rng, w, e, solved=False)
 
 
 @_on_escalation
 def do_rate(rng, w, e):
-    claims.rate(user=_someone(rng, w, w.authors[e.thread_id]), escalation=e, rating=rng.randint(1, 5))
+    user, rating = _someone(rng, w, w.authors[e.thread_id]), rng.randint(1, 5)
+    _either(
+        rng,
+        user,
+        f"/e/{e.pk}/rate/",
+        {"rating": str(rating)},
+        lambda: claims.rate(user=user, escalation=e, rating=rating),
+    )
 
 
 def do_note(rng, w):
+    vendor = Vendor.objects.get(pk=rng.choice(list(w.staff)))
+    staff, thread = _someone(rng, w, rng.choice(w.staff[vendor.pk])), _pick_thread(rng, w)
+    _either(
+        rng,
+        staff,
+        f"/t/{thread.pk}/notes/",
+        {"vendor": vendor.handle, "note": "Checked the logs."},
+        lambda: notes.add_note(staff=staff, thread=thread, vendor=vendor, body="Checked the logs."),
+    )
+
+
+def do_read_pages(rng, w):
+    """Pages read while everything changes: the thread, its swarm panel, a vendor's inbox."""
+    thread = _pick_thread(rng, w)
     vendor_id = rng.choice(list(w.staff))
-    staff = _someone(rng, w, rng.choice(w.staff[vendor_id]))
-    vendor = Vendor.objects.get(pk=vendor_id)
-    notes.add_note(staff=staff, thread=_pick_thread(rng, w), vendor=vendor, body="Checked the logs.")
+    staff = _user(rng.choice(w.staff[vendor_id]))
+    reader = _client(staff if rng.random() < 0.5 else _user(rng.choice(w.everyone)))
+    for path in (thread.get_absolute_url(), f"/t/{thread.pk}/swarm/"):
+        response = reader.get(path)
+        assert response.status_code == 200, f"GET {path} answered {response.status_code}"
+    inbox = f"/v/{w.handles[vendor_id]}/inbox/?fragment=1&state={rng.choice(['active', 'all', 'handed_off'])}"
+    response = _client(staff).get(inbox)
+    assert response.status_code == 200, f"GET {inbox} answered {response.status_code}"
 
 
 def do_idle_sweep(rng, w):
@@ -245,6 +340,7 @@ MIX: list[tuple[Callable, int]] = [
     (do_rate, 3),
     (do_note, 4),
     (do_idle_sweep, 1),
+    (do_read_pages, 3),
 ]
 
 
