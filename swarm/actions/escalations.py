@@ -72,6 +72,7 @@ def escalate_mentioned(*, thread: Thread, actor: User, handles: list[str]) -> li
     """The author wrote @handle in the question or a reply: escalate to each vendor not yet on it."""
     if thread.author_id != actor.pk or not handles:
         return []
+    # Any escalation to the vendor, ongoing or finished, counts as "on it" (the same rule as escalate()).
     vendors = Vendor.objects.filter(handle__in=handles).exclude(escalations__thread=thread).order_by("handle")
     return [open_escalation(thread=thread, vendor=vendor, actor=actor) for vendor in vendors]
 

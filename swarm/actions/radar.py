@@ -89,6 +89,7 @@ def act_on_hit(*, staff: User, hit: RadarHit, action: str) -> RadarHit:
         if hit.state == states[action]:
             raise ValidationError("That's already done.", code="unchanged")
         if action == "invite":
+            # Any escalation, finished ones too: the author can't escalate to a vendor twice (escalations.escalate).
             if Escalation.objects.filter(thread=hit.thread, vendor=hit.vendor).exists():
                 raise ValidationError("The author has already escalated to you.", code="already_escalated")
             if hit.state == RadarHit.State.INVITED:

@@ -267,3 +267,36 @@ def test_posts_after_a_hand_off_move_only_the_ongoing_escalation(escalation, thr
     assert Escalation.objects.filter(pk=escalation.pk).values().get() == finished  # no late "first reply"
     received.refresh_from_db()
     assert received.customer_posted_at > finished["handed_off_at"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_gives_earlier_hand_offs_their_own_end_state(customer, vendor, other_vendor, staff):
+    """Before 0003 a hand-off left the passing vendor's escalation "resolved"; it becomes handed_off."""
+    from django.db.migrations.executor import MigrationExecutor
+    from django.utils import timezone
+
+    thread = thread_actions.create_thread(author=customer, title="Old hand-off", body="From before the upgrade.")
+    other = thread_actions.create_thread(author=customer, title="Old resolution", body="Really resolved.")
+    executor = MigrationExecutor(connection)
+    executor.migrate([("swarm", "0002_escalations")])
+    old = executor.loader.project_state([("swarm", "0002_escalations")]).apps.get_model("swarm", "Escalation")
+    now = timezone.now()
+    passed = old.objects.create(
+        thread_id=thread.pk, vendor_id=vendor.pk, escalated_by_id=customer.pk, state="resolved",
+        resolved_at=now, resolved_by_id=staff.pk,
+    )  # fmt: skip
+    old.objects.create(
+        thread_id=thread.pk, vendor_id=other_vendor.pk, escalated_by_id=staff.pk, handed_from_id=vendor.pk,
+        created_at=now, state="open",
+    )  # fmt: skip
+    resolved = old.objects.create(
+        thread_id=other.pk, vendor_id=vendor.pk, escalated_by_id=customer.pk, state="resolved",
+        resolved_at=now, resolved_by_id=staff.pk,
+    )  # fmt: skip
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    passed = Escalation.objects.get(pk=passed.pk)
+    assert (passed.state, passed.handed_to_id, passed.resolved_at) == ("handed_off", other_vendor.pk, None)
+    assert passed.handed_off_at == now
+    assert Escalation.objects.get(pk=resolved.pk).state == "resolved"
