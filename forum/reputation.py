@@ -70,7 +70,9 @@ def vote_points(*, voter: User, author_id: int) -> int:
     if is_new_voter(voter):
         return 0
     # Lock the receiver's row (a vote changes only that user row): concurrent votes to one person count in turn.
-    User.objects.select_for_update().filter(pk=author_id).values_list("pk", flat=True).get()
+    # NO KEY: the ledger rows' foreign keys to users are checked at commit (FOR KEY SHARE); two people voting
+    # for each other at once would otherwise each wait for the other's lock.
+    User.objects.select_for_update(no_key=True).filter(pk=author_id).values_list("pk", flat=True).get()
     since = timezone.now() - timedelta(days=rule("PAIR_WINDOW_DAYS"))
     earlier = ReputationChange.objects.filter(
         user_id=author_id, reason=Reason.UPVOTE_RECEIVED, counterpart=voter, amount__gt=0, created_at__gte=since

@@ -77,7 +77,7 @@ def can_moderate(user: AnyUser) -> bool:
 
 def lock_thread(thread_id: int) -> Thread:
     """The thread under a row lock. Must run inside the action's transaction."""
-    thread = Thread.objects.select_for_update().filter(pk=thread_id).first()
+    thread = Thread.objects.select_for_update(no_key=True).filter(pk=thread_id).first()
     if thread is None:
         raise ValidationError("That thread no longer exists.", code="gone")
     return thread

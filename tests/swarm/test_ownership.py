@@ -38,11 +38,11 @@ def test_access_helper_says_when_the_escalation_is_gone(staff):
 
 
 def _locked_tables(queries: list[dict]) -> list[str]:
-    """The tables each FOR UPDATE query locks, in order (PostgreSQL writes FOR UPDATE; SQLite ignores it)."""
+    """The tables each locking query locks, in order (PostgreSQL writes FOR [NO KEY] UPDATE; SQLite ignores it)."""
     tables = []
     for query in queries:
         sql = query["sql"]
-        if "FOR UPDATE" in sql:
+        if "FOR UPDATE" in sql or "FOR NO KEY UPDATE" in sql:
             tables.append(sql.split(" FROM ", 1)[1].split()[0].strip('"'))
     return tables
 
