@@ -12,7 +12,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
-from forum.models import Membership, Post, ReviewState, Thread, User, Vendor
+from forum.models import Event, EventKind, Membership, Post, ReviewState, Thread, User, Vendor
 
 AnyUser = User | AnonymousUser
 
@@ -204,12 +204,40 @@ def vendors_staffed_on_thread(user: AnyUser, thread: Thread) -> list[Vendor]:
     )
 
 
+def is_escalated(thread: Thread) -> bool:
+    """Whether the thread was ever escalated to a vendor.
+
+    forum does not know swarm's escalations, but its own timeline does: every
+    escalation records a public ``escalated`` event, and events are never removed.
+    """
+    return Event.objects.filter(thread=thread, vendor__isnull=True, kind=EventKind.ESCALATED).exists()
+
+
 def can_mark_duplicate(user: AnyUser, thread: Thread, staffed: list[Vendor] | None = None) -> bool:
+    """Moderators; on a thread never escalated, also trusted members and staff of a vendor on it.
+
+    An escalated thread carries vendors' escalations (their state, ratings and history);
+    only a moderator decides that it is a duplicate, never another vendor or a member.
+    """
     if not user.is_authenticated or not user.is_active:
+        return False
+    if is_moderator(user):
+        return True
+    if is_escalated(thread):
         return False
     if has_privilege(user, "mark_duplicate"):
         return True
     return bool(vendors_staffed_on_thread(user, thread) if staffed is None else staffed)
+
+
+def mark_duplicate_refusal(thread: Thread) -> str:
+    """Why ``can_mark_duplicate`` said no, in words a person can act on."""
+    if is_escalated(thread):
+        return "This thread is escalated to a vendor, so only a moderator can mark it a duplicate."
+    return (
+        "Only moderators, members with the mark-duplicate privilege and staff of a vendor on this thread "
+        "can mark duplicates."
+    )
 
 
 def can_flag_outdated(user: AnyUser, thread: Thread, staffed: list[Vendor] | None = None) -> bool:

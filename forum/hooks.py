@@ -12,8 +12,9 @@ from django.dispatch import Signal
 event_recorded = Signal()
 
 # Sent with ``duplicate=<Thread>, canonical=<Thread>, actor=<User>`` inside the
-# transaction of forum's mark-duplicate action, so swarm can move escalations
-# and me-toos to the canonical thread.
+# transaction of forum's mark-duplicate action. Receivers must not move or
+# change what belongs to the duplicate thread (a vendor's escalation keeps its
+# state and history on its own thread; docs/escalations.md).
 thread_marked_duplicate = Signal()
 
 # Sent with ``membership=<Membership>`` inside the transaction of every forum action that

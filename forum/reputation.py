@@ -70,7 +70,9 @@ def vote_points(*, voter: User, author_id: int) -> int:
     if is_new_voter(voter):
         return 0
     # Lock the receiver's row (a vote changes only that user row): concurrent votes to one person count in turn.
-    User.objects.select_for_update().filter(pk=author_id).values_list("pk", flat=True).get()
+    # NO KEY: the ledger rows' foreign keys to users are checked at commit (FOR KEY SHARE); two people voting
+    # for each other at once would otherwise each wait for the other's lock.
+    User.objects.select_for_update(no_key=True).filter(pk=author_id).values_list("pk", flat=True).get()
     if pair_cap_reached(giver_id=voter.pk, receiver_id=author_id):
         return 0
     return rule("UPVOTE")

@@ -51,7 +51,7 @@ def record(
         seq = Thread.objects.filter(pk=thread.pk).values_list("last_seq", flat=True).get()
         thread.last_seq = seq
     else:
-        Thread.objects.select_for_update().filter(pk=thread.pk).values_list("pk", flat=True).get()
+        Thread.objects.select_for_update(no_key=True).filter(pk=thread.pk).values_list("pk", flat=True).get()
         last = Event.objects.filter(thread=thread, vendor=vendor).aggregate(last=Max("seq"))["last"]
         seq = (last or 0) + 1
     event = Event.objects.create(

@@ -10,7 +10,9 @@ suspension notice instead of the rule's own message.
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
+from collections.abc import Callable
+
+from django.core.exceptions import PermissionDenied, ValidationError
 
 from forum.access import (
     AnyUser,
@@ -23,6 +25,9 @@ from forum.access import (
 )
 from forum.models import Thread, Vendor
 from swarm.models import Escalation
+
+ThreadCheck = Callable[[AnyUser, Thread], bool]
+EscalationCheck = Callable[[AnyUser, Escalation], bool]
 
 
 def _participant(user: AnyUser) -> bool:
@@ -105,3 +110,57 @@ def can_rate(user: AnyUser, escalation: Escalation) -> bool:
 
 def can_moderate(user: AnyUser) -> bool:
     return is_moderator(user)
+
+
+# ---- Load, check and lock (the one lock order) -------------------------------------------------
+#
+# Every swarm action that changes a thread's swarm state locks the THREAD row first and only
+# then the escalation row, through these helpers (like Zulip's ``access_message(...,
+# lock_message=True)``). ``timeline.record()`` updates the thread row too, so an action that
+# locked an escalation first and then recorded an event would take the two locks in the
+# opposite order to one that starts from the thread, and the two could deadlock.
+
+
+def lock_thread(thread_id: int) -> Thread:
+    """The thread under a row lock. Must run inside the action's transaction."""
+    thread = Thread.objects.select_for_update(no_key=True).filter(pk=thread_id).first()
+    if thread is None:
+        raise ValidationError("That thread no longer exists.", code="gone")
+    return thread
+
+
+def access_thread_for_update(user: AnyUser, thread_id: int, *, check: ThreadCheck, message: str) -> Thread:
+    """Lock the thread, then check ``check(user, thread)``; PermissionDenied with ``message`` if it fails."""
+    thread = lock_thread(thread_id)
+    require(user, check(user, thread), message)
+    return thread
+
+
+def lock_escalation(escalation_id: int) -> Escalation:
+    """The escalation and its thread under row locks, thread first. Must run inside the action's transaction."""
+    thread_id = Escalation.objects.filter(pk=escalation_id).values_list("thread_id", flat=True).first()
+    if thread_id is None:
+        raise ValidationError("That escalation no longer exists.", code="gone")
+    thread = lock_thread(thread_id)
+    escalation = (
+        Escalation.objects.select_for_update(of=("self",))
+        .select_related("vendor")
+        .filter(pk=escalation_id, thread_id=thread_id)
+        .first()
+    )
+    if escalation is None:  # removed with its thread while we waited for the lock
+        raise ValidationError("That escalation no longer exists.", code="gone")
+    escalation.thread = thread  # the locked row: record() and the checks see what was just read
+    return escalation
+
+
+def access_escalation_for_update(
+    user: AnyUser, escalation_id: int, *, check: EscalationCheck, message: str
+) -> Escalation:
+    """Load the escalation, lock its thread and then it, and check ``check(user, escalation)``.
+
+    ``message`` is the refusal a person reads; ``{vendor}`` in it becomes the vendor's name.
+    """
+    escalation = lock_escalation(escalation_id)
+    require(user, check(user, escalation), message.format(vendor=escalation.vendor.name))
+    return escalation

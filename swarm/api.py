@@ -24,12 +24,17 @@ router = Router(tags=["escalations"])
 ERRORS = {ERROR_CODES: ErrorOut}
 
 
+EscalationState = Literal["open", "claimed", "resolved", "confirmed", "handed_off"]
+
+
 class EscalationOut(Schema):
     id: int
     thread: int
     thread_title: str
     vendor: str
-    state: str
+    state: EscalationState = Field(
+        ..., description="confirmed and handed_off are final; handed_off: passed on to the vendor in handed_to"
+    )
     escalated_by: str
     created_at: datetime
     handed_from: str | None
@@ -37,6 +42,8 @@ class EscalationOut(Schema):
     claimed_at: datetime | None
     resolved_at: datetime | None
     rating: int | None
+    handed_to: str | None
+    handed_off_at: datetime | None
 
 
 class EscalationPageOut(Schema):
@@ -83,7 +90,9 @@ def _caller(request: HttpRequest) -> Principal:
 
 
 def _queryset():
-    return Escalation.objects.select_related("thread", "vendor", "escalated_by", "handed_from", "claimed_by")
+    return Escalation.objects.select_related(
+        "thread", "vendor", "escalated_by", "handed_from", "handed_to", "claimed_by"
+    )
 
 
 def escalation_out(e: Escalation) -> dict:
@@ -100,6 +109,8 @@ def escalation_out(e: Escalation) -> dict:
         "claimed_at": e.claimed_at,
         "resolved_at": e.resolved_at,
         "rating": e.rating,
+        "handed_to": e.handed_to.handle if e.handed_to else None,
+        "handed_off_at": e.handed_off_at,
     }
 
 
@@ -111,7 +122,7 @@ def _fresh(escalation_id: int) -> dict:
 def list_escalations(
     request: HttpRequest,
     vendor: str | None = Query(None, max_length=30),
-    state: Literal["open", "claimed", "resolved", "confirmed"] | None = None,
+    state: EscalationState | None = None,
     thread: int | None = Query(None, ge=1, le=2**62),
     cursor: int | None = Query(None, ge=1, le=2**62),
     limit: int = Query(50, ge=1, le=100),

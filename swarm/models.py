@@ -1,5 +1,7 @@
 """Swarm models, built on forum's threads and vendors (swarm imports forum, never the reverse)."""
 
+from __future__ import annotations
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -29,13 +31,20 @@ class Presence(models.Model):
         return f"{self.role} on {self.thread_id}"
 
 
+class EscalationQuerySet(models.QuerySet):
+    def ongoing(self) -> EscalationQuerySet:
+        """Open, claimed or resolved: at most one per thread and vendor (a vendor's current work)."""
+        return self.filter(state__in=Escalation.ONGOING)
+
+
 class Escalation(models.Model):
-    """A thread's author asked one vendor for help, in public. One per thread and vendor.
+    """A thread's author asked one vendor for help, in public. At most one ongoing per thread and vendor.
 
     States (docs/escalations.md): open -> claimed -> resolved -> confirmed, with
     release (claimed -> open), hand-off (to a colleague: stays claimed; to another
-    vendor: a new open escalation there) and "not solved" (resolved -> claimed,
-    or open when nobody holds it).
+    vendor: this one ends as handed_off and a new open escalation starts there) and
+    "not solved" (resolved -> claimed, or open when nobody holds it). Confirmed and
+    handed_off are final; a later hand-off back opens a new escalation.
     """
 
     class State(models.TextChoices):
@@ -43,6 +52,9 @@ class Escalation(models.Model):
         CLAIMED = "claimed", "Claimed"
         RESOLVED = "resolved", "Resolved, waiting for the customer"
         CONFIRMED = "confirmed", "Confirmed solved"
+        HANDED_OFF = "handed_off", "Handed off to another vendor"
+
+    ONGOING = (State.OPEN, State.CLAIMED, State.RESOLVED)
 
     thread = models.ForeignKey("forum.Thread", on_delete=models.CASCADE, related_name="escalations")
     vendor = models.ForeignKey("forum.Vendor", on_delete=models.CASCADE, related_name="escalations")
@@ -71,10 +83,20 @@ class Escalation(models.Model):
     rating = models.PositiveSmallIntegerField(null=True, blank=True)
     rating_comment = models.TextField(max_length=2000, blank=True)
     rated_at = models.DateTimeField(null=True, blank=True)
+    # Set when this vendor passed the thread to another vendor (state handed_off).
+    handed_to = models.ForeignKey("forum.Vendor", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    handed_off_at = models.DateTimeField(null=True, blank=True)
+
+    objects = EscalationQuerySet.as_manager()
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["thread", "vendor"], name="escalation_unique_thread_vendor"),
+            # Finished escalations (confirmed, handed_off) stay as history; a vendor's new work is a new row.
+            models.UniqueConstraint(
+                fields=["thread", "vendor"],
+                condition=models.Q(state__in=["open", "claimed", "resolved"]),
+                name="escalation_one_ongoing_per_thread_vendor",
+            ),
             models.CheckConstraint(
                 condition=models.Q(rating__isnull=True) | models.Q(rating__gte=1, rating__lte=5),
                 name="escalation_rating_1_to_5",
@@ -90,7 +112,13 @@ class Escalation(models.Model):
 
     @property
     def is_active(self) -> bool:
+        """Needs work from the vendor (open or claimed)."""
         return self.state in (self.State.OPEN, self.State.CLAIMED)
+
+    @property
+    def is_ongoing(self) -> bool:
+        """Not finished: open, claimed, or resolved and waiting for the customer."""
+        return self.state in self.ONGOING
 
 
 class MeToo(models.Model):

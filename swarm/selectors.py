@@ -73,11 +73,20 @@ def _verified_vendor_ids(user: AnyUser) -> list[int]:
     )
 
 
+def _current_by_vendor(escalations: list[Escalation]) -> dict[int, Escalation]:
+    """Each vendor's current case on the thread: the ongoing one, else the latest (rows in creation order)."""
+    current: dict[int, Escalation] = {}
+    for e in escalations:
+        if e.is_ongoing or not current.get(e.vendor_id, e).is_ongoing:
+            current[e.vendor_id] = e
+    return current
+
+
 def thread_swarm(*, thread: Thread, user: AnyUser) -> ThreadSwarm:
     """The escalation panel of a thread page, as this viewer may see it (staff see their own vendor's notes)."""
     escalations = list(
         Escalation.objects.filter(thread=thread)
-        .select_related("vendor", "claimed_by", "resolved_by", "handed_from")
+        .select_related("vendor", "claimed_by", "resolved_by", "handed_from", "handed_to")
         .order_by("created_at", "pk")
     )
     metoo = MeToo.objects.filter(thread=thread).aggregate(
@@ -100,7 +109,7 @@ def thread_swarm(*, thread: Thread, user: AnyUser) -> ThreadSwarm:
             .select_related("user")
             .order_by("user__username")
         )
-        by_vendor = {e.vendor_id: e for e in escalations}
+        by_vendor = _current_by_vendor(escalations)
         for vendor in vendors:
             desks.append(
                 VendorDesk(
@@ -144,6 +153,7 @@ INBOX_STATES = {
     "claimed": ("Claimed", Q(state=S.CLAIMED)),
     "resolved": ("Waiting for the customer", Q(state=S.RESOLVED)),
     "confirmed": ("Confirmed solved", Q(state=S.CONFIRMED)),
+    "handed_off": ("Handed off", Q(state=S.HANDED_OFF)),
     "all": ("All", Q()),
 }
 INBOX_SORTS = {
@@ -206,7 +216,7 @@ def inbox(
         questions = Prefetch("thread__posts", queryset=Post.objects.filter(is_question=True), to_attr="questions")
         rows = list(
             query.annotate(metoo_count=_metoo_count())
-            .select_related("thread", "thread__author", "claimed_by", "handed_from")
+            .select_related("thread", "thread__author", "claimed_by", "handed_from", "handed_to")
             .prefetch_related("thread__tags", questions)
             .order_by(*INBOX_SORTS[sort][1])[: INBOX_LIMIT + 1]
         )

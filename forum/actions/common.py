@@ -8,8 +8,14 @@ from forum.models import Post, Thread, ThreadVendor, Vendor
 
 
 def lock_thread_row(thread_id: int) -> Thread:
-    """Re-read the thread under a row lock, for read-then-write inside an action."""
-    return Thread.objects.select_for_update().get(pk=thread_id)
+    """Re-read the thread under a row lock, for read-then-write inside an action.
+
+    FOR NO KEY UPDATE, not FOR UPDATE: actions still exclude each other, but the
+    foreign-key checks PostgreSQL runs at commit (FOR KEY SHARE on a referenced
+    thread, e.g. a duplicate's canonical) never wait for it, so a transaction on a
+    duplicate can't deadlock with one that holds its canonical.
+    """
+    return Thread.objects.select_for_update(no_key=True).get(pk=thread_id)
 
 
 def link_vendors(thread: Thread, post: Post, mentioned_handles: set[str]) -> None:

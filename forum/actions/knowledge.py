@@ -21,7 +21,7 @@ OUTDATED_REASON_MAX = 200
 
 def _lock_pair(a: int, b: int) -> tuple[Thread, Thread]:
     """Both threads under row locks, taken in id order so two moderators never deadlock."""
-    rows = {t.pk: t for t in Thread.objects.select_for_update().filter(pk__in=sorted({a, b})).order_by("pk")}
+    rows = {t.pk: t for t in Thread.objects.select_for_update(no_key=True).filter(pk__in=sorted({a, b})).order_by("pk")}
     if a not in rows or b not in rows:
         raise ValidationError("That thread no longer exists.", code="gone")
     return rows[a], rows[b]
@@ -33,18 +33,17 @@ def mark_duplicate(*, user: User, thread: Thread, canonical: Thread) -> Thread:
     Refuses a thread marked as its own duplicate, a canonical that is itself a
     duplicate (the message names its canonical), a thread that others already
     point to (no chains, hence no cycles) and, for anyone but a moderator, a
-    locked thread. Sends ``forum.hooks.thread_marked_duplicate`` in the
-    transaction so swarm can move escalations and me-toos to the canonical.
+    locked thread. An escalated thread only a moderator marks, and whatever
+    the swarm keeps on it (escalations, me-toos) stays there untouched. Sends
+    ``forum.hooks.thread_marked_duplicate`` in the transaction.
     """
-    access.require(
-        access.can_mark_duplicate(user, thread),
-        "Only moderators, members with the mark-duplicate privilege and staff of a vendor on this thread "
-        "can mark duplicates.",
-    )
+    access.require(access.can_mark_duplicate(user, thread), access.mark_duplicate_refusal(thread))
     if thread.pk == canonical.pk:
         raise ValidationError("A thread can't be a duplicate of itself.", code="self")
     with transaction.atomic():
         thread, canonical = _lock_pair(thread.pk, canonical.pk)
+        # Again under the lock: an escalation may have been recorded since the check above.
+        access.require(access.can_mark_duplicate(user, thread), access.mark_duplicate_refusal(thread))
         if thread.is_locked and not access.is_moderator(user):
             raise PermissionDenied("This thread is locked; only a moderator can mark it a duplicate.")
         if canonical.duplicate_of_id is not None:
@@ -76,10 +75,10 @@ def mark_duplicate(*, user: User, thread: Thread, canonical: Thread) -> Thread:
 
 
 def unmark_duplicate(*, user: User, thread: Thread) -> Thread:
-    """Take back a duplicate mark. Whatever swarm moved to the canonical thread stays there."""
-    access.require(access.can_mark_duplicate(user, thread), "You can't change whether this thread is a duplicate.")
+    """Take back a duplicate mark."""
+    access.require(access.can_mark_duplicate(user, thread), access.mark_duplicate_refusal(thread))
     with transaction.atomic():
-        thread = Thread.objects.select_for_update().get(pk=thread.pk)
+        thread = Thread.objects.select_for_update(no_key=True).get(pk=thread.pk)
         if thread.duplicate_of_id is None:
             raise ValidationError("This thread is not marked a duplicate.", code="not_duplicate")
         previous = thread.duplicate_of_id
@@ -100,7 +99,7 @@ def verify_answer(*, user: User, post: Post, vendor: Vendor | None = None) -> An
         vendor = staffed[0]
     access.require(vendor in staffed, f"You are not verified staff of {vendor.name} on this thread.")
     with transaction.atomic():
-        thread = Thread.objects.select_for_update().get(pk=thread.pk)  # the accepted answer may have changed
+        thread = Thread.objects.select_for_update(no_key=True).get(pk=thread.pk)  # the accepted answer may have changed
         if thread.accepted_post_id != post.pk:
             raise ValidationError("Only the accepted answer can be verified.", code="not_accepted")
         try:
@@ -139,7 +138,7 @@ def flag_outdated(*, user: User, post: Post, reason: str) -> OutdatedFlag:
         raise ValidationError("Only answers can be flagged outdated.", code="question")
     reason = clean_outdated_reason(reason)
     with transaction.atomic():
-        thread = Thread.objects.select_for_update().get(pk=thread.pk)
+        thread = Thread.objects.select_for_update(no_key=True).get(pk=thread.pk)
         if OutdatedFlag.objects.filter(post=post).exists():
             raise ValidationError("This answer is already flagged outdated.", code="already_outdated")
         flag = OutdatedFlag.objects.create(post=post, reason=reason, flagged_by=user, flagged_at=timezone.now())
@@ -155,7 +154,7 @@ def clear_outdated(*, user: User, post: Post) -> None:
         "Only moderators and staff of a vendor on this thread can clear an outdated flag.",
     )
     with transaction.atomic():
-        thread = Thread.objects.select_for_update().get(pk=thread.pk)
+        thread = Thread.objects.select_for_update(no_key=True).get(pk=thread.pk)
         deleted, _ = OutdatedFlag.objects.filter(post=post).delete()
         if not deleted:
             raise ValidationError("This answer is not flagged outdated.", code="not_outdated")

@@ -4,7 +4,7 @@ State machine (docs/escalations.md):
     open --claim--> claimed --resolve--> resolved --confirm(yes)--> confirmed
     claimed --release / idle--> open          resolved --confirm(no)--> claimed (or open)
     claimed --hand off to colleague--> claimed (new claimant)
-    any active --hand off to vendor--> (new open escalation for that vendor)
+    open/claimed --hand off to vendor--> handed_off (final), and a new open escalation for that vendor
 The author accepting an answer also asks for confirmation: open, claimed and
 resolved escalations can all be confirmed once the thread is solved.
 """
@@ -19,11 +19,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from forum import timeline
-from forum.actions.common import lock_thread_row
 from forum.models import EventKind, Membership, Thread, User
 from forum.validation import normalise_text
 from swarm import access, notify
-from swarm.actions.common import lock_escalation, require_state, vendor_data
+from swarm.actions.common import require_state, vendor_data
 from swarm.actions.escalations import find_vendor, open_escalation
 from swarm.actions.notes import write_note
 from swarm.live import wake_inboxes
@@ -32,19 +31,18 @@ from swarm.models import Escalation
 S = Escalation.State
 
 
-def _require_staff(staff: User, escalation: Escalation) -> None:
-    access.require(
-        staff,
-        access.can_work_on(staff, escalation),
-        f"Only verified staff of {escalation.vendor.name} can work on this escalation.",
-    )
+STAFF_ONLY = "Only verified staff of {vendor} can work on this escalation."
+
+
+def _lock_for_staff(staff: User, escalation: Escalation) -> Escalation:
+    """Thread, then escalation, under row locks; refused unless ``staff`` works for its vendor."""
+    return access.access_escalation_for_update(staff, escalation.pk, check=access.can_work_on, message=STAFF_ONLY)
 
 
 def claim(*, staff: User, escalation: Escalation) -> Escalation:
     """A staff member takes the escalation, in public. One claimant per vendor and thread."""
-    _require_staff(staff, escalation)
     with transaction.atomic():
-        escalation = lock_escalation(escalation)
+        escalation = _lock_for_staff(staff, escalation)
         if escalation.state == S.CLAIMED and escalation.claimed_by_id == staff.pk:
             raise ValidationError("You have already claimed this escalation.", code="unchanged")
         if escalation.state == S.CLAIMED:
@@ -52,7 +50,7 @@ def claim(*, staff: User, escalation: Escalation) -> Escalation:
                 f"{escalation.claimed_by.name} has already claimed this; ask them to hand it to you.",
                 code="taken",
             )
-        require_state(escalation, S.OPEN, message="This escalation is resolved; there is nothing to claim.")
+        _require_active(escalation, message="This escalation is resolved; there is nothing to claim.")
         _set_claimant(escalation, staff)
         event = timeline.record(
             thread=escalation.thread,
@@ -77,9 +75,8 @@ def _set_claimant(escalation: Escalation, staff: User) -> None:
 
 def release(*, staff: User, escalation: Escalation) -> Escalation:
     """Give the escalation back to the vendor's inbox."""
-    _require_staff(staff, escalation)
     with transaction.atomic():
-        escalation = lock_escalation(escalation)
+        escalation = _lock_for_staff(staff, escalation)
         require_state(escalation, S.CLAIMED, message="Nobody has claimed this escalation.")
         _unclaim(escalation, actor=staff, reason="released")
     return escalation
@@ -111,9 +108,8 @@ def hand_off(
     """Hand the escalation to a named colleague, or to another vendor with the whole history.
 
     Returns the escalation that now holds the work: the same one (colleague) or
-    the other vendor's (new, or reopened if that vendor was already on the thread).
+    the other vendor's new one (this one then ends as handed_off).
     """
-    _require_staff(staff, escalation)
     if bool(to_username) == bool(to_handle):
         raise ValidationError("Hand it off to one colleague or to one vendor.", code="no_target")
     note = normalise_text(note or "")
@@ -124,7 +120,7 @@ def hand_off(
     return _hand_to_vendor(staff=staff, escalation=escalation, handle=to_handle or "", note=note)
 
 
-def _hand_to_colleague(*, staff: User, escalation: Escalation, username: str, note: str) -> Escalation:
+def _find_colleague(staff: User, escalation: Escalation, username: str) -> User:
     username = normalise_text(username).strip().lstrip("@")
     colleague = (
         User.objects.filter(
@@ -142,9 +138,14 @@ def _hand_to_colleague(*, staff: User, escalation: Escalation, username: str, no
         )
     if colleague.pk == staff.pk:
         raise ValidationError("That's you; claim it instead.", code="self")
+    return colleague
+
+
+def _hand_to_colleague(*, staff: User, escalation: Escalation, username: str, note: str) -> Escalation:
     with transaction.atomic():
-        escalation = lock_escalation(escalation)
-        require_state(escalation, S.OPEN, S.CLAIMED, message="This escalation is resolved; reopen it first.")
+        escalation = _lock_for_staff(staff, escalation)
+        colleague = _find_colleague(staff, escalation, username)
+        _require_active(escalation)
         _set_claimant(escalation, colleague)
         event = timeline.record(
             thread=escalation.thread,
@@ -160,15 +161,22 @@ def _hand_to_colleague(*, staff: User, escalation: Escalation, username: str, no
 
 
 def _hand_to_vendor(*, staff: User, escalation: Escalation, handle: str, note: str) -> Escalation:
-    target = find_vendor(handle)
-    if target.pk == escalation.vendor_id:
-        raise ValidationError("To hand it to a colleague, name the person, not your own vendor.", code="same_vendor")
+    """This vendor's escalation ends as handed_off; the other vendor gets a new open one.
+
+    A finished escalation the other vendor already has on the thread (confirmed, rated,
+    or handed off) stays as it is: its state, rating and history belong to that case.
+    """
     with transaction.atomic():
-        thread = lock_thread_row(escalation.thread_id)
-        escalation = lock_escalation(escalation)
-        require_state(escalation, S.OPEN, S.CLAIMED, message="This escalation is resolved; reopen it first.")
-        existing = Escalation.objects.select_for_update().filter(thread=thread, vendor=target).first()
-        if existing is not None and existing.is_active:
+        escalation = _lock_for_staff(staff, escalation)
+        thread = escalation.thread
+        target = find_vendor(handle)
+        if target.pk == escalation.vendor_id:
+            raise ValidationError(
+                "To hand it to a colleague, name the person, not your own vendor.", code="same_vendor"
+            )
+        _require_active(escalation)
+        # Under the thread lock nobody else can open one meanwhile (the constraint backs this up).
+        if Escalation.objects.ongoing().filter(thread=thread, vendor=target).exists():
             raise ValidationError(f"@{target.handle} is already working on this thread.", code="duplicate")
         timeline.record(
             thread=thread,
@@ -176,29 +184,35 @@ def _hand_to_vendor(*, staff: User, escalation: Escalation, handle: str, note: s
             actor=staff,
             data=vendor_data(escalation) | {"to_user": None, "to_vendor": target.handle},
         )
-        if existing is not None:
-            existing.delete()  # a finished escalation with that vendor starts over, with the whole history
+        escalation.state = S.HANDED_OFF
+        escalation.handed_to = target
+        escalation.handed_off_at = timezone.now()
+        escalation.claimed_by = None
+        escalation.claimed_at = None
+        escalation.save(update_fields=["state", "handed_to", "handed_off_at", "claimed_by", "claimed_at"])
         received = open_escalation(thread=thread, vendor=target, actor=staff, handed_from=escalation.vendor)
         if note:
             write_note(thread=thread, vendor=escalation.vendor, author=staff, body=note)
             write_note(thread=thread, vendor=target, author=staff, body=note)
-        if escalation.state == S.CLAIMED:
-            escalation.claimed_by = None
-            escalation.claimed_at = None
-        escalation.state = S.RESOLVED
-        escalation.resolved_at = timezone.now()
-        escalation.resolved_by = staff
-        escalation.save(update_fields=["state", "claimed_by", "claimed_at", "resolved_at", "resolved_by"])
         wake_inboxes([escalation.vendor_id], "handed_off")
     return received
 
 
+def _require_active(escalation: Escalation, message: str = "This escalation is resolved; reopen it first.") -> None:
+    """Open or claimed, or a message that says what became of it."""
+    if escalation.state == S.HANDED_OFF:
+        target = f"@{escalation.handed_to.handle}" if escalation.handed_to else "another vendor"
+        raise ValidationError(
+            f"{escalation.vendor.name} handed this off to {target}; it is theirs now.", code="wrong_state"
+        )
+    require_state(escalation, S.OPEN, S.CLAIMED, message=message)
+
+
 def resolve(*, staff: User, escalation: Escalation) -> Escalation:
     """Staff say their part is done. Only the customer's confirmation marks the thread solved."""
-    _require_staff(staff, escalation)
     with transaction.atomic():
-        escalation = lock_escalation(escalation)
-        require_state(escalation, S.OPEN, S.CLAIMED, message="This escalation is already resolved.")
+        escalation = _lock_for_staff(staff, escalation)
+        _require_active(escalation, message="This escalation is already resolved.")
         now = timezone.now()
         escalation.state = S.RESOLVED
         escalation.resolved_at = now
@@ -222,10 +236,11 @@ def awaiting_confirmation(escalation: Escalation, thread: Thread) -> bool:
 
 def confirm(*, user: User, escalation: Escalation, solved: bool) -> Escalation:
     """The customer answers "did this solve it?". Yes closes it (and solves the thread); no reopens it."""
-    access.require(user, access.can_confirm(user, escalation), "Only the person who asked can confirm this.")
     with transaction.atomic():
-        thread = lock_thread_row(escalation.thread_id)
-        escalation = lock_escalation(escalation)
+        escalation = access.access_escalation_for_update(
+            user, escalation.pk, check=access.can_confirm, message="Only the person who asked can confirm this."
+        )
+        thread = escalation.thread
         if not awaiting_confirmation(escalation, thread):
             raise ValidationError(
                 "There is nothing to confirm yet: accept an answer, or wait for the vendor to resolve it.",
@@ -280,23 +295,24 @@ def _reopen(escalation: Escalation) -> None:
 
 def rate(*, user: User, escalation: Escalation, rating: int | str, comment: str = "") -> Escalation:
     """The customer rates the help they got, 1 to 5, once the escalation is confirmed."""
-    access.require(user, access.can_confirm(user, escalation), "Only the person who asked can rate the help.")
-    access.require(
-        user,
-        access.can_rate(user, escalation),
-        f"You are {escalation.vendor.name} staff: you can't rate your own vendor's help.",
-    )
-    try:
-        score = int(rating)
-    except (TypeError, ValueError):
-        score = 0
-    if not 1 <= score <= 5:
-        raise ValidationError("Choose a rating from 1 to 5.", code="out_of_range")
-    comment = normalise_text(comment or "").strip()
-    if len(comment) > 2000:
-        raise ValidationError("Keep the comment under 2,000 characters.", code="too_long")
     with transaction.atomic():
-        escalation = lock_escalation(escalation)
+        escalation = access.access_escalation_for_update(
+            user, escalation.pk, check=access.can_confirm, message="Only the person who asked can rate the help."
+        )
+        access.require(
+            user,
+            access.can_rate(user, escalation),
+            f"You are {escalation.vendor.name} staff: you can't rate your own vendor's help.",
+        )
+        try:
+            score = int(rating)
+        except (TypeError, ValueError):
+            score = 0
+        if not 1 <= score <= 5:
+            raise ValidationError("Choose a rating from 1 to 5.", code="out_of_range")
+        comment = normalise_text(comment or "").strip()
+        if len(comment) > 2000:
+            raise ValidationError("Keep the comment under 2,000 characters.", code="too_long")
         require_state(escalation, S.CONFIRMED, message="Confirm that it's solved before rating the help.")
         if escalation.rating is not None:
             # One rating per escalation: a changed rating would let the figures be nudged after the fact.
@@ -326,7 +342,10 @@ def release_idle_claims(*, now=None) -> int:
     idle = Escalation.objects.filter(state=S.CLAIMED, last_staff_activity_at__lt=cutoff).values_list("pk", flat=True)
     for pk in list(idle[:500]):
         with transaction.atomic():
-            escalation = lock_escalation(Escalation(pk=pk))
+            try:
+                escalation = access.lock_escalation(pk)
+            except ValidationError:
+                continue  # its thread was deleted since we looked
             if escalation.state != S.CLAIMED or escalation.last_staff_activity_at >= cutoff:
                 continue  # someone acted since we looked
             _unclaim(escalation, actor=None, reason="idle")

@@ -7,11 +7,6 @@ from django.core.exceptions import ValidationError
 from swarm.models import Escalation
 
 
-def lock_escalation(escalation: Escalation) -> Escalation:
-    """Re-read the escalation under a row lock, with what the actions need."""
-    return Escalation.objects.select_for_update(of=("self",)).select_related("thread", "vendor").get(pk=escalation.pk)
-
-
 def require_state(escalation: Escalation, *states: str, message: str) -> None:
     if escalation.state not in states:
         raise ValidationError(message, code="wrong_state")

@@ -11,7 +11,6 @@ from django.utils import timezone
 
 from forum import access as forum_access
 from forum import ratelimit, timeline
-from forum.actions.common import lock_thread_row
 from forum.models import EventKind, Thread, ThreadVendor, User, Vendor
 from forum.validation import normalise_text
 from swarm import access, notify
@@ -37,10 +36,13 @@ def find_vendor(handle: str) -> Vendor:
 
 def escalate(*, user: User, thread: Thread, handle: str) -> Escalation:
     """The thread's author asks a vendor for help, in public."""
-    access.require(user, access.can_escalate(user, thread), "Only the person who asked can escalate this thread.")
-    vendor = find_vendor(handle)
     with transaction.atomic():
-        thread = lock_thread_row(thread.pk)
+        thread = access.access_thread_for_update(
+            user, thread.pk, check=access.can_escalate, message="Only the person who asked can escalate this thread."
+        )
+        vendor = find_vendor(handle)
+        # Any escalation, finished ones too: the author reopens with "not solved" before confirming;
+        # after that only a vendor's hand-off brings it back (a new case, never the old one reopened).
         if Escalation.objects.filter(thread=thread, vendor=vendor).exists():
             raise ValidationError(f"This thread is already escalated to @{vendor.handle}.", code="duplicate")
         return open_escalation(thread=thread, vendor=vendor, actor=user)
@@ -71,6 +73,7 @@ def escalate_mentioned(*, thread: Thread, actor: User, handles: list[str]) -> li
     """The author wrote @handle in the question or a reply: escalate to each vendor not yet on it."""
     if thread.author_id != actor.pk or not handles:
         return []
+    # Any escalation to the vendor, ongoing or finished, counts as "on it" (the same rule as escalate()).
     vendors = Vendor.objects.filter(handle__in=handles).exclude(escalations__thread=thread).order_by("handle")
     return [open_escalation(thread=thread, vendor=vendor, actor=actor) for vendor in vendors]
 
@@ -103,7 +106,7 @@ def withdraw_metoo(*, user: User, thread: Thread) -> int:
 
 def _set_metoo(*, user: User, thread: Thread, present: bool) -> int:
     with transaction.atomic():
-        thread = lock_thread_row(thread.pk)
+        thread = access.lock_thread(thread.pk)
         exists = MeToo.objects.filter(thread=thread, user=user).exists()
         if exists == present:
             message = "You already said “me too” here." if present else "You haven't said “me too” here."

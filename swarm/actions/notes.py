@@ -7,7 +7,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from forum import timeline
-from forum.actions.common import lock_thread_row
 from forum.markdown import render
 from forum.models import EventKind, Thread, User, Vendor
 from forum.validation import normalise_text
@@ -19,13 +18,16 @@ NOTE_MAX = 10_000
 
 def add_note(*, staff: User, thread: Thread, vendor: Vendor, body: str) -> StaffNote:
     """A private note for the vendor's staff. Counts as staff activity on the vendor's claim."""
-    access.require(
-        staff, access.can_write_note(staff, vendor), f"Only verified staff of {vendor.name} can write notes."
-    )
     with transaction.atomic():
-        thread = lock_thread_row(thread.pk)
+        thread = access.access_thread_for_update(
+            staff,
+            thread.pk,
+            check=lambda user, _thread: access.can_write_note(user, vendor),
+            message=f"Only verified staff of {vendor.name} can write notes.",
+        )
         note = write_note(thread=thread, vendor=vendor, author=staff, body=body)
-        Escalation.objects.filter(thread=thread, vendor=vendor).update(last_staff_activity_at=note.created_at)
+        # The vendor's current case only; finished ones (confirmed, handed off) keep their times.
+        Escalation.objects.ongoing().filter(thread=thread, vendor=vendor).update(last_staff_activity_at=note.created_at)
     return note
 
 

@@ -63,7 +63,7 @@ def remove_keyword(*, admin: User, keyword: RadarKeyword) -> None:
     keyword.delete()
 
 
-def scan_new_thread(thread: Thread, question: Post) -> list[RadarHit]:
+def scan_new_thread(*, thread: Thread, question: Post) -> list[RadarHit]:
     """Match a new thread against every vendor's radar. Runs inside create_thread's transaction."""
     text_words = words(thread.title) | words(question.body)
     involved = set(ThreadVendor.objects.filter(thread=thread).values_list("vendor_id", flat=True))
@@ -86,10 +86,13 @@ def act_on_hit(*, staff: User, hit: RadarHit, action: str) -> RadarHit:
     if action not in states:
         raise ValidationError("Choose join, dismiss or invite.", code="bad_action")
     with transaction.atomic():
-        hit = RadarHit.objects.select_for_update(of=("self",)).select_related("vendor", "thread").get(pk=hit.pk)
+        thread = access.lock_thread(hit.thread_id)  # thread before anything else on it (docs/escalations.md)
+        hit = RadarHit.objects.select_for_update(of=("self",)).select_related("vendor").get(pk=hit.pk)
+        hit.thread = thread
         if hit.state == states[action]:
             raise ValidationError("That's already done.", code="unchanged")
         if action == "invite":
+            # Any escalation, finished ones too: the author can't escalate to a vendor twice (escalations.escalate).
             if Escalation.objects.filter(thread=hit.thread, vendor=hit.vendor).exists():
                 raise ValidationError("The author has already escalated to you.", code="already_escalated")
             if hit.state == RadarHit.State.INVITED:

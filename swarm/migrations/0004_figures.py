@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('forum', '0010_api'),
-        ('swarm', '0002_escalations'),
+        ('swarm', '0003_ownership'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

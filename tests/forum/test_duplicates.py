@@ -30,6 +30,18 @@ def dup(other_customer):
 
 
 @pytest.fixture
+def plain_dup(other_customer, staff):
+    """A duplicate nobody escalated; Northwind is on it because its staff answered."""
+    from forum.actions import posts as post_actions
+
+    thread = thread_actions.create_thread(
+        author=other_customer, title="Wifi gone after tablet sleeps", body="Wifi drops after sleep."
+    )
+    post_actions.reply(author=staff, thread=thread, body="Which firmware are you on?")
+    return thread
+
+
+@pytest.fixture
 def trusted(db):
     return make_user("trusty", reputation=1000)
 
@@ -50,9 +62,9 @@ def _reload(thread):
     return Thread.objects.get(pk=thread.pk)
 
 
-@pytest.mark.usefixtures("vendor")
 @pytest.mark.parametrize("who", ["moderator", "trusted", "staff"])
-def test_allowed_people_mark_a_duplicate_and_the_hook_is_sent(request, who, dup, canonical, received):
+def test_allowed_people_mark_a_duplicate_and_the_hook_is_sent(request, who, plain_dup, canonical, received):
+    dup = plain_dup
     user = request.getfixturevalue(who)
     knowledge_actions.mark_duplicate(user=user, thread=dup, canonical=canonical)
     assert _reload(dup).duplicate_of_id == canonical.pk

@@ -58,7 +58,7 @@ class Command(BaseCommand):
             try:
                 escalation = escalations.escalate(user=thread.author, thread=thread, handle=vendor.handle)
             except ValidationError:
-                escalation = Escalation.objects.get(thread=thread, vendor=vendor)
+                escalation = Escalation.objects.filter(thread=thread, vendor=vendor).latest("created_at", "pk")
             for person in rng.sample(customers, k=min(len(customers), rng.randint(0, 4))):
                 if person.pk != thread.author_id:
                     escalations.add_metoo(user=person, thread=thread)
