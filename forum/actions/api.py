@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import secrets
-import socket
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -15,7 +12,7 @@ from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
 
-from forum import access
+from forum import access, netguard
 from forum.models import (
     EventKind,
     PersonalAccessToken,
@@ -95,37 +92,18 @@ def revoke_vendor_key(*, admin: User, key: VendorApiKey) -> None:
     VendorApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
 
 
-def _is_public_address(host: str) -> bool:
-    try:
-        infos = socket.getaddrinfo(host, None)
-    except (socket.gaierror, UnicodeError, ValueError):
-        return False
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0].split("%")[0])
-        if not address.is_global or address.is_multicast:
-            return False
-    return True
-
-
 def clean_webhook_url(url: str) -> str:
-    """An https URL on a public address; http://127.0.0.1 too when WEBHOOK_ALLOW_LOOPBACK is on."""
+    """An https URL whose host resolves to public addresses only (netguard); loopback when allowed."""
     url = (url or "").strip()
     try:
         URLValidator(schemes=["http", "https"])(url)
     except ValidationError:
         raise ValidationError("Enter a full URL, like https://example.com/hooks/barnraise.", code="bad_url") from None
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    allow_loopback = settings.WEBHOOK_ALLOW_LOOPBACK
-    if allow_loopback and host in ("127.0.0.1", "localhost", "::1"):
-        return url
-    if parts.scheme != "https":
-        raise ValidationError("Webhook URLs must use https.", code="https_required")
-    if not _is_public_address(host):
-        raise ValidationError(
-            "That address is private, local or does not resolve; webhooks go to public addresses only.",
-            code="private_address",
-        )
+    try:
+        netguard.vet(url)
+    except netguard.BlockedAddressError as exc:
+        code = "https_required" if exc.category == "https required" else "private_address"
+        raise ValidationError(str(exc), code=code) from None
     return url
 
 
