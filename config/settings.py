@@ -317,7 +317,11 @@ BARNRAISE = {
 CSRF_FAILURE_VIEW = "forum.views.errors.csrf_failure"
 
 # REST API and webhooks (docs/api.md)
-API_RATE_LIMIT = (int(os.environ.get("API_RATE_LIMIT", "600")), 60)  # requests per minute per credential
+# Requests per minute, counted per user (all their tokens and their session together),
+# per vendor (all its keys together) and per address for visitors.
+API_RATE_LIMIT = (int(os.environ.get("API_RATE_LIMIT", "600")), 60)
+API_TOKENS_PER_USER = int(os.environ.get("API_TOKENS_PER_USER", "10"))  # active personal tokens
+API_KEYS_PER_VENDOR = int(os.environ.get("API_KEYS_PER_VENDOR", "10"))  # active vendor API keys
 WEBHOOK_ALLOW_LOOPBACK = env_bool("WEBHOOK_ALLOW_LOOPBACK", default=DEBUG)  # http://127.0.0.1 for development
 WEBHOOK_TIMEOUT = float(os.environ.get("WEBHOOK_TIMEOUT", "5"))
 WEBHOOK_BACKOFF_BASE = float(os.environ.get("WEBHOOK_BACKOFF_BASE", "10"))
