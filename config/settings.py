@@ -310,6 +310,7 @@ BARNRAISE = {
     "RATE_LIMITS": {
         "thread": (5, 300),
         "reply": (20, 300),
+        "edit": (20, 300),
         "vote": (60, 60),
         "flag": (20, 600),
     },

@@ -85,6 +85,9 @@ def edit(request: HttpRequest, post_id: int) -> HttpResponse:
             post_actions.edit_post(
                 editor=request.user, post=post, body=form.cleaned_data["body"], title=form.cleaned_data.get("title")
             )
+        except RateLimitedError as error:
+            form.add_error(None, str(error))
+            return render(request, "forum/edit.html", {"form": form, "post": post}, status=429)
         except ValidationError as error:
             form.add_error(None, error)
         else:
