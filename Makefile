@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-sqlite test-postgres lint format bench bench-swarm bench-ws clean
+.PHONY: run test test-sqlite test-postgres lint format bench bench-swarm bench-ws bench-markdown clean
 
 $(PY):
 	@PYTHON_BIN=$$(scripts/find-python) && $$PYTHON_BIN -m venv $(VENV)
@@ -49,6 +49,9 @@ bench-swarm: $(STAMP)
 
 bench-ws: $(STAMP)
 	$(PY) -m bench.ws
+
+bench-markdown: $(STAMP)
+	$(PY) -m bench.markdown
 
 clean:
 	rm -rf $(VENV) db.sqlite3* staticfiles .pytest_cache .ruff_cache

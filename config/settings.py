@@ -302,6 +302,9 @@ BARNRAISE = {
     "ATTACHMENTS_PER_POST": 4,
     "ATTACHMENT_MAX_BYTES": 5 * 1024 * 1024,
     "ATTACHMENT_MAX_PIXELS": 25_000_000,
+    # Images decoded at once per process (memory and CPU), and how long an upload waits for a turn.
+    "IMAGE_DECODES_AT_ONCE": int(os.environ.get("IMAGE_DECODES_AT_ONCE", "2")),
+    "IMAGE_DECODE_WAIT": 10.0,
     # Moderation: trusted flags that hide a post pending review; accounts this young with
     # fewer than 3 approved posts wait for review when they post a link.
     "FLAGS_TO_HIDE": 3,
