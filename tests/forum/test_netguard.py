@@ -206,3 +206,58 @@ def test_an_error_status_is_logged_as_its_code(settings, servers, vendor, vendor
     servers.append(receiver := Server(500))
     delivery = sent(make_delivery(vendor, vendor_admin, customer, f"http://127.0.0.1:{receiver.port}/hook"))
     assert delivery.log[-1]["status"] == 500 and delivery.log[-1]["error"] == "HTTP 500"
+
+
+def self_signed(tmp_path, name: str) -> tuple[str, str]:
+    """A certificate and key for ``name`` that no public CA signed."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return str(cert_path), str(key_path)
+
+
+def test_a_pinned_https_send_keeps_sni_and_certificate_checks(
+    settings, monkeypatch, tmp_path, vendor, vendor_admin, customer
+):
+    """Connecting to the vetted address does not turn TLS checks off: SNI names the host, an untrusted cert fails."""
+    import ssl
+
+    settings.WEBHOOK_ALLOW_LOOPBACK = True
+    cert, key = self_signed(tmp_path, "hooks.northwind.test")
+    server_names: list[str | None] = []
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    context.sni_callback = lambda sock, name, ctx: server_names.append(name)
+    server = Server(204)
+    server.httpd.socket = context.wrap_socket(server.httpd.socket, server_side=True)
+    try:
+        fake_dns(monkeypatch, {"hooks.northwind.test": ["127.0.0.1"]})
+        delivery = sent(make_delivery(vendor, vendor_admin, customer, f"https://hooks.northwind.test:{server.port}/h"))
+    finally:
+        server.close()
+    assert server_names == ["hooks.northwind.test"]  # not the IP address
+    assert delivery.state == "pending" and delivery.log[-1]["error"] == "TLS error"
+    assert server.requests == []
