@@ -147,3 +147,26 @@ def test_the_rate_limit_counts_per_vendor_not_per_key(settings, vendor, vendor_a
     for api_client in keys:
         assert_error(api_client.get("/api/tags"), 429, "rate_limited")
     assert token_client(staff).get("/api/tags").status_code == 200  # the staff member's own allowance is separate
+
+
+@pytest.mark.django_db(transaction=True)
+def test_keys_made_before_service_accounts_keep_working_after_the_migration(vendor, vendor_admin):
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    executor.migrate([("forum", "0010_api")])
+    old = executor.loader.project_state([("forum", "0010_api")]).apps
+    digest = api_actions.hash_secret("brk_before-the-migration")
+    old.get_model("forum", "VendorApiKey").objects.create(
+        vendor_id=vendor.pk,
+        created_by_id=vendor_admin.pk,
+        name="old",
+        scope="write",
+        prefix="brk_before",
+        token_hash=digest,
+    )
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    me = ApiClient("brk_before-the-migration").get("/api/me")
+    assert me.status_code == 200 and me.json()["username"] == "northwind+api"
