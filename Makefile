@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-sqlite test-postgres lint format bench bench-swarm bench-ws bench-soak clean
+.PHONY: run test test-sqlite test-postgres lint format bench bench-swarm bench-ws bench-soak bench-markdown clean
 
 $(PY):
 	@PYTHON_BIN=$$(scripts/find-python) && $$PYTHON_BIN -m venv $(VENV)
@@ -54,6 +54,9 @@ bench-ws: $(STAMP)
 ## Soak: 10,000 websocket cycles, then 20 minutes of mixed load on two daphne processes, PostgreSQL and Redis
 bench-soak: $(STAMP)
 	$(PY) -m bench.soak
+
+bench-markdown: $(STAMP)
+	$(PY) -m bench.markdown
 
 clean:
 	rm -rf $(VENV) db.sqlite3* staticfiles .pytest_cache .ruff_cache

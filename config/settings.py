@@ -326,6 +326,9 @@ BARNRAISE = {
     "ATTACHMENTS_PER_POST": 4,
     "ATTACHMENT_MAX_BYTES": 5 * 1024 * 1024,
     "ATTACHMENT_MAX_PIXELS": 25_000_000,
+    # Images decoded at once per process (memory and CPU), and how long an upload waits for a turn.
+    "IMAGE_DECODES_AT_ONCE": int(os.environ.get("IMAGE_DECODES_AT_ONCE", "2")),
+    "IMAGE_DECODE_WAIT": 10.0,
     # Moderation: trusted flags that hide a post pending review; accounts this young with
     # fewer than 3 approved posts wait for review when they post a link.
     "FLAGS_TO_HIDE": 3,
@@ -334,6 +337,7 @@ BARNRAISE = {
     "RATE_LIMITS": {
         "thread": (5, 300),
         "reply": (20, 300),
+        "edit": (20, 300),
         "vote": (60, 60),
         "flag": (20, 600),
         # Suggestions opened from /ask/ (self-service beacon), per person and per client address.
@@ -346,7 +350,11 @@ BARNRAISE = {
 CSRF_FAILURE_VIEW = "forum.views.errors.csrf_failure"
 
 # REST API and webhooks (docs/api.md)
-API_RATE_LIMIT = (int(os.environ.get("API_RATE_LIMIT", "600")), 60)  # requests per minute per credential
+# Requests per minute, counted per user (all their tokens and their session together),
+# per vendor (all its keys together) and per address for visitors.
+API_RATE_LIMIT = (int(os.environ.get("API_RATE_LIMIT", "600")), 60)
+API_TOKENS_PER_USER = int(os.environ.get("API_TOKENS_PER_USER", "10"))  # active personal tokens
+API_KEYS_PER_VENDOR = int(os.environ.get("API_KEYS_PER_VENDOR", "10"))  # active vendor API keys
 WEBHOOK_ALLOW_LOOPBACK = env_bool("WEBHOOK_ALLOW_LOOPBACK", default=DEBUG)  # http://127.0.0.1 for development
 WEBHOOK_TIMEOUT = float(os.environ.get("WEBHOOK_TIMEOUT", "5"))
 WEBHOOK_BACKOFF_BASE = float(os.environ.get("WEBHOOK_BACKOFF_BASE", "10"))

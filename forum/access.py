@@ -24,6 +24,8 @@ def verified_membership(user: AnyUser, vendor: Vendor) -> Membership | None:
 
 
 def is_vendor_staff(user: AnyUser, vendor: Vendor) -> bool:
+    if user.is_authenticated and user.is_service_account:
+        return user.service_vendor_id == vendor.pk  # a vendor's API identity works for that vendor only
     return verified_membership(user, vendor) is not None
 
 
@@ -86,14 +88,23 @@ def suspension_message(user: AnyUser) -> str:
     return f"{message}: you can read, but not post, reply, vote, flag or edit.{reason}"
 
 
+SERVICE_ACCOUNT_MESSAGE = (
+    "A vendor API key acts for the vendor, not for a person: it cannot ask, reply, edit, vote or flag. "
+    "Use a personal access token for that."
+)
+
+
 def require_participant(user: AnyUser, login_message: str) -> None:
     """Logged in, active and not suspended; each refusal with its own message."""
     require(user.is_authenticated and user.is_active, login_message)
+    require(not user.is_service_account, SERVICE_ACCOUNT_MESSAGE)
     require(not is_suspended(user), suspension_message(user) if user.is_authenticated else login_message)
 
 
 def is_participant(user: AnyUser) -> bool:
     if not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_service_account:
         return False
     return not user.is_suspended
 

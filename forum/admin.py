@@ -1,14 +1,59 @@
-"""Django admin for every forum model. Changes that others see go through actions."""
+"""Django admin for every forum model. The admin is not a back door: changes go through actions.
 
+A field that an action owns (post bodies, thread status, accepted answers,
+duplicates, locks, votes, memberships, reputation) is either read-only here or
+saved by calling that action in ``save_model``/``delete_model``, so the
+timeline, the search index and the counters stay true. Logs (events,
+moderation, reputation) are append-only: never edited or deleted here.
+"""
+
+from __future__ import annotations
+
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest
 
+from forum import access, ratelimit
+from forum.actions import posts as post_actions
 from forum.actions import threads as thread_actions
 from forum.actions import vendors as vendor_actions
+from forum.markdown import check_cost
 from forum.models import Event, Membership, Post, PostRevision, Thread, ThreadVendor, User, Vendor, VendorDomain, Vote
 from forum.models import moderation as moderation_models
+from forum.validation import clean_body
 
 SUSPENSION_FIELDS = ("suspended_at", "suspended_until", "suspension_reason")
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Readable and searchable here; changed only on the site, through its actions."""
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+def _refusal(error: Exception) -> str:
+    if isinstance(error, ValidationError):
+        return "; ".join(error.messages)
+    return str(error) or "Not allowed."
+
+
+def run_action(request: HttpRequest, label: str, call) -> bool:
+    """Run one action for an admin button; a refusal becomes an error message, never a 500."""
+    try:
+        call()
+    except (ValidationError, PermissionDenied) as error:
+        messages.error(request, f"{label}: {_refusal(error)}")
+        return False
+    return True
 
 
 @admin.register(User)
@@ -18,9 +63,20 @@ class UserAdmin(BaseUserAdmin):
         ("Community", {"fields": ("display_name", "bio", "reputation", "is_moderator")}),
         ("Suspension (changed from /mod/u/<username>/)", {"fields": SUSPENSION_FIELDS}),
     )
-    readonly_fields = SUSPENSION_FIELDS
+    # Reputation is the sum of its ledger (granted through forum.actions.reputation); suspension
+    # goes through the moderators' page; the service account is made with a vendor's first key.
+    readonly_fields = (*SUSPENSION_FIELDS, "reputation", "service_vendor")
     list_display = ("username", "email", "display_name", "reputation", "is_moderator", "is_staff")
     list_filter = (*BaseUserAdmin.list_filter, "is_moderator")
+
+    def get_fieldsets(self, request: HttpRequest, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None:
+            return fieldsets
+        return (*fieldsets, ("API", {"fields": ("service_vendor",)}))
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False  # posts, votes and ledgers point at people: deactivate instead
 
 
 class VendorDomainInline(admin.TabularInline):
@@ -34,6 +90,20 @@ class VendorAdmin(admin.ModelAdmin):
     search_fields = ("name", "handle")
     inlines = [VendorDomainInline]
 
+    def get_readonly_fields(self, request: HttpRequest, obj=None):
+        return ("handle", "created_at") if obj else ("created_at",)  # handles are in URLs and mentions
+
+    def save_model(self, request: HttpRequest, obj: Vendor, form, change: bool) -> None:
+        if change:
+            obj.save(update_fields=[f for f in ("name", "description") if f in form.changed_data] or None)
+            return
+        created = vendor_actions.create_vendor(name=obj.name, handle=obj.handle, description=obj.description)
+        obj.pk = created.pk
+        obj._state.adding = False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False  # escalations, staff posts and figures hang on a vendor
+
 
 @admin.register(VendorDomain)
 class VendorDomainAdmin(admin.ModelAdmin):
@@ -43,19 +113,61 @@ class VendorDomainAdmin(admin.ModelAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
+    """Who is staff changes only through forum.actions.vendors: verify, make admin, remove."""
+
     list_display = ("user", "vendor", "role", "status", "via", "verified_at")
     list_filter = ("status", "role", "via", "vendor")
     search_fields = ("user__username", "vendor__handle")
-    raw_id_fields = ("user", "verified_by")
-    # Provenance and revocation are written only by forum/actions/vendors.py.
-    readonly_fields = ("email_address", "granted_email", "lapsed_at", "revoked_at", "revoked_by")
-    actions = ["approve"]
+    # Everything here is written by forum/actions/vendors.py (provenance and revocation included).
+    readonly_fields = (
+        "user",
+        "vendor",
+        "role",
+        "status",
+        "via",
+        "created_at",
+        "verified_at",
+        "verified_by",
+        "email_address",
+        "granted_email",
+        "lapsed_at",
+        "revoked_at",
+        "revoked_by",
+    )
+    actions = ["approve", "approve_as_admin"]
 
-    @admin.action(description="Verify the selected memberships")
-    def approve(self, request, queryset) -> None:
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # people ask on the vendor's page, or verify an address at its domain
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False  # read here; verify, make admin and remove with the actions above and "Delete"
+
+    def _approve(self, request: HttpRequest, queryset, role: str) -> None:
+        done = sum(
+            run_action(
+                request,
+                str(membership),
+                lambda m=membership: vendor_actions.approve_membership(admin=request.user, membership=m, role=role),
+            )
+            for membership in queryset
+        )
+        if done:
+            messages.success(request, f"Verified {done} memberships as {role}.")
+
+    @admin.action(description="Verify the selected memberships as staff")
+    def approve(self, request: HttpRequest, queryset) -> None:
+        self._approve(request, queryset, Membership.Role.STAFF)
+
+    @admin.action(description="Verify the selected memberships as vendor admins")
+    def approve_as_admin(self, request: HttpRequest, queryset) -> None:
+        self._approve(request, queryset, Membership.Role.ADMIN)
+
+    def delete_model(self, request: HttpRequest, obj: Membership) -> None:
+        run_action(request, str(obj), lambda: vendor_actions.revoke_membership(admin=request.user, membership=obj))
+
+    def delete_queryset(self, request: HttpRequest, queryset) -> None:
         for membership in queryset:
-            vendor_actions.approve_membership(admin=request.user, membership=membership, role=membership.role)
-        messages.success(request, f"Verified {queryset.count()} memberships.")
+            self.delete_model(request, membership)
 
 
 class PostInline(admin.TabularInline):
@@ -66,67 +178,131 @@ class PostInline(admin.TabularInline):
     can_delete = False
     show_change_link = True
 
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False  # replies are posted on the site
+
+
+class LockForm(forms.ModelForm):
+    """Only the lock is editable; saving it calls set_locked (which checks for a moderator)."""
+
+    class Meta:
+        model = Thread
+        fields = ("is_locked",)
+
 
 @admin.register(Thread)
 class ThreadAdmin(admin.ModelAdmin):
+    """Threads change on the site (ask, edit, accept, reopen, mark duplicate, moderate); here only the lock."""
+
     list_display = ("title", "author", "status", "reply_count", "score", "is_locked", "last_activity_at")
     list_filter = ("status", "is_locked")
     search_fields = ("title",)
-    raw_id_fields = ("author", "accepted_post")
-    readonly_fields = ("last_seq", "reply_count", "score", "created_at", "last_activity_at")
+    form = LockForm
+    fields = (
+        "title", "slug", "author", "status", "accepted_post", "duplicate_of", "review_state", "is_locked",
+        "reply_count", "score", "last_seq", "created_at", "last_activity_at",
+    )  # fmt: skip
+    readonly_fields = tuple(f for f in fields if f != "is_locked")
     inlines = [PostInline]
     actions = ["lock", "unlock"]
 
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False  # moderators hide or reject; counters, events and escalations hang on the thread
+
+    def save_model(self, request: HttpRequest, obj: Thread, form, change: bool) -> None:
+        if "is_locked" in form.changed_data:
+            self._set_locked(request, obj, locked=form.cleaned_data["is_locked"])
+
+    def _set_locked(self, request: HttpRequest, thread: Thread, *, locked: bool) -> None:
+        run_action(
+            request,
+            thread.title,
+            lambda: thread_actions.set_locked(moderator=request.user, thread=thread, locked=locked),
+        )
+
     @admin.action(description="Lock the selected threads")
-    def lock(self, request, queryset) -> None:
+    def lock(self, request: HttpRequest, queryset) -> None:
         for thread in queryset:
-            thread_actions.set_locked(moderator=request.user, thread=thread, locked=True)
+            self._set_locked(request, thread, locked=True)
 
     @admin.action(description="Unlock the selected threads")
-    def unlock(self, request, queryset) -> None:
+    def unlock(self, request: HttpRequest, queryset) -> None:
         for thread in queryset:
-            thread_actions.set_locked(moderator=request.user, thread=thread, locked=False)
+            self._set_locked(request, thread, locked=False)
+
+
+class PostBodyForm(forms.ModelForm):
+    """The body, checked as the edit action checks it, so a refusal shows on the form."""
+
+    class Meta:
+        model = Post
+        fields = ("body",)
+
+    request: HttpRequest | None = None
+
+    def clean_body(self) -> str:
+        body = clean_body(self.cleaned_data.get("body", ""))
+        check_cost(body)
+        if self.request is not None and not access.can_edit_post(self.request.user, self.instance):
+            raise ValidationError("Only moderators (or the author) can edit a post.")
+        return body
 
 
 @admin.register(Post)
 class PostAdmin(admin.ModelAdmin):
+    """Saving a body calls edit_post: a revision, the EDITED event and the search index follow."""
+
     list_display = ("id", "thread", "author", "is_question", "score", "created_at")
-    raw_id_fields = ("thread", "author")
-    readonly_fields = ("body_html", "score", "created_at", "edited_at", "review_state")
     search_fields = ("body",)
+    form = PostBodyForm
+    fields = (
+        "thread", "author", "is_question", "body", "body_html", "staff_vendor", "score", "review_state",
+        "created_at", "edited_at",
+    )  # fmt: skip
+    readonly_fields = tuple(f for f in fields if f != "body")
+
+    def get_form(self, request: HttpRequest, obj=None, change: bool = False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (form,), {"request": request})
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False  # moderators hide posts (/mod/): counters, search and events follow
+
+    def save_model(self, request: HttpRequest, obj: Post, form, change: bool) -> None:
+        if "body" in form.changed_data:
+            with ratelimit.exempt():  # the site's operators are not who the edit limit is for
+                post_actions.edit_post(editor=request.user, post=obj, body=form.cleaned_data["body"])
 
 
 @admin.register(PostRevision)
-class PostRevisionAdmin(admin.ModelAdmin):
+class PostRevisionAdmin(ReadOnlyAdmin):
     list_display = ("post", "edited_by", "created_at")
-    raw_id_fields = ("post", "edited_by")
 
 
 @admin.register(Vote)
-class VoteAdmin(admin.ModelAdmin):
+class VoteAdmin(ReadOnlyAdmin):
+    """Votes move scores and reputation: cast and withdrawn on the site only."""
+
     list_display = ("post", "user", "created_at")
-    raw_id_fields = ("post", "user")
 
 
 @admin.register(ThreadVendor)
-class ThreadVendorAdmin(admin.ModelAdmin):
+class ThreadVendorAdmin(ReadOnlyAdmin):
     list_display = ("thread", "vendor", "last_activity_at")
-    raw_id_fields = ("thread",)
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
-    """The timeline is append-only: readable here, never edited."""
+class EventAdmin(ReadOnlyAdmin):
+    """The timeline is append-only: readable here, never edited or deleted."""
 
     list_display = ("thread", "seq", "kind", "actor", "vendor", "created_at")
     list_filter = ("kind",)
-    raw_id_fields = ("thread", "actor", "post")
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_add_permission(self, request) -> bool:
-        return False
 
 
 # ---- Community: follows, notification settings, image attachments ----
@@ -136,30 +312,27 @@ from forum.models import Attachment, NotificationSettings, TagFollow, VendorFoll
 
 
 @admin.register(TagFollow)
-class TagFollowAdmin(admin.ModelAdmin):
+class TagFollowAdmin(ReadOnlyAdmin):
     list_display = ("user", "tag", "created_at")
     search_fields = ("user__username", "tag__name")
-    raw_id_fields = ("user",)
 
 
 @admin.register(VendorFollow)
-class VendorFollowAdmin(admin.ModelAdmin):
+class VendorFollowAdmin(ReadOnlyAdmin):
     list_display = ("user", "vendor", "created_at")
     search_fields = ("user__username", "vendor__handle")
-    raw_id_fields = ("user",)
 
 
 @admin.register(NotificationSettings)
-class NotificationSettingsAdmin(admin.ModelAdmin):
+class NotificationSettingsAdmin(ReadOnlyAdmin):
     list_display = ("user", "new_thread_live", "daily_digest", "email_replies_mentions", "digest_sent_at")
     list_filter = ("new_thread_live", "daily_digest", "email_replies_mentions")
     search_fields = ("user__username",)
-    raw_id_fields = ("user",)
 
 
 @admin.register(Attachment)
 class AttachmentAdmin(admin.ModelAdmin):
-    """Images are added through the post actions only; here they can be inspected or deleted."""
+    """Images are added through the post actions only; here they can be inspected."""
 
     list_display = ("original_name", "post", "content_type", "size", "width", "height", "uploaded_by", "created_at")
     list_filter = ("content_type",)
@@ -168,6 +341,9 @@ class AttachmentAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # a post's images go with the post's moderation (hide, reject)
 
     @admin.display(description="Served at")
     def served_at(self, obj: Attachment) -> str:
@@ -213,29 +389,23 @@ class UserBadgeAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
 
 @admin.register(moderation_models.Flag)
-class FlagAdmin(admin.ModelAdmin):
+class FlagAdmin(ReadOnlyAdmin):
     """Flags are decided in the moderation queue (/mod/); here they can be read and searched."""
 
     list_display = ("post", "user", "reason", "trusted", "status", "created_at", "resolved_by")
     list_filter = ("status", "reason", "trusted")
     search_fields = ("user__username", "note")
-    raw_id_fields = ("post", "user", "resolved_by")
-    readonly_fields = ("post", "user", "reason", "note", "trusted", "created_at", "resolved_at", "resolved_by")
 
 
 @admin.register(moderation_models.ModerationLog)
-class ModerationLogAdmin(admin.ModelAdmin):
-    """The moderators' audit log is append-only: readable here, never edited."""
+class ModerationLogAdmin(ReadOnlyAdmin):
+    """The moderators' audit log is append-only: readable here, never edited or deleted."""
 
     list_display = ("action", "moderator", "target_user", "post", "reason", "created_at")
     list_filter = ("action",)
     search_fields = ("moderator__username", "target_user__username", "reason")
-    raw_id_fields = ("moderator", "target_user", "post")
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_add_permission(self, request) -> bool:
-        return False

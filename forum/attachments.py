@@ -1,8 +1,9 @@
 """Image attachments: accept only real PNG, JPEG, GIF or WebP images, and store clean copies.
 
 Every upload is identified by its content with Pillow (never by its name or the
-browser's content type), checked for size in bytes and in pixels before its
-pixels are decoded (decompression bombs), decoded fully (corrupt files), and
+browser's content type), checked for size in bytes and in pixels (from the header, which Pillow reads
+lazily) before its pixels are decoded (decompression bombs), decoded fully
+(corrupt files; at most ``IMAGE_DECODES_AT_ONCE`` per process at a time), and
 re-encoded into a fresh image. Re-encoding drops whatever else the file held:
 EXIF and GPS metadata, comments, and anything appended to or hidden in it
 (polyglots such as a GIF that is also an HTML page). The output is decoded
@@ -17,6 +18,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+import threading
 import unicodedata
 import warnings
 from collections.abc import Iterator, Sequence
@@ -65,6 +67,31 @@ def clean_name(name: str) -> str:
 
 class RejectedImageError(Exception):
     """One upload refused, with the reason a person reads."""
+
+
+_slots: dict[int, threading.BoundedSemaphore] = {}
+_slots_lock = threading.Lock()
+
+
+def _decode_slots() -> threading.BoundedSemaphore:
+    """The process-wide limit on images decoded at once (each can take up to ~100 MB and a core)."""
+    size = settings.BARNRAISE.get("IMAGE_DECODES_AT_ONCE", 2)
+    with _slots_lock:
+        if size not in _slots:
+            _slots[size] = threading.BoundedSemaphore(size)
+        return _slots[size]
+
+
+@contextmanager
+def decoding_slot(name: str) -> Iterator[None]:
+    """Hold one decode slot; refuse the upload when none frees up in time (the server is busy)."""
+    slots = _decode_slots()
+    if not slots.acquire(timeout=settings.BARNRAISE.get("IMAGE_DECODE_WAIT", 10.0)):
+        raise RejectedImageError(f"{name} could not be processed now: the server is busy. Try again in a minute.")
+    try:
+        yield
+    finally:
+        slots.release()
 
 
 def _re_encode(image: Image.Image, fmt: str) -> bytes:
@@ -120,8 +147,11 @@ def _check_one(upload: UploadedFile, max_bytes: int, max_pixels: int) -> CleanIm
                     raise RejectedImageError(
                         f"{name} is too big: {width}×{height} pixels; the limit is {megapixels} megapixels."
                     )
-                probe.load()
-                data = _re_encode(probe, fmt)
+                # Only now, with the size known to be safe, are the pixels decoded: a few at a time.
+                with decoding_slot(name):
+                    probe.load()
+                    data = _re_encode(probe, fmt)
+                    return _verified(data, fmt, name)
     except RejectedImageError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -130,7 +160,6 @@ def _check_one(upload: UploadedFile, max_bytes: int, max_pixels: int) -> CleanIm
         raise RejectedImageError(f"{name} is not a {ACCEPTED} image.") from None
     except Exception:  # noqa: BLE001 -- hostile files make Pillow raise OSError, SyntaxError, ValueError, struct.error...
         raise RejectedImageError(f"{name} is damaged or incomplete and could not be read as an image.") from None
-    return _verified(data, fmt, name)
 
 
 def _verified(data: bytes, fmt: str, name: str) -> CleanImage:

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 import nh3
+from django.core.exceptions import ValidationError
 from markdown_it import MarkdownIt
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
@@ -32,6 +33,62 @@ ALLOWED_ATTRIBUTES = {
     "ol": {"start"},
 }
 ALLOWED_SCHEMES = {"http", "https", "mailto"}
+
+
+# Rendering cost (markdown-it-py is pure Python): an estimate in microseconds, measured
+# with bench/markdown.py. Per line, a block marker (list, quote, heading, table) costs more
+# than prose; inside inline text, each "[" may scan to the end of its paragraph for a "]",
+# and each emphasis or code delimiter becomes tokens that are balanced later. Fenced code
+# is nearly free. A body over the budget is refused with a message before it is parsed,
+# so no accepted body costs more than about RENDER_BUDGET_US to render.
+RENDER_BUDGET_US = 80_000  # the goal is 100 ms; weights were measured on a busy machine (load 7 on 2 cores)
+LINE_US = 25
+BLOCK_MARKER_US = 40
+QUOTE_LEVEL_US = 5
+FENCED_LINE_US = 2
+INLINE_US = {"[": 55, "![": 50, "*": 18, "_": 18, "~": 15, "|": 15, "<": 15, "&": 14, "`": 10, "\\": 5}
+FENCE_RE = re.compile(r" {0,3}(`{3,}|~{3,})")
+BLOCK_MARKERS = frozenset("-+*>#|0123456789")
+
+
+class TooComplexError(ValidationError):
+    """A body whose markup would take too long to render."""
+
+
+def render_cost(text: str) -> int:
+    """An estimate, in microseconds, of what rendering ``text`` costs. Linear and cheap."""
+    cost = 0
+    fence = ""
+    prose: list[str] = []
+    for line in text.split("\n"):
+        opening = FENCE_RE.match(line)
+        if fence:
+            cost += FENCED_LINE_US
+            if opening and opening.group(1)[0] == fence[0] and len(opening.group(1)) >= len(fence):
+                fence = ""
+            continue
+        if opening:
+            fence = opening.group(1)
+            continue
+        cost += LINE_US
+        if line.lstrip()[:1] in BLOCK_MARKERS:
+            cost += BLOCK_MARKER_US
+            prefix = line[: len(line) - len(line.lstrip(" >"))]
+            cost += QUOTE_LEVEL_US * prefix.count(">")  # each quote level is one more block
+        prose.append(line)
+    inline = "\n".join(prose)
+    return cost + sum(weight * inline.count(mark) for mark, weight in INLINE_US.items())
+
+
+def check_cost(text: str) -> None:
+    """Refuse, with a message, a body that would take too long to render."""
+    if render_cost(text) > RENDER_BUDGET_US:
+        raise TooComplexError(
+            "This text has too much formatting to show quickly (brackets, emphasis, list items or table "
+            "cells). Put logs and long listings in a code block between ``` lines, or split it into "
+            "several posts.",
+            code="too_complex",
+        )
 
 
 @dataclass
@@ -131,6 +188,7 @@ def render(text: str) -> Rendered:
 
     from forum.models import User, Vendor
 
+    check_cost(text)
     env: dict = {}
     tokens = _md.parse(text, env)
     names = _mentions(tokens)

@@ -27,11 +27,11 @@ from typing import Any
 
 import httpx
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from forum import netguard
 from forum.models import Event, ThreadVendor, WebhookDelivery, WebhookEndpoint
 
 logger = logging.getLogger(__name__)
@@ -120,8 +120,6 @@ def _due(now) -> list[WebhookDelivery]:
 
 def attempt(delivery: WebhookDelivery) -> bool:
     """Send one delivery once, log the attempt, and schedule a retry or give up. True when delivered."""
-    from forum.actions.api import clean_webhook_url  # late: actions import models
-
     endpoint = delivery.endpoint
     body = json.dumps(payload(delivery.event), separators=(",", ":"), sort_keys=True).encode()
     timestamp = int(time.time())
@@ -136,19 +134,17 @@ def attempt(delivery: WebhookDelivery) -> bool:
     status: int | None = None
     error = ""
     try:
-        clean_webhook_url(endpoint.url)  # again at send time: DNS may have changed since
-        response = httpx.post(
-            endpoint.url,
-            content=body,
-            headers=headers,
-            timeout=settings.WEBHOOK_TIMEOUT,
-            follow_redirects=False,
-        )
+        # Resolved, vetted and pinned again at send time: DNS may have changed since the URL was saved.
+        response = netguard.post(endpoint.url, content=body, headers=headers, timeout=settings.WEBHOOK_TIMEOUT)
         status = response.status_code
-    except ValidationError as exc:
-        error = exc.messages[0]
-    except httpx.HTTPError as exc:
-        error = type(exc).__name__
+        if 300 <= status < 400:
+            error = "redirect not followed"
+        elif not 200 <= status < 300:
+            error = f"HTTP {status}"
+    except (netguard.BlockedAddressError, httpx.HTTPError) as exc:
+        # The vendor reads this log: a short category, never the exception's text.
+        error = netguard.failure_category(exc)
+        logger.info("Webhook delivery %s failed: %r", delivery.pk, exc)
     elapsed_ms = round((time.monotonic() - started) * 1000)
     now = timezone.now()
     ok = status is not None and 200 <= status < 300

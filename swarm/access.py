@@ -31,8 +31,19 @@ EscalationCheck = Callable[[AnyUser, Escalation], bool]
 
 
 def _participant(user: AnyUser) -> bool:
-    """The one check every swarm permission to act shares."""
+    """The one check every swarm permission to act shares: a person, signed in, active, not suspended."""
     return is_participant(user)
+
+
+def _acting_for_vendor(user: AnyUser) -> bool:
+    """Staff work (claim, hand off, resolve, notes): a participant, or a vendor's API service account.
+
+    Service accounts are never participants (they ask, reply and say "me too" for nobody), but a
+    vendor key works that vendor's escalations; ``is_vendor_staff`` keeps it to its own vendor.
+    """
+    if user.is_authenticated and user.is_service_account:
+        return user.is_active
+    return _participant(user)
 
 
 def require(user: AnyUser, allowed: bool, message: str) -> None:
@@ -63,7 +74,7 @@ def can_withdraw_metoo(user: AnyUser) -> bool:
 
 def can_work_for(user: AnyUser, vendor: Vendor) -> bool:
     """Act as the vendor's staff (claim, hand off, resolve, notes, radar hits): verified and not suspended."""
-    if not _participant(user):
+    if not _acting_for_vendor(user):
         return False
     return is_vendor_staff(user, vendor)
 

@@ -154,6 +154,7 @@ def read_escalation(request: HttpRequest, escalation_id: int):
     summary="Escalate a thread to a vendor (its author only)",
 )
 def create_escalation(request: HttpRequest, thread_id: int, payload: EscalateIn):
+    _caller(request).require_person("Customers escalate their own threads; a vendor API key cannot.")
     thread = get_object_or_404(Thread, pk=thread_id)
     escalation = escalations.escalate(user=_caller(request).user, thread=thread, handle=payload.vendor)
     return Status(201, _fresh(escalation.pk))

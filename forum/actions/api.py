@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import secrets
-import socket
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -15,7 +12,7 @@ from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
 
-from forum import access
+from forum import access, netguard
 from forum.models import (
     EventKind,
     PersonalAccessToken,
@@ -66,10 +63,19 @@ def _clean_scope(scope: str) -> str:
 def create_token(*, user: User, name: str, scope: str = Scope.WRITE) -> tuple[PersonalAccessToken, str]:
     """A personal access token for the user; returns the row and the raw token (shown once)."""
     access.require(user.is_authenticated and user.is_active, "Log in to create a token.")
+    access.require(not user.is_service_account, "A vendor's service account has keys, not personal tokens.")
     name = _clean_name(name)
     scope = _clean_scope(scope)
-    raw, prefix, digest = _new_secret(TOKEN_PREFIX)
-    token = PersonalAccessToken.objects.create(user=user, name=name, scope=scope, prefix=prefix, token_hash=digest)
+    cap = settings.API_TOKENS_PER_USER
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=user.pk).first()  # two tabs cannot both pass the cap
+        if PersonalAccessToken.objects.filter(user=user, revoked_at__isnull=True).count() >= cap:
+            raise ValidationError(
+                f"You already have {cap} active tokens, the most allowed. Revoke one you no longer use first.",
+                code="too_many_tokens",
+            )
+        raw, prefix, digest = _new_secret(TOKEN_PREFIX)
+        token = PersonalAccessToken.objects.create(user=user, name=name, scope=scope, prefix=prefix, token_hash=digest)
     return token, raw
 
 
@@ -78,15 +84,40 @@ def revoke_token(*, user: User, token: PersonalAccessToken) -> None:
     PersonalAccessToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
 
 
+def _service_account(vendor: Vendor) -> User:
+    """The vendor's service account, made on first use (inside the caller's transaction, vendor locked)."""
+    account = User.objects.filter(service_vendor=vendor).first()
+    if account is not None:
+        return account
+    base = f"{vendor.handle}+api"  # "+" cannot start a mention, so nobody can @ it
+    username, n = base, 1
+    while User.objects.filter(username__iexact=username).exists():
+        n += 1
+        username = f"{base}{n}"
+    account = User(username=username, display_name=f"{vendor.name} (API)"[:80], service_vendor=vendor)
+    account.set_unusable_password()  # it never logs in; only its vendor's keys act as it
+    account.save()
+    return account
+
+
 def create_vendor_key(*, admin: User, vendor: Vendor, name: str, scope: str = Scope.WRITE) -> tuple[VendorApiKey, str]:
-    """A vendor API key; it acts as ``admin`` within ``vendor`` only. Returns the raw key (shown once)."""
+    """A vendor API key; it acts as the vendor's service account, within ``vendor`` only. Raw key shown once."""
     access.require(access.is_vendor_admin(admin, vendor), "Only this vendor's admins can create API keys.")
     name = _clean_name(name)
     scope = _clean_scope(scope)
-    raw, prefix, digest = _new_secret(KEY_PREFIX)
-    key = VendorApiKey.objects.create(
-        vendor=vendor, created_by=admin, name=name, scope=scope, prefix=prefix, token_hash=digest
-    )
+    cap = settings.API_KEYS_PER_VENDOR
+    with transaction.atomic():
+        Vendor.objects.select_for_update().filter(pk=vendor.pk).first()
+        if VendorApiKey.objects.filter(vendor=vendor, revoked_at__isnull=True).count() >= cap:
+            raise ValidationError(
+                f"This vendor already has {cap} active API keys, the most allowed. Revoke one first.",
+                code="too_many_keys",
+            )
+        _service_account(vendor)
+        raw, prefix, digest = _new_secret(KEY_PREFIX)
+        key = VendorApiKey.objects.create(
+            vendor=vendor, created_by=admin, name=name, scope=scope, prefix=prefix, token_hash=digest
+        )
     return key, raw
 
 
@@ -95,37 +126,18 @@ def revoke_vendor_key(*, admin: User, key: VendorApiKey) -> None:
     VendorApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
 
 
-def _is_public_address(host: str) -> bool:
-    try:
-        infos = socket.getaddrinfo(host, None)
-    except (socket.gaierror, UnicodeError, ValueError):
-        return False
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0].split("%")[0])
-        if not address.is_global or address.is_multicast:
-            return False
-    return True
-
-
 def clean_webhook_url(url: str) -> str:
-    """An https URL on a public address; http://127.0.0.1 too when WEBHOOK_ALLOW_LOOPBACK is on."""
+    """An https URL whose host resolves to public addresses only (netguard); loopback when allowed."""
     url = (url or "").strip()
     try:
         URLValidator(schemes=["http", "https"])(url)
     except ValidationError:
         raise ValidationError("Enter a full URL, like https://example.com/hooks/barnraise.", code="bad_url") from None
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    allow_loopback = settings.WEBHOOK_ALLOW_LOOPBACK
-    if allow_loopback and host in ("127.0.0.1", "localhost", "::1"):
-        return url
-    if parts.scheme != "https":
-        raise ValidationError("Webhook URLs must use https.", code="https_required")
-    if not _is_public_address(host):
-        raise ValidationError(
-            "That address is private, local or does not resolve; webhooks go to public addresses only.",
-            code="private_address",
-        )
+    try:
+        netguard.vet(url)
+    except netguard.BlockedAddressError as exc:
+        code = "https_required" if exc.category == "https required" else "private_address"
+        raise ValidationError(str(exc), code=code) from None
     return url
 
 

@@ -95,6 +95,8 @@ def edit_post(
         title_changed = new_title is not None and new_title != thread.title
         if body == post.body and not title_changed:
             raise ValidationError("Nothing changed.", code="unchanged")
+        # Each edit re-renders, re-indexes and is broadcast: limited like replies.
+        ratelimit.check(user_id=editor.pk, action="edit")
         PostRevision.objects.create(
             post=post,
             title=thread.title if post.is_question else "",

@@ -1,8 +1,10 @@
 """Who is calling the API: a personal access token, a vendor key, the browser session, or nobody.
 
 Bearer credentials are looked up by the SHA-256 of the presented value. The
-browser session needs a CSRF token for unsafe methods, like the web. Every
-caller is rate limited per credential (per address for anonymous readers).
+browser session needs a CSRF token for unsafe methods, like the web. A vendor
+key acts as the vendor's service account (never as the admin who made it).
+Callers are rate limited per user and per vendor, whatever the number of
+tokens or keys (per address for anonymous readers).
 """
 
 from __future__ import annotations
@@ -70,6 +72,11 @@ class Principal:
                 self._private = []
         return self._private
 
+    def require_person(self, message: str) -> None:
+        """Things only a person does (post, read their notifications); a vendor key is not one."""
+        if self.key is not None:
+            raise PermissionDenied(message)
+
     def require_vendor_scope(self, vendor: Vendor) -> None:
         """A vendor key acts for its own vendor only."""
         if self.key is not None and self.key.vendor_id != vendor.pk:
@@ -130,13 +137,23 @@ class ApiAuth(HttpBearer):
             if pat is None or pat.revoked_at is not None or not pat.user.is_active:
                 raise UnauthorizedError("This token is not valid or has been revoked.")
             PersonalAccessToken.objects.filter(pk=pat.pk).update(last_used_at=now)
-            return Principal(user=pat.user, via="token", scope=pat.scope, rate_key=f"token:{pat.pk}")
+            # Counted per user: more tokens give no more requests.
+            return Principal(user=pat.user, via="token", scope=pat.scope, rate_key=f"user:{pat.user_id}")
         if token.startswith(KEY_PREFIX):
-            key = VendorApiKey.objects.select_related("vendor", "created_by").filter(token_hash=digest).first()
+            key = (
+                VendorApiKey.objects.select_related("vendor__service_account", "created_by")
+                .filter(token_hash=digest)
+                .first()
+            )
             if key is None or key.revoked_at is not None:
                 raise UnauthorizedError("This API key is not valid or has been revoked.")
+            # A key lives only while the admin who made it still is one (a leaver's copy stops working).
             if not key.created_by.is_active or not access.is_vendor_admin(key.created_by, key.vendor):
                 raise UnauthorizedError("The admin who created this key is no longer an admin of the vendor.")
+            service = getattr(key.vendor, "service_account", None)
+            if service is None or not service.is_active:
+                raise UnauthorizedError("This vendor's API identity is disabled; ask a site admin.")
             VendorApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
-            return Principal(user=key.created_by, via="key", scope=key.scope, key=key, rate_key=f"key:{key.pk}")
+            # It acts as the vendor's service account, never as the admin; counted per vendor.
+            return Principal(user=service, via="key", scope=key.scope, key=key, rate_key=f"vendor:{key.vendor_id}")
         raise UnauthorizedError("This token is not valid or has been revoked.")

@@ -49,6 +49,7 @@ MAX_SEARCH = 200
 MAX_EVENTS = 200
 # A client that retries a POST sends the same key: the repeat answers with what the first created.
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+NOT_A_PERSON = "A vendor API key acts for the vendor, not a person; post with a personal access token."
 
 
 def caller(request: HttpRequest) -> Principal:
@@ -86,6 +87,7 @@ def _thread_detail(thread_id: int, request: HttpRequest) -> dict:
 
 @router.post("/threads", response={201: ThreadDetailOut, **ERRORS}, summary="Ask a question (create a thread)")
 def create_thread(request: HttpRequest, payload: ThreadIn):
+    caller(request).require_person(NOT_A_PERSON)
     thread = thread_actions.create_thread(
         author=caller(request).user,
         title=payload.title,
@@ -103,6 +105,7 @@ def read_thread(request: HttpRequest, thread_id: int):
 
 @router.post("/threads/{thread_id}/posts", response={201: PostOut, **ERRORS}, summary="Reply to a thread")
 def create_post(request: HttpRequest, thread_id: int, payload: ReplyIn):
+    caller(request).require_person(NOT_A_PERSON)
     thread = get_object_or_404(Thread, pk=thread_id)
     post = post_actions.reply(
         author=caller(request).user,
@@ -228,6 +231,7 @@ def me(request: HttpRequest):
 def my_notifications(request: HttpRequest, limit: int = Query(50, ge=1, le=100)):
     principal = caller(request)
     _require_login(principal)
+    principal.require_person("A vendor API key has no notifications; they belong to people (use a personal token).")
     allowed = set(principal.private_vendor_ids())
     items = selectors.notifications_for(principal.user, limit=limit)
     return [

@@ -23,7 +23,7 @@ def tie_email_staff_to_their_address(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("account", "0009_emailaddress_unique_primary_email"),
-        ("forum", "0010_api"),
+        ('forum', '0010_api'),
     ]
 
     operations = [

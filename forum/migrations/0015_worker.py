@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('forum', '0012_figures'),
+        ('forum', '0013_limits'),
     ]
 
     operations = [

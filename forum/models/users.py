@@ -17,6 +17,11 @@ class User(AbstractUser):
     suspended_at = models.DateTimeField(null=True, blank=True)
     suspended_until = models.DateTimeField(null=True, blank=True)
     suspension_reason = models.CharField(max_length=500, blank=True)
+    # Set on the one service account of a vendor: the identity its API keys act as.
+    # It cannot log in, post, vote or flag, and counts as that vendor's staff only.
+    service_vendor = models.OneToOneField(
+        "forum.Vendor", on_delete=models.CASCADE, null=True, blank=True, related_name="service_account"
+    )
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
@@ -33,6 +38,10 @@ class User(AbstractUser):
         if self.suspended_at is None:
             return False
         return self.suspended_until is None or self.suspended_until > timezone.now()
+
+    @property
+    def is_service_account(self) -> bool:
+        return self.service_vendor_id is not None
 
     @property
     def name(self) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -41,6 +42,7 @@ def tokens(request: HttpRequest) -> HttpResponse:
     context = {
         "tokens": PersonalAccessToken.objects.filter(user=request.user).order_by("-created_at"),
         "secret": _pop_secret(request),
+        "token_cap": settings.API_TOKENS_PER_USER,
     }
     return render(request, "forum/api_tokens.html", context)
 
@@ -77,6 +79,7 @@ def vendor_api(request: HttpRequest, handle: str) -> HttpResponse:
         "deliveries": deliveries,
         "kinds": api_actions.WEBHOOK_KINDS,
         "secret": _pop_secret(request),
+        "key_cap": settings.API_KEYS_PER_VENDOR,
     }
     return render(request, "forum/vendor_api.html", context)
 

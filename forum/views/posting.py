@@ -100,6 +100,9 @@ def edit(request: HttpRequest, post_id: int) -> HttpResponse:
                 title=form.cleaned_data.get("title"),
                 idempotency_key=form.cleaned_data["idempotency_key"],
             )
+        except RateLimitedError as error:
+            form.add_error(None, str(error))
+            return render(request, "forum/edit.html", {"form": form, "post": post}, status=429)
         except ValidationError as error:
             form.add_error(None, error)
         else:

@@ -38,7 +38,7 @@ def mark_old_hand_offs(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("forum", "0010_api"),
-        ("swarm", "0002_escalations"),
+        ('swarm', '0002_escalations'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -136,7 +136,7 @@ def test_a_timeout_is_retried_and_gives_up_after_the_retry_window(receiver, sett
     post_actions.reply(author=customer, thread=thread, body="Anyone?")
     run_worker()
     first, second = WebhookDelivery.objects.order_by("id")
-    assert first.state == "failed" and first.log[0]["error"] == "ReadTimeout" and first.log[0]["status"] is None
+    assert first.state == "failed" and first.log[0]["error"] == "timeout" and first.log[0]["status"] is None
     receiver.delay = 0
     run_worker()
     second.refresh_from_db()

@@ -307,3 +307,48 @@ def test_admins_can_inspect_attachments(thread, expert, admin_client):
     assert admin_client.get(reverse("admin:forum_attachment_changelist")).status_code == 200
     for name in ("tagfollow", "vendorfollow", "notificationsettings"):
         assert admin_client.get(reverse(f"admin:forum_{name}_changelist")).status_code == 200
+
+
+def test_a_bomb_header_is_refused_without_decoding_a_pixel(thread, expert, monkeypatch):
+    """The pixel count comes from the header; load() (the decode) never runs for an oversized image."""
+    from PIL import ImageFile
+
+    decoded: list[tuple[int, int]] = []
+    real_load = ImageFile.ImageFile.load
+
+    def spying_load(self):
+        decoded.append(self.size)
+        return real_load(self)
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", spying_load)
+    [message] = rejection(thread, expert, upload(png_header_only(6_000, 5_000), "bomb.png"))
+    assert "6000×5000 pixels" in message and "25 megapixels" in message
+    assert (6_000, 5_000) not in decoded
+    post_actions.reply(author=expert, thread=thread, body="A fine one.", images=[upload(image_bytes())])
+    assert (64, 48) in decoded  # the spy does see real decodes
+
+
+def test_concurrent_decodes_are_bounded_and_a_waiting_upload_is_told_the_server_is_busy(settings, thread, expert):
+    import threading
+
+    from forum import attachments
+
+    settings.BARNRAISE = {**settings.BARNRAISE, "IMAGE_DECODES_AT_ONCE": 1, "IMAGE_DECODE_WAIT": 0.2}
+    holding, release = threading.Event(), threading.Event()
+
+    def busy_decoder() -> None:
+        with attachments.decoding_slot("other.png"):
+            holding.set()
+            release.wait(5)
+
+    worker = threading.Thread(target=busy_decoder)
+    worker.start()
+    try:
+        assert holding.wait(5)
+        [message] = rejection(thread, expert, upload(image_bytes(), "waiting.png"))
+        assert message == "waiting.png could not be processed now: the server is busy. Try again in a minute."
+    finally:
+        release.set()
+        worker.join()
+    post = post_actions.reply(author=expert, thread=thread, body="Now it fits.", images=[upload(image_bytes())])
+    assert post.attachments.count() == 1

@@ -86,7 +86,7 @@ def test_default_limits_are_configured():
     import config.settings as config_settings  # the module itself: tests override django.conf.settings
 
     defaults = config_settings.BARNRAISE["RATE_LIMITS"]
-    assert set(defaults) == {"thread", "reply", "vote", "flag", "suggestion_open", "metoo"}
+    assert set(defaults) == {"thread", "reply", "edit", "vote", "flag", "suggestion_open", "metoo"}
     assert all(count >= 5 for count, _ in defaults.values())
 
 
@@ -195,3 +195,25 @@ def test_login_limit_is_per_account(customer, other_customer):
         client.post("/accounts/login/", {"login": "jeff", "password": "wrong-password"})
     response = client.post("/accounts/login/", {"login": "mei", "password": "correct-horse-battery"})
     assert response.status_code == 302
+
+
+def test_edits_are_rate_limited_like_posts(reply, expert, limits, clock):
+    limits(edit=(2, 60))
+    post_actions.edit_post(editor=expert, post=reply, body="second version")
+    post_actions.edit_post(editor=expert, post=reply, body="third version")
+    with pytest.raises(RateLimitedError):
+        post_actions.edit_post(editor=expert, post=reply, body="fourth version")
+    reply.refresh_from_db()
+    assert reply.body == "third version" and reply.revisions.count() == 2
+
+
+def test_edit_view_keeps_the_text_and_answers_429(reply, expert, limits, clock):
+    limits(edit=(1, 60))
+    client = client_for(expert)
+    client.post(f"/p/{reply.pk}/edit/", {"body": "second version"})
+    response = client.post(f"/p/{reply.pk}/edit/", {"body": "my carefully typed third version"})
+    assert response.status_code == 429
+    assert "try again in 20 seconds" in response.text
+    assert "my carefully typed third version" in response.text
+    reply.refresh_from_db()
+    assert reply.body == "second version"

@@ -143,14 +143,14 @@ def test_the_escalation_lifecycle_through_the_api(customer, staff, vendor_admin,
     ]
 
 
-def test_a_vendor_key_acts_as_its_admin_and_only_for_its_own_vendor(vendor, other_vendor, vendor_admin, customer):
+def test_a_vendor_key_acts_as_the_vendor_and_only_for_its_own_vendor(vendor, other_vendor, vendor_admin, customer):
     # The admin is also verified staff of Bluewave, yet the Northwind key cannot act there.
     Membership.objects.create(user=vendor_admin, vendor=other_vendor, status=Membership.Status.VERIFIED)
     thread = thread_actions.create_thread(author=customer, title="Dock loses display", body="After the update")
     north = escalations.escalate(user=customer, thread=thread, handle="northwind")
     blue = escalations.escalate(user=customer, thread=thread, handle="bluewave")
     api = key_client(vendor_admin, vendor)
-    assert api.post(f"/api/escalations/{north.pk}/claim").json()["claimed_by"] == "nadia"
+    assert api.post(f"/api/escalations/{north.pk}/claim").json()["claimed_by"] == "northwind+api"
     error = assert_error(api.post(f"/api/escalations/{blue.pk}/claim"), 403)
     assert "another vendor" in error["message"]
     assert_error(api.post(f"/api/threads/{thread.pk}/notes", {"vendor": "bluewave", "body": "x"}), 403)
@@ -159,7 +159,7 @@ def test_a_vendor_key_acts_as_its_admin_and_only_for_its_own_vendor(vendor, othe
     blue.refresh_from_db()
     assert blue.state == Escalation.State.OPEN
     note = api.post(f"/api/threads/{thread.pk}/notes", {"vendor": "northwind", "body": "Known issue FW-9"})
-    assert note.status_code == 201 and note.json()["author"] == "nadia"
+    assert note.status_code == 201 and note.json()["author"] == "northwind+api"
     read_only = key_client(vendor_admin, vendor, scope="read")
     assert_error(read_only.post(f"/api/escalations/{north.pk}/release"), 403)
 
