@@ -6,4 +6,6 @@ class ForumConfig(AppConfig):
     verbose_name = "Forum"
 
     def ready(self) -> None:
-        from forum import signals  # noqa: F401  (connects allauth's email_confirmed)
+        from forum import kinds, signals  # noqa: F401  (signals connects allauth's email_confirmed)
+
+        kinds.register()  # forum's event kinds; other apps register theirs in their own ready()

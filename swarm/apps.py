@@ -6,6 +6,7 @@ class SwarmConfig(AppConfig):
     verbose_name = "Swarm"
 
     def ready(self) -> None:
-        from swarm import panels, receivers  # noqa: F401  (receivers connect to forum.hooks)
+        from swarm import kinds, panels, receivers  # noqa: F401  (receivers connect to forum.hooks)
 
+        kinds.register()
         panels.register()

@@ -75,7 +75,7 @@ def vendor_api(request: HttpRequest, handle: str) -> HttpResponse:
         "keys": VendorApiKey.objects.filter(vendor=vendor).select_related("created_by").order_by("-created_at"),
         "endpoints": endpoints,
         "deliveries": deliveries,
-        "kinds": api_actions.WEBHOOK_KINDS,
+        "kinds": api_actions.webhook_kinds(),
         "secret": _pop_secret(request),
     }
     return render(request, "forum/vendor_api.html", context)

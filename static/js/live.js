@@ -145,7 +145,8 @@
       case "restored":
         insertPost(event);
         break;
-      case "voted": {
+      case "voted":
+      case "vote_withdrawn": {
         const score = document.querySelector('[data-post="' + event.post + '"] [data-score]');
         if (score && event.data) score.textContent = event.data.score;
         break;
