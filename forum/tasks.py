@@ -11,6 +11,7 @@ from django.template.loader import render_to_string
 from django.utils.text import Truncator
 
 from forum.models import Event, EventKind, Notification, NotificationSettings
+from forum.timeline import presenter
 
 logger = logging.getLogger(__name__)
 
@@ -46,18 +47,23 @@ def send_notification_emails(*, event_id: int, user_ids: list[int]) -> int:
         .select_related("recipient")
     )
     post = event.post
-    target = post if post is not None else event.thread
-    context = {
-        "actor": event.actor.name if event.actor else "Someone",
-        "thread": event.thread,
-        "vendor_name": event.data.get("vendor_name", ""),
-        "excerpt": Truncator(post.body).chars(1000) if post is not None else "",
-        "link": f"{settings.SITE_URL}{target.get_absolute_url()}",
-        "settings_url": f"{settings.SITE_URL}/settings/notifications/",
-    }
     sent = 0
     for notice in notices:
         user = notice.recipient
+        # As this person may see it when the email goes out (forum.timeline.presenter): a post hidden
+        # since is not quoted, and a thread that no longer exists for them is not mentioned.
+        if presenter.event(user, event) is presenter.Seen.NOT_FOUND:
+            continue
+        body_text = presenter.post_text(user, post)[0] if post is not None else ""
+        anchor = f"#post-{post.pk}" if post is not None and body_text else ""
+        context = {
+            "actor": event.actor.name if event.actor else "Someone",
+            "thread_title": presenter.thread_title(user, event.thread),
+            "vendor_name": event.data.get("vendor_name", ""),
+            "excerpt": Truncator(body_text).chars(1000),
+            "link": f"{settings.SITE_URL}{presenter.thread_url(user, event.thread)}{anchor}",
+            "settings_url": f"{settings.SITE_URL}/settings/notifications/",
+        }
         opted_in = notice.kind in (Notification.Kind.REPLY, Notification.Kind.MENTION)
         if notice.kind == Notification.Kind.MENTION:
             phrase = "mentioned you"
@@ -68,6 +74,6 @@ def send_notification_emails(*, event_id: int, user_ids: list[int]) -> int:
         body = render_to_string(
             "forum/email/notification.txt", {**context, "user": user, "what": phrase, "opted_in": opted_in}
         )
-        subject = f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{context['actor']} {phrase}: {event.thread.title}"
+        subject = f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{context['actor']} {phrase}: {context['thread_title']}"
         sent += EmailMessage(subject=subject, body=body, to=[user.email]).send()
     return sent

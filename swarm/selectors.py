@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from forum.access import AnyUser
 from forum.models import Membership, Post, Thread, User, Vendor
+from forum.timeline import presenter
 from swarm.actions.claims import awaiting_confirmation
 from swarm.models import Escalation, MeToo, RadarHit, RadarKeyword, StaffNote
 
@@ -295,7 +296,10 @@ def vendor_metrics(*, vendor: Vendor, days: int, now: datetime | None = None) ->
 
 def vendor_escalations(*, vendor: Vendor, limit: int = 10) -> tuple[list[Escalation], list[Escalation]]:
     """The public page's lists: open escalations and recently resolved ones."""
-    base = Escalation.objects.filter(vendor=vendor).select_related("thread", "claimed_by")
+    # A public page: threads everyone may see (forum.timeline.presenter), whoever is looking.
+    base = Escalation.objects.filter(presenter.public_q("thread__"), vendor=vendor).select_related(
+        "thread", "claimed_by"
+    )
     open_rows = list(base.filter(state__in=[S.OPEN, S.CLAIMED]).order_by("-created_at", "-pk")[:limit])
     done = list(base.filter(state__in=[S.RESOLVED, S.CONFIRMED]).order_by("-resolved_at", "-pk")[:limit])
     return open_rows, done

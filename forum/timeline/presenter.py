@@ -24,7 +24,7 @@ from enum import StrEnum
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -124,15 +124,23 @@ def thread_url(viewer: AnyUser, item: Thread) -> str:
 
 
 def mask_thread(viewer: AnyUser, item: Thread) -> Seen:
-    """Apply the viewer's view to a loaded thread for display: a masked one loses its title and slug.
+    """Apply the viewer's view to a loaded thread for display: unless shown, it loses its title and slug.
 
-    Display only: callers are reads and never save the thread afterwards.
+    Display only: callers are reads and never save the thread afterwards. A thread
+    prefetched with ``questions`` (swarm's inbox) loses those too.
     """
-    seen = require_thread(viewer, item)
-    if seen is Seen.MASKED:
+    seen = thread(viewer, item)
+    if seen is not Seen.SHOWN:
         item.title = HIDDEN_TITLE
         item.slug = HIDDEN_SLUG
+        if hasattr(item, "questions"):
+            item.questions = []
     return seen
+
+
+def mask_threads(viewer: AnyUser, threads: Iterable[Thread]) -> list[Thread]:
+    """The threads that exist for the viewer, each masked as the viewer sees it (lists of rows)."""
+    return [t for t in threads if mask_thread(viewer, t) is not Seen.NOT_FOUND]
 
 
 def post_text(viewer: AnyUser, item: Post) -> tuple[str, str]:
@@ -155,13 +163,14 @@ def visible_posts(viewer: AnyUser, posts: Iterable[Post]) -> list[Post]:
     return result
 
 
+def public_q(prefix: str = "") -> Q:
+    """The filter for threads everyone may see, on a query of threads or (with a prefix) of rows that point to one."""
+    return Q(**{f"{prefix}review_state": ReviewState.VISIBLE})
+
+
 def public_threads(qs: QuerySet[Thread]) -> QuerySet[Thread]:
-    """Threads listed to everyone (lists, feeds, vendor pages, digests): visible questions only."""
-    return qs.filter(review_state=ReviewState.VISIBLE)
-
-
-def public_posts(qs: QuerySet[Post]) -> QuerySet[Post]:
-    return qs.filter(review_state=ReviewState.VISIBLE, thread__review_state=ReviewState.VISIBLE)
+    """Threads listed to everyone (lists, feeds, the knowledge base, vendor pages, digests): visible questions."""
+    return qs.filter(public_q())
 
 
 # ---- Events ----

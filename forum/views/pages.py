@@ -8,6 +8,7 @@ from taggit.models import Tag
 from forum import access, reputation_selectors, search, selectors
 from forum.actions import selfservice
 from forum.models import Thread, Vendor
+from forum.timeline import presenter
 from forum.views.errors import bad_request
 
 MAX_QUERY_LENGTH = 200
@@ -77,9 +78,10 @@ def profile(request: HttpRequest, username: str) -> HttpResponse:
 def thread(request: HttpRequest, thread_id: int, slug: str | None = None) -> HttpResponse:
     if request.GET.get("from") == "ask":  # a suggestion opened from /ask/ (self-service)
         opened = get_object_or_404(Thread, pk=thread_id)
+        presenter.require_thread(request.user, opened)  # no slug (made from the title) for those who can't see it
         session_key = request.session.session_key or ""
         selfservice.record_suggestion_open(user=request.user, thread=opened, session_key=session_key)
-        return redirect(opened)
+        return redirect(presenter.thread_url(request.user, opened))
     page = selectors.thread_page(thread_id=thread_id, user=request.user)
     if slug != page.thread.slug:
         return redirect(page.thread, permanent=True)
