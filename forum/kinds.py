@@ -83,6 +83,7 @@ FORUM_KINDS: list[tuple[str, str, type, dict]] = [
     (EventKind.DUPLICATE_CLEARED, "unmarked the thread as a duplicate", DuplicateCleared, {"previous": 4}),
     (EventKind.RETAGGED, "changed the tags", Retagged, {"old": ["a"], "new": ["b"]}),
     (EventKind.HIDDEN, "hid a post pending review", Empty, {}),
+    (EventKind.HELD, "sent an edited post back to review", Empty, {}),
     (EventKind.RESTORED, "restored a hidden post", Empty, {}),
     (EventKind.VERIFIED, "marked an answer verified", Verified, {"vendor": "northwind", "vendor_name": "Northwind"}),
     (EventKind.OUTDATED, "flagged an answer outdated", Outdated, {"reason": "Fixed in 4.3"}),

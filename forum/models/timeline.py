@@ -42,6 +42,7 @@ class EventKind(StrEnum):
     DUPLICATE_CLEARED = "duplicate_cleared"
     RETAGGED = "retagged"
     HIDDEN = "hidden"
+    HELD = "held"
     RESTORED = "restored"
     VERIFIED = "verified"
     OUTDATED = "outdated"

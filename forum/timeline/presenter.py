@@ -213,18 +213,21 @@ def event_payloads(
 ) -> list[dict[str, Any]]:
     """The JSON description of each event the viewer may read (websocket, replay, API, feeds).
 
-    Events of a stream (or on a thread) the viewer may not read are left out; events about a post
-    the viewer may not read keep their place in the sequence without its content.
+    Events of a stream the viewer may not read are left out (each stream is numbered on its
+    own). Events about a post or thread that does not exist for the viewer keep their place
+    in the sequence, so readers see no gap, but say nothing: no actor, no data, no text.
     """
-    events = [e for e in events if event(viewer, e, staff_vendor_ids, with_post=False) is not Seen.NOT_FOUND]
+    events = [e for e in events if stream(viewer, e.vendor_id, staff_vendor_ids) is Seen.SHOWN]
     canonical = _canonical_titles(viewer, events)
     return [_payload(viewer, e, canonical) for e in events]
 
 
 def _payload(viewer: AnyUser, item: Event, canonical: dict[int, str]) -> dict[str, Any]:
-    actor = item.actor
     target = item.post if item.post_id is not None else None
     seen_post = post(viewer, target) if target is not None else None
+    if thread(viewer, item.thread) is Seen.NOT_FOUND:
+        seen_post = Seen.NOT_FOUND
+    actor = item.actor if seen_post is not Seen.NOT_FOUND else None
     payload: dict[str, Any] = {
         "thread": item.thread_id,
         "seq": item.seq,
@@ -233,7 +236,7 @@ def _payload(viewer: AnyUser, item: Event, canonical: dict[int, str]) -> dict[st
         "label": item.label,
         "created_at": item.created_at.isoformat(),
         "actor": {"username": actor.username, "name": actor.name} if actor else None,
-        "post": None if seen_post is Seen.NOT_FOUND else item.post_id,
+        "post": item.post_id,  # an id says nothing; clients use it to remove a post that went back to review
         "data": _data_for(viewer, item, seen_post, canonical),
     }
     carries_post = item.kind in POST_KINDS | REVIEW_KINDS and target is not None and not target.is_question
@@ -250,7 +253,7 @@ def live_payload(item: Event) -> dict[str, Any]:
     see: a public event as a visitor sees it; a private one as its vendor's staff do
     (only their group receives it). Authors and moderators get more on reload.
     """
-    staff = [item.vendor_id] if item.vendor_id is not None else None
+    staff = [item.vendor_id] if item.vendor_id is not None else []
     return event_payloads([item], PUBLIC, staff_vendor_ids=staff)[0]
 
 

@@ -145,6 +145,11 @@
       case "restored":
         insertPost(event);
         break;
+      case "held": { // an edit added links: the post waits for a moderator again
+        const held = document.querySelector('article[data-post="' + event.post + '"]');
+        if (held) held.remove();
+        break;
+      }
       case "voted":
       case "vote_withdrawn": {
         const score = document.querySelector('[data-post="' + event.post + '"] [data-score]');
