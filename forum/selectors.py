@@ -190,13 +190,16 @@ class Profile:
 def profile(*, username: str, limit: int = 20) -> Profile:
     member = get_object_or_404(User, username=username, is_active=True)
     threads = list(_list_queryset().filter(author=member)[:limit])
+    # A public page: posts everyone may see, on threads everyone may see (forum.timeline.presenter).
     answers = list(
-        Post.objects.filter(author=member, is_question=False, review_state=ReviewState.VISIBLE)
+        Post.objects.filter(presenter.public_q("thread__"), author=member, is_question=False)
+        .filter(review_state=ReviewState.VISIBLE)
         .select_related("thread")
         .order_by("-created_at", "-id")[:limit]
     )
     accepted = list(
-        Post.objects.filter(author=member, thread__accepted_post=F("pk"))
+        Post.objects.filter(presenter.public_q("thread__"), author=member, thread__accepted_post=F("pk"))
+        .filter(review_state=ReviewState.VISIBLE)
         .select_related("thread")
         .order_by("-created_at", "-id")[:limit]
     )
@@ -372,8 +375,10 @@ def thread_knowledge(*, thread: Thread, user: AnyUser) -> ThreadKnowledge:
 
     canonical = None
     if thread.duplicate_of_id:
-        canonical = Thread.objects.defer("search_vector").filter(pk=thread.duplicate_of_id).first()
-    duplicates = list(Thread.objects.defer("search_vector").filter(duplicate_of=thread).order_by("created_at", "id"))
+        found = Thread.objects.defer("search_vector").filter(pk=thread.duplicate_of_id)
+        canonical = next(iter(presenter.mask_threads(user, found)), None)
+    duplicates = Thread.objects.defer("search_vector").filter(duplicate_of=thread).order_by("created_at", "id")
+    duplicates = presenter.mask_threads(user, duplicates)  # titles as this viewer may see them
     verifications: dict[int, list[Vendor]] = {}
     for v in AnswerVerification.objects.filter(post__thread=thread).select_related("vendor").order_by("verified_at"):
         verifications.setdefault(v.post_id, []).append(v.vendor)

@@ -17,6 +17,7 @@ from ninja.responses import Status
 from forum.api.auth import Principal
 from forum.api.errors import ERROR_CODES, ErrorOut
 from forum.models import Thread, Vendor
+from forum.timeline import presenter
 from swarm.actions import claims, escalations, notes
 from swarm.models import Escalation, StaffNote
 
@@ -81,7 +82,7 @@ def escalation_out(e: Escalation) -> dict:
     return {
         "id": e.pk,
         "thread": e.thread_id,
-        "thread_title": e.thread.title,
+        "thread_title": presenter.thread_title(presenter.PUBLIC, e.thread),  # a hidden question's title is masked
         "vendor": e.vendor.handle,
         "state": e.state,
         "escalated_by": e.escalated_by.username,

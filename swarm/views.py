@@ -58,6 +58,7 @@ def _escalation(escalation_id: int) -> Escalation:
 @require_GET
 def panel(request: HttpRequest, thread_id: int) -> HttpResponse:
     thread = get_object_or_404(Thread.objects.defer("search_vector"), pk=thread_id)
+    presenter.require_thread(request.user, thread)  # a pending or rejected thread does not exist for others
     return HttpResponse(thread_panel_html(request, thread))
 
 

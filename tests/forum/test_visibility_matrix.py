@@ -306,6 +306,22 @@ def lists(w: World, who) -> str:
     return SHOWN if QSECRET in text or RSECRET in text else ABSENT
 
 
+def profile_page(w: World, who) -> str:
+    text = client(who).get("/u/author/").text
+    return SHOWN if QSECRET in text or RSECRET in text else ABSENT
+
+
+def swarm_panel(w: World, who) -> str:
+    """The escalation panel fragment: it exists only for those who may open the thread."""
+    response = client(who).get(f"/t/{w.question.thread_id}/swarm/")
+    return _classify(response.text, QSECRET, response.status_code == 200)
+
+
+def api_escalations(w: World, who) -> str:
+    text = client(who).get("/api/escalations?vendor=northwind").text
+    return _classify(text, QSECRET, "Hidden thread" in text)
+
+
 def digest_email(w: World, who) -> str:
     reader = w.people["other_customer"]
     now = timezone.now()
@@ -357,12 +373,17 @@ OUTPUTS = {
     "Atom feeds": (feeds, public, EVERYONE),
     "lists, knowledge base, vendor page": (lists, public, EVERYONE),
     "digest email": (digest_email, public, ["other_customer"]),
+    "profile page": (profile_page, public, EVERYONE),
+    "escalation panel fragment": (swarm_panel, personal, EVERYONE),
+    "API escalations": (api_escalations, broadcast, ["vendor_staff"]),
     "webhook payloads": (webhook_payloads, broadcast, ["vendor_staff"]),
     "live frames": (live_frames, broadcast, ["visitor"]),
 }
 # Outputs with no sign of a masked item (an email without its quote reads like one about nothing):
 # only whether the secret is there is compared.
 SHOWN_ONLY = {"notification email"}
+# Outputs that never carry the text: only whether they exist for the person is compared.
+EXISTS_ONLY = {"escalation panel fragment"}
 
 
 @pytest.mark.parametrize("state", STATES)
@@ -375,7 +396,12 @@ def test_every_output_for_every_audience(state, monkeypatch, settings, tmp_path)
         for audience in audiences:
             want = expected(state, audience)
             got = probe(world, world.people[audience])
-            same = (got == SHOWN) == (want == SHOWN) if name in SHOWN_ONLY else got == want
+            if name in SHOWN_ONLY:
+                same = (got == SHOWN) == (want == SHOWN)
+            elif name in EXISTS_ONLY:
+                same = (got == ABSENT) == (want == ABSENT)
+            else:
+                same = got == want
             if not same:
                 wrong.append(f"{name} as {audience}: expected {want}, got {got}")
     assert not wrong, f"{state}:\n" + "\n".join(wrong)
