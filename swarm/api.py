@@ -212,7 +212,7 @@ def list_notes(request: HttpRequest, thread_id: int, vendor: str = Query(..., ma
     principal = _caller(request)
     thread = get_object_or_404(Thread.objects.only("pk"), pk=thread_id)
     vendor_obj = _notes_vendor(principal, vendor)
-    if vendor_obj.pk not in principal.private_vendor_ids():
+    if presenter.notes(principal.user, vendor_obj.pk, principal.private_vendor_ids()) is presenter.Seen.NOT_FOUND:
         raise Http404("No such notes.")  # notes one may not read do not exist for them
     notes = StaffNote.objects.filter(thread=thread, vendor=vendor_obj).select_related("author", "vendor")
     return [note_out(n) for n in notes.order_by("created_at", "id")]

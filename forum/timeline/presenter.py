@@ -76,9 +76,9 @@ def stream(viewer: AnyUser, vendor_id: int | None, staff_vendor_ids: list[int] |
     return Seen.SHOWN if access.can_read_stream(viewer, vendor_id, staff_vendor_ids) else Seen.NOT_FOUND
 
 
-def note(viewer: AnyUser, item: Any, staff_vendor_ids: list[int] | None = None) -> Seen:
-    """A staff note (swarm.models.StaffNote, or anything with ``vendor_id``): its vendor's staff only."""
-    return stream(viewer, item.vendor_id, staff_vendor_ids)
+def notes(viewer: AnyUser, vendor_id: int, staff_vendor_ids: list[int] | None = None) -> Seen:
+    """A vendor's staff notes (swarm) are its private stream: its verified staff only, no one else at all."""
+    return stream(viewer, vendor_id, staff_vendor_ids)
 
 
 def attachment(viewer: AnyUser, item: Attachment) -> Seen:

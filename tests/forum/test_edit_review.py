@@ -37,15 +37,21 @@ def test_a_new_account_editing_a_reply_to_add_links_sends_it_back_to_review(thre
     assert Thread.objects.get(pk=thread.pk).reply_count == 1
 
 
-def test_a_new_account_editing_its_question_to_add_links_takes_the_thread_back_to_review(customer):
-    thread = thread_actions.create_thread(author=customer, title="Router zorblax drops", body="It drops.")
+def test_a_new_account_editing_its_question_to_add_links_takes_the_thread_back_to_review(customer, vendor, moderator):
+    thread = thread_actions.create_thread(author=customer, title="Router zorblax drops", body="It drops. @northwind")
     assert search.search_threads("zorblax")
-    post_actions.edit_post(editor=customer, post=thread.posts.get(), body=LINK)
+    question = thread.posts.get()
+    post_actions.edit_post(editor=customer, post=question, body=f"{LINK} @northwind")
     thread.refresh_from_db()
     assert thread.review_state == ReviewState.PENDING
     assert search.search_threads("zorblax") == []
     assert client_for(None).get(thread.get_absolute_url()).status_code == 404
     assert client_for(customer).get(thread.get_absolute_url()).status_code == 200
+    # Approval publishes it again; the escalation it already had is kept, not doubled.
+    moderation_actions.approve_post(moderator=moderator, post=question)
+    assert search.search_threads("zorblax")
+    assert client_for(None).get(thread.get_absolute_url()).status_code == 200
+    assert thread.escalations.count() == 1
 
 
 def test_established_accounts_and_edits_that_add_no_link_stay_published(thread, reply):
