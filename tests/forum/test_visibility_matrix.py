@@ -201,10 +201,15 @@ def reply_on_page(w: World, who) -> str:
 
 
 def slug_redirect(w: World, who) -> str:
-    response = client(who).get(f"/t/{w.question.thread_id}/wrong-slug/")
-    if response.status_code == 404:
-        return ABSENT
-    return SHOWN if QSECRET.lower() in response["Location"] else MASKED
+    """Redirects to the thread's address (a wrong slug, a suggestion opened from /ask/) agree."""
+    seen = set()
+    for url in (f"/t/{w.question.thread_id}/wrong-slug/", f"/t/{w.question.thread_id}/?from=ask"):
+        response = client(who).get(url)
+        if response.status_code == 404:
+            seen.add(ABSENT)
+        else:
+            seen.add(SHOWN if QSECRET.lower() in response["Location"] else MASKED)
+    return seen.pop() if len(seen) == 1 else f"disagree: {sorted(seen)}"
 
 
 def attachment(image_field: str):
