@@ -166,6 +166,7 @@ def thread_page(*, thread_id: int, user: AnyUser) -> ThreadPage:
     if user.is_authenticated:
         my_votes = set(Vote.objects.filter(post__thread=thread, user=user).values_list("post_id", flat=True))
     history = list(Event.objects.filter(thread=thread, vendor__isnull=True).select_related("actor").order_by("seq"))
+    presenter.mask_history(history, posts)
     vendors = [link.vendor for link in thread.vendor_links.all()]
     return ThreadPage(
         thread=thread,

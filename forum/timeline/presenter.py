@@ -187,6 +187,19 @@ def event(viewer: AnyUser, item: Event, staff_vendor_ids: list[int] | None = Non
     return Seen.SHOWN if post(viewer, item.post) is Seen.SHOWN else Seen.MASKED
 
 
+def mask_history(events: list[Event], visible: list[Post]) -> list[Event]:
+    """A page's history lines as its viewer may read them: an event about a post the viewer
+    cannot see (``visible`` is what ``visible_posts`` kept) names nobody, as in event payloads.
+
+    Display only: the events are never saved afterwards.
+    """
+    seen = {p.pk for p in visible}
+    for item in events:
+        if item.post_id is not None and item.post_id not in seen:
+            item.actor = None
+    return events
+
+
 def _canonical_titles(viewer: AnyUser, events: list[Event]) -> dict[int, str]:
     """Titles of the canonical threads named by duplicate events, as the viewer sees them. One query."""
     ids = {e.data.get("canonical") for e in events if e.kind == EventKind.DUPLICATE}
