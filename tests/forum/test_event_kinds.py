@@ -105,3 +105,22 @@ def test_withdrawing_a_vote_and_unmarking_a_duplicate_are_their_own_kinds(monkey
         ("vote_withdrawn", "withdrew a vote"),
         ("duplicate_cleared", "unmarked the thread as a duplicate"),
     ]
+
+
+def test_migration_0014_turns_old_clears_into_their_own_kinds(thread):
+    """Rows written before the registry stored a clear as its set kind with a marker in data."""
+    from django.apps import apps
+
+    migration = importlib.import_module("forum.migrations.0014_event_kinds")
+    old = [
+        Event.objects.create(thread=thread, seq=50, kind="outdated", data={"cleared": True}),
+        Event.objects.create(thread=thread, seq=51, kind="duplicate", data={"canonical": None, "previous": 3}),
+        Event.objects.create(thread=thread, seq=52, kind="outdated", data={"reason": "Fixed in 4.3"}),
+    ]
+    migration.split_clears(apps, None)
+    rows = [(e.kind, e.data) for e in Event.objects.filter(pk__in=[e.pk for e in old]).order_by("seq")]
+    assert rows == [
+        ("outdated_cleared", {}),
+        ("duplicate_cleared", {"previous": 3}),
+        ("outdated", {"reason": "Fixed in 4.3"}),
+    ]
