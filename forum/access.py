@@ -115,15 +115,35 @@ def can_flag(user: AnyUser, post: Post) -> bool:
     return post.author_id != user.pk
 
 
-def can_see_post(user: AnyUser, post: Post) -> bool:
-    """Whether the viewer sees the post's text (not the hidden-pending-review placeholder)."""
-    if post.review_state == ReviewState.VISIBLE:
+def _can_see(user: AnyUser, state: str, author_id: int) -> bool:
+    if state == ReviewState.VISIBLE:
         return True
     if is_moderator(user):
         return True
-    if post.review_state == ReviewState.REJECTED:
+    if state == ReviewState.REJECTED:
         return False
-    return user.is_authenticated and post.author_id == user.pk
+    return user.is_authenticated and author_id == user.pk
+
+
+def can_see_post(user: AnyUser, post: Post) -> bool:
+    """Whether the viewer sees the post's text (not the hidden-pending-review placeholder)."""
+    return _can_see(user, post.review_state, post.author_id)
+
+
+def can_see_thread(user: AnyUser, thread: Thread) -> bool:
+    """Whether the viewer sees the thread's title and question (its state mirrors the question's)."""
+    return _can_see(user, thread.review_state, thread.author_id)
+
+
+def can_read_stream(user: AnyUser, vendor_id: int | None, staff_vendor_ids: list[int] | None = None) -> bool:
+    """The public stream is everyone's; a vendor's private stream (staff notes) is its verified staff's only."""
+    if vendor_id is None:
+        return True
+    if staff_vendor_ids is not None:
+        return vendor_id in staff_vendor_ids
+    if not user.is_authenticated:
+        return False
+    return Membership.objects.filter(user=user, vendor_id=vendor_id, status=Membership.Status.VERIFIED).exists()
 
 
 def can_suspend(moderator: AnyUser, target: User) -> bool:

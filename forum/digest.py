@@ -1,7 +1,8 @@
 """The daily digest's read side: which new threads a person hears about, and the email itself.
 
 Threads come from public POSTED events only (``vendor`` is null), so nothing from a
-vendor's private staff stream can reach an email.
+vendor's private staff stream can reach an email, and only threads a visitor may see
+(forum.timeline.presenter): one hidden since it was asked is left out.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.template.loader import render_to_string
 
 from forum.models import Event, EventKind, TagFollow, TaggedThread, Thread, ThreadVendor, User, VendorFollow
+from forum.timeline import presenter
 
 MAX_THREADS = 50
 
@@ -28,7 +30,7 @@ def threads_for(user: User, *, since: datetime, until: datetime) -> list[Thread]
     in_tag = TaggedThread.objects.filter(content_object=OuterRef("pk"), tag_id__in=followed_tags)
     with_vendor = ThreadVendor.objects.filter(thread=OuterRef("pk"), vendor_id__in=followed_vendors)
     return list(
-        Thread.objects.filter(pk__in=posted)
+        presenter.public_threads(Thread.objects.filter(pk__in=posted))
         .filter(Q(Exists(in_tag)) | Q(Exists(with_vendor)))
         .exclude(author=user)
         .defer("search_vector")

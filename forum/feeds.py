@@ -1,7 +1,7 @@
 """Atom feeds of new threads: per tag, per vendor, and per search.
 
-Entries carry only public content: the thread's title, author and the
-question's sanitised HTML (rendered on write by forum.markdown).
+Entries carry only what a visitor may see (forum.timeline.presenter): threads
+whose question is visible, with its title, author and sanitised HTML.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from taggit.models import Tag
 
 from forum import search
 from forum.models import Post, Thread, Vendor
+from forum.timeline import presenter
 from forum.validation import normalise_text
 
 MAX_ENTRIES = 50
@@ -24,9 +25,10 @@ MAX_QUERY_LENGTH = 200
 
 
 def _with_question(qs: QuerySet[Thread]) -> QuerySet[Thread]:
-    questions = Post.objects.filter(is_question=True).defer("body")
+    questions = Post.objects.filter(is_question=True)
     return (
-        qs.select_related("author")
+        presenter.public_threads(qs)
+        .select_related("author")
         .defer("search_vector")
         .prefetch_related(Prefetch("posts", queryset=questions, to_attr="question_posts"))
     )
@@ -38,14 +40,14 @@ class ThreadFeed(Feed):
     feed_type = Atom1Feed
 
     def item_title(self, item: Thread) -> str:
-        return item.title
+        return presenter.thread_title(presenter.PUBLIC, item)
 
     def item_link(self, item: Thread) -> str:
-        return item.get_absolute_url()
+        return presenter.thread_url(presenter.PUBLIC, item)
 
     def item_description(self, item: Thread) -> str:
         questions = getattr(item, "question_posts", [])
-        return questions[0].body_html if questions else ""
+        return presenter.post_text(presenter.PUBLIC, questions[0])[1] if questions else ""
 
     def item_author_name(self, item: Thread) -> str:
         return item.author.name

@@ -12,6 +12,7 @@ from django.utils import timezone
 from forum import badges
 from forum.access import has_privilege
 from forum.models import ReputationChange, User, UserBadge
+from forum.timeline import presenter
 
 PERIODS = {"week": 7, "month": 30, "all": None}
 LEADERS_LIMIT = 50
@@ -143,6 +144,8 @@ def standing(member: User, *, recent: int = 10) -> Standing:
         .select_related("post__thread")
         .order_by("-created_at", "-id")[:recent]
     )
+    # A public page: thread titles as a visitor sees them (forum.timeline.presenter).
+    presenter.mask_threads(presenter.PUBLIC, [c.post.thread for c in changes if c.post is not None])
     return Standing(
         reputation=member.reputation,
         badges=earned,

@@ -22,6 +22,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from forum.markdown import plain_text
 from forum.models import Post, ReviewState, Thread
+from forum.timeline import presenter
 from forum.validation import normalise_text
 
 START, STOP = "\x02", "\x03"
@@ -118,8 +119,10 @@ def search_threads(query: str, *, limit: int = 20, offset: int = 0, any_word: bo
     if not _words(query):
         return []
     rows = _search_postgres(query, limit, offset) if _is_postgres() else _search_sqlite(query, limit, offset, any_word)
-    found = Thread.objects.select_related("author", "duplicate_of").prefetch_related("tags")
-    threads = found.in_bulk([r[0] for r in rows])
+    # Results are public: only threads a visitor may see (forum.timeline.presenter), also named as duplicates' targets.
+    found = presenter.public_threads(Thread.objects.all()).select_related("author", "duplicate_of")
+    threads = found.prefetch_related("tags").in_bulk([r[0] for r in rows])
+    presenter.mask_threads(presenter.PUBLIC, [t.duplicate_of for t in threads.values() if t.duplicate_of])
     return [
         Hit(thread=threads[tid], snippet=_highlight(snip or ""), rank=rank)
         for tid, rank, snip in rows

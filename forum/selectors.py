@@ -20,6 +20,7 @@ from taggit.models import Tag
 from forum import access
 from forum.access import AnyUser
 from forum.models import Event, Flag, Membership, ModerationLog, Post, ReviewState, Thread, User, Vendor, Vote
+from forum.timeline import presenter
 
 
 class BadCursorError(ValueError):
@@ -72,7 +73,7 @@ def _keyset_page(qs: QuerySet[Thread], cursor: str | None, limit: int) -> tuple[
 
 def _list_queryset() -> QuerySet[Thread]:
     return (
-        Thread.objects.filter(review_state=ReviewState.VISIBLE)
+        presenter.public_threads(Thread.objects.all())
         .select_related("author")
         .prefetch_related("tags")
         .defer("search_vector")
@@ -102,7 +103,7 @@ def thread_list(
     return ThreadList(threads=threads[:limit], next_cursor=next_cursor, title=title, filter=filter)
 
 
-HIDDEN_TITLE = "Hidden thread"
+HIDDEN_TITLE = presenter.HIDDEN_TITLE
 
 
 def _visible_posts(posts: list[Post], user: AnyUser) -> list[Post]:
@@ -111,13 +112,7 @@ def _visible_posts(posts: list[Post], user: AnyUser) -> list[Post]:
     Pending posts appear to their author and moderators only, rejected ones to moderators
     only; hidden ones to everybody, as a placeholder unless the viewer may read them.
     """
-    visible = []
-    for post in posts:
-        post.shown_to_viewer = access.can_see_post(user, post)
-        if post.review_state in (ReviewState.PENDING, ReviewState.REJECTED) and not post.shown_to_viewer:
-            continue
-        visible.append(post)
-    return visible
+    return presenter.visible_posts(user, posts)
 
 
 def _annotate_open_flags(thread: Thread, posts: list[Post]) -> None:
@@ -158,11 +153,11 @@ def thread_page(*, thread_id: int, user: AnyUser) -> ThreadPage:
     question = next((p for p in posts if p.is_question), None)
     if question is None:
         raise Http404("This thread has no question.")
+    presenter.require_thread(user, thread)
     posts = _visible_posts(posts, user)
     if question not in posts:
         raise Http404("This thread is not public.")
-    if not question.shown_to_viewer:
-        thread.title = HIDDEN_TITLE  # display only; this read never saves the thread
+    presenter.mask_thread(user, thread)  # display only: a hidden question's title and slug; never saved
     if access.is_moderator(user):
         _annotate_open_flags(thread, posts)
     replies = [p for p in posts if not p.is_question]
@@ -171,6 +166,7 @@ def thread_page(*, thread_id: int, user: AnyUser) -> ThreadPage:
     if user.is_authenticated:
         my_votes = set(Vote.objects.filter(post__thread=thread, user=user).values_list("post_id", flat=True))
     history = list(Event.objects.filter(thread=thread, vendor__isnull=True).select_related("actor").order_by("seq"))
+    presenter.mask_history(history, posts)
     vendors = [link.vendor for link in thread.vendor_links.all()]
     return ThreadPage(
         thread=thread,
@@ -195,13 +191,16 @@ class Profile:
 def profile(*, username: str, limit: int = 20) -> Profile:
     member = get_object_or_404(User, username=username, is_active=True)
     threads = list(_list_queryset().filter(author=member)[:limit])
+    # A public page: posts everyone may see, on threads everyone may see (forum.timeline.presenter).
     answers = list(
-        Post.objects.filter(author=member, is_question=False, review_state=ReviewState.VISIBLE)
+        Post.objects.filter(presenter.public_q("thread__"), author=member, is_question=False)
+        .filter(review_state=ReviewState.VISIBLE)
         .select_related("thread")
         .order_by("-created_at", "-id")[:limit]
     )
     accepted = list(
-        Post.objects.filter(author=member, thread__accepted_post=F("pk"))
+        Post.objects.filter(presenter.public_q("thread__"), author=member, thread__accepted_post=F("pk"))
+        .filter(review_state=ReviewState.VISIBLE)
         .select_related("thread")
         .order_by("-created_at", "-id")[:limit]
     )
@@ -244,11 +243,14 @@ def notifications_for(user: User, limit: int = 50) -> list:
     """The user's latest notifications with their event, actor and thread. One query."""
     from forum.models import Notification
 
-    return list(
+    items = list(
         Notification.objects.filter(recipient=user)
         .select_related("event", "event__actor", "event__thread", "event__post")
         .order_by("-created_at", "-id")[:limit]
     )
+    # Titles and links as the person sees them now: a thread hidden since keeps no title here.
+    shown = {t.pk for t in presenter.mask_threads(user, [n.event.thread for n in items])}
+    return [n for n in items if n.event.thread_id in shown]
 
 
 @dataclass
@@ -374,8 +376,10 @@ def thread_knowledge(*, thread: Thread, user: AnyUser) -> ThreadKnowledge:
 
     canonical = None
     if thread.duplicate_of_id:
-        canonical = Thread.objects.defer("search_vector").filter(pk=thread.duplicate_of_id).first()
-    duplicates = list(Thread.objects.defer("search_vector").filter(duplicate_of=thread).order_by("created_at", "id"))
+        found = Thread.objects.defer("search_vector").filter(pk=thread.duplicate_of_id)
+        canonical = next(iter(presenter.mask_threads(user, found)), None)
+    duplicates = Thread.objects.defer("search_vector").filter(duplicate_of=thread).order_by("created_at", "id")
+    duplicates = presenter.mask_threads(user, duplicates)  # titles as this viewer may see them
     verifications: dict[int, list[Vendor]] = {}
     for v in AnswerVerification.objects.filter(post__thread=thread).select_related("vendor").order_by("verified_at"):
         verifications.setdefault(v.post_id, []).append(v.vendor)
@@ -451,7 +455,8 @@ def kb_list(
 
     limit = limit or settings.BARNRAISE["THREADS_PER_PAGE"]
     qs = (
-        Thread.objects.filter(status=Thread.Status.SOLVED, duplicate_of__isnull=True, accepted_post__isnull=False)
+        presenter.public_threads(Thread.objects.all())
+        .filter(status=Thread.Status.SOLVED, duplicate_of__isnull=True, accepted_post__review_state=ReviewState.VISIBLE)
         .select_related("author", "accepted_post", "accepted_post__author", "accepted_post__outdated_flag")
         .prefetch_related(
             "tags",

@@ -34,6 +34,7 @@ from forum.models import (
     SentMessage,
     WorkerHeartbeat,
 )
+from forum.timeline import presenter
 
 logger = logging.getLogger(__name__)
 
@@ -72,23 +73,32 @@ def send_notification_emails(*, event_id: int, user_ids: list[int]) -> int:
         .select_related("recipient")
     )
     post = event.post
-    target = post if post is not None else event.thread
-    context = {
-        "actor": event.actor.name if event.actor else "Someone",
-        "thread": event.thread,
-        "vendor_name": event.data.get("vendor_name", ""),
-        "excerpt": Truncator(post.body).chars(1000) if post is not None else "",
-        "link": f"{settings.SITE_URL}{target.get_absolute_url()}",
-        "settings_url": f"{settings.SITE_URL}/settings/notifications/",
-    }
     sent = 0
     mailer = mail.mailers.default
     with mailer:  # one SMTP session for the batch
         for notice in notices:
+            # As this person may see it when the email goes out (forum.timeline.presenter): a post hidden
+            # since is not quoted, and a thread that no longer exists for them is not mentioned.
+            if presenter.event(notice.recipient, event) is presenter.Seen.NOT_FOUND:
+                continue
             key = f"email:notice:{event.pk}:{notice.recipient_id}"
             if not SentMessage.objects.filter(key=key).exists():  # else sent by an earlier run of this task
+                context = _notice_context(notice.recipient, event, post)
                 sent += send_once(key, _notice_email(notice, event, context), mailer=mailer)
     return sent
+
+
+def _notice_context(user, event: Event, post) -> dict:
+    body_text = presenter.post_text(user, post)[0] if post is not None else ""
+    anchor = f"#post-{post.pk}" if post is not None and body_text else ""
+    return {
+        "actor": event.actor.name if event.actor else "Someone",
+        "thread_title": presenter.thread_title(user, event.thread),
+        "vendor_name": event.data.get("vendor_name", ""),
+        "excerpt": Truncator(body_text).chars(1000),
+        "link": f"{settings.SITE_URL}{presenter.thread_url(user, event.thread)}{anchor}",
+        "settings_url": f"{settings.SITE_URL}/settings/notifications/",
+    }
 
 
 def _notice_email(notice: Notification, event: Event, context: dict) -> EmailMessage:
@@ -106,7 +116,7 @@ def _notice_email(notice: Notification, event: Event, context: dict) -> EmailMes
     body = render_to_string(
         "forum/email/notification.txt", {**context, "user": user, "what": phrase, "opted_in": opted_in}
     )
-    subject = f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{context['actor']} {phrase}: {event.thread.title}"
+    subject = f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{context['actor']} {phrase}: {context['thread_title']}"
     return EmailMessage(subject=subject, body=body, to=[user.email])
 
 

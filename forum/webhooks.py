@@ -73,20 +73,10 @@ def _kick_worker() -> None:
 
 
 def payload(event: Event) -> dict[str, Any]:
-    """The JSON body of a delivery: the event, with the thread and post it concerns."""
-    actor = event.actor
-    post = event.post
-    return {
-        "id": event.pk,
-        "kind": event.kind,
-        "thread": {"id": event.thread_id, "title": event.thread.title, "url": event.thread.get_absolute_url()},
-        "stream": "public" if event.vendor_id is None else "private",
-        "seq": event.seq,
-        "actor": {"username": actor.username, "name": actor.name} if actor else None,
-        "post": {"id": post.pk, "body": post.body, "author": post.author.username} if post else None,
-        "data": event.data,
-        "created_at": event.created_at.isoformat(),
-    }
+    """The JSON body of a delivery, built by the presenter: what the receiving vendor may see."""
+    from forum.timeline.presenter import webhook_payload  # late: the presenter renders templates
+
+    return webhook_payload(event)
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:

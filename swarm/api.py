@@ -17,6 +17,7 @@ from ninja.responses import Status
 from forum.api.auth import Principal
 from forum.api.errors import ERROR_CODES, ErrorOut
 from forum.models import Thread, Vendor
+from forum.timeline import presenter
 from swarm.actions import claims, escalations, notes
 from swarm.models import Escalation, StaffNote
 
@@ -99,7 +100,7 @@ def escalation_out(e: Escalation) -> dict:
     return {
         "id": e.pk,
         "thread": e.thread_id,
-        "thread_title": e.thread.title,
+        "thread_title": presenter.thread_title(presenter.PUBLIC, e.thread),  # a hidden question's title is masked
         "vendor": e.vendor.handle,
         "state": e.state,
         "escalated_by": e.escalated_by.username,
@@ -259,7 +260,7 @@ def list_notes(request: HttpRequest, thread_id: int, vendor: str = Query(..., ma
     principal = _caller(request)
     thread = get_object_or_404(Thread.objects.only("pk"), pk=thread_id)
     vendor_obj = _notes_vendor(principal, vendor)
-    if vendor_obj.pk not in principal.private_vendor_ids():
+    if presenter.notes(principal.user, vendor_obj.pk, principal.private_vendor_ids()) is presenter.Seen.NOT_FOUND:
         raise Http404("No such notes.")  # notes one may not read do not exist for them
     notes = StaffNote.objects.filter(thread=thread, vendor=vendor_obj).select_related("author", "vendor")
     return [note_out(n) for n in notes.order_by("created_at", "id")]

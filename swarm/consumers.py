@@ -18,9 +18,8 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from forum.events import payload_for
 from forum.models import Event, Membership, Thread
-from forum.timeline import thread_group
+from forum.timeline import presenter, thread_group
 from swarm.actions import presence
 
 MAX_FRAME_BYTES = 64 * 1024
@@ -36,8 +35,12 @@ CLOSE_RATE_LIMITED = 4429
 
 
 @database_sync_to_async
-def _thread(thread_id: int) -> Thread | None:
-    return Thread.objects.filter(pk=thread_id).only("pk").first()
+def _thread(thread_id: int, user: Any) -> Thread | None:
+    """The thread, if it exists for this viewer (a pending or rejected one does not, for others)."""
+    thread = Thread.objects.filter(pk=thread_id).only("pk", "review_state", "author_id").first()
+    if thread is None or presenter.thread(user, thread) is presenter.Seen.NOT_FOUND:
+        return None
+    return thread
 
 
 @database_sync_to_async
@@ -107,16 +110,22 @@ def _still_staff(user: Any, vendor_id: int) -> bool:
     return user is not None and can_see_notes(user, Vendor(pk=vendor_id))
 
 
-@database_sync_to_async
-def _events_after(thread_id: int, vendor_id: int | None, after: int) -> tuple[list[dict], bool]:
+def replay(
+    *, thread_id: int, vendor_id: int | None, after: int, user: Any, staff_vendor_ids: list[int]
+) -> tuple[list[dict], bool]:
+    """One stream's events after ``after``, as this viewer may see them (forum.timeline.presenter)."""
     rows = list(
         Event.objects.filter(thread_id=thread_id, vendor_id=vendor_id, seq__gt=after)
-        .select_related("actor", "post", "post__author", "post__staff_vendor")
+        .select_related("actor", "thread", "post", "post__author", "post__staff_vendor")
+        .defer("thread__search_vector")
         .order_by("seq")[: REPLAY_LIMIT + 1]
     )
     if len(rows) > REPLAY_LIMIT:
         return [], True
-    return [payload_for(event) for event in rows], False
+    return presenter.event_payloads(rows, user or presenter.PUBLIC, staff_vendor_ids=staff_vendor_ids), False
+
+
+_events_after = database_sync_to_async(replay)
 
 
 class ThreadConsumer(AsyncWebsocketConsumer):
@@ -125,11 +134,11 @@ class ThreadConsumer(AsyncWebsocketConsumer):
     async def connect(self) -> None:
         self.thread_id = int(self.scope["url_route"]["kwargs"]["thread_id"])
         self.joined: list[str] = []
-        thread = await _thread(self.thread_id)
+        self.user = self.scope.get("user")
+        thread = await _thread(self.thread_id, self.user or presenter.PUBLIC)
         if thread is None:
             await self.close(code=CLOSE_NOT_FOUND)
             return
-        self.user = self.scope.get("user")
         self.vendor_ids = await _staff_vendor_ids(self.user)
         self.joined = [thread_group(self.thread_id)] + [thread_group(self.thread_id, v) for v in self.vendor_ids]
         for group in self.joined:
@@ -242,7 +251,13 @@ class ThreadConsumer(AsyncWebsocketConsumer):
             if vendor_id is False:
                 await self.error(f"Unknown stream: {str(stream)[:40]!r}.", code="bad_stream")
                 return
-            events, too_many = await _events_after(self.thread_id, vendor_id, seq)
+            events, too_many = await _events_after(
+                thread_id=self.thread_id,
+                vendor_id=vendor_id,
+                after=seq,
+                user=self.user,
+                staff_vendor_ids=self.vendor_ids,
+            )
             if too_many:
                 await self.send_json({"type": "reload", "reason": "Too much happened while you were away."})
                 return

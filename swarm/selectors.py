@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from forum.access import AnyUser
 from forum.models import Membership, Post, Thread, User, Vendor
+from forum.timeline import presenter
 from swarm.actions.claims import awaiting_confirmation
 from swarm.actions.escalations import metoo_refusal
 from swarm.models import Escalation, MeToo, RadarHit, RadarKeyword, StaffNote
@@ -371,9 +372,11 @@ def vendor_escalations(*, vendor: Vendor, limit: int = 10) -> tuple[list[Escalat
     """The public page's lists: escalations still waiting (for staff or for the customer's "yes"), and solved ones.
 
     Only the customer's confirmation makes an escalation solved; one the staff marked resolved stays in the
-    first list until then.
+    first list until then. A public page: threads everyone may see (forum.timeline.presenter), whoever is looking.
     """
-    base = Escalation.objects.filter(vendor=vendor).select_related("thread", "claimed_by")
+    base = Escalation.objects.filter(presenter.public_q("thread__"), vendor=vendor).select_related(
+        "thread", "claimed_by"
+    )
     open_rows = list(base.filter(state__in=[S.OPEN, S.CLAIMED, S.RESOLVED]).order_by("-created_at", "-pk")[:limit])
     done = list(base.filter(state=S.CONFIRMED).order_by("-confirmed_at", "-pk")[:limit])
     return open_rows, done

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from forum import access as forum_access
 from forum.models import Thread, Vendor
+from forum.timeline import presenter
 from forum.validation import normalise_text
 from swarm import access, selectors
 from swarm.actions import claims, escalations, notes, radar
@@ -57,6 +58,7 @@ def _escalation(escalation_id: int) -> Escalation:
 @require_GET
 def panel(request: HttpRequest, thread_id: int) -> HttpResponse:
     thread = get_object_or_404(Thread.objects.defer("search_vector"), pk=thread_id)
+    presenter.require_thread(request.user, thread)  # a pending or rejected thread does not exist for others
     return HttpResponse(thread_panel_html(request, thread))
 
 
@@ -216,6 +218,8 @@ def inbox(request: HttpRequest, handle: str) -> HttpResponse:
         sort=request.GET.get("sort", "waiting"),
         tag=normalise_text(request.GET.get("tag", "")),
     )
+    # Titles and question summaries as this member of staff may see them (a hidden question is masked).
+    presenter.mask_threads(request.user, [row.thread for row in [*box.rows, *box.radar]])
     context = {
         "box": box,
         "vendor": vendor,

@@ -35,6 +35,13 @@ MAX_WEBHOOKS = 10
 WEBHOOK_KINDS = [kind.value for kind in EventKind]
 
 
+def webhook_kinds() -> list[str]:
+    """Every registered kind (forum.timeline.kinds), including those other apps registered at startup."""
+    from forum.timeline import kinds as registry
+
+    return registry.values()
+
+
 def hash_secret(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
@@ -148,7 +155,7 @@ def create_webhook(*, admin: User, vendor: Vendor, url: str, kinds: list[str]) -
     kinds = sorted(set(kinds))
     if not kinds:
         raise ValidationError("Pick at least one kind of event.", code="no_kinds")
-    unknown = [k for k in kinds if k not in WEBHOOK_KINDS]
+    unknown = [k for k in kinds if k not in webhook_kinds()]
     if unknown:
         raise ValidationError(f"Unknown event kind: {unknown[0][:40]}.", code="bad_kind")
     if vendor.webhooks.count() >= MAX_WEBHOOKS:

@@ -84,9 +84,7 @@ def unmark_duplicate(*, user: User, thread: Thread) -> Thread:
         previous = thread.duplicate_of_id
         thread.duplicate_of = None
         thread.save(update_fields=["duplicate_of"])
-        timeline.record(
-            thread=thread, kind=EventKind.DUPLICATE, actor=user, data={"canonical": None, "previous": previous}
-        )
+        timeline.record(thread=thread, kind=EventKind.DUPLICATE_CLEARED, actor=user, data={"previous": previous})
     return thread
 
 
@@ -158,4 +156,4 @@ def clear_outdated(*, user: User, post: Post) -> None:
         deleted, _ = OutdatedFlag.objects.filter(post=post).delete()
         if not deleted:
             raise ValidationError("This answer is not flagged outdated.", code="not_outdated")
-        timeline.record(thread=thread, kind=EventKind.OUTDATED, actor=user, post=post, data={"cleared": True})
+        timeline.record(thread=thread, kind=EventKind.OUTDATED_CLEARED, actor=user, post=post, data={})

@@ -80,7 +80,12 @@ def publish_reply(*, thread: Thread, post: Post, rendered: Rendered, actor: User
 def edit_post(
     *, editor: User, post: Post, body: str, title: str | None = None, idempotency_key: str | None = None
 ) -> Post:
-    """Change a post's text (and the thread's title, for the question), keeping the old version."""
+    """Change a post's text (and the thread's title, for the question), keeping the old version.
+
+    An edit that adds links goes back to review under the rule for new posts
+    (forum.access.needs_review): the post is pending again, out of lists and search,
+    until a moderator approves it (``approve_post`` publishes it once more).
+    """
     access.require_participant(editor, "Log in to edit.")
     access.require(access.can_edit_post(editor, post), "You can only edit your own posts.")
     body = clean_body(body)
@@ -97,6 +102,8 @@ def edit_post(
             raise ValidationError("Nothing changed.", code="unchanged")
         # Each edit re-renders, re-indexes and is broadcast: limited like replies.
         ratelimit.check(user_id=editor.pk, action="edit")
+        added_links = rendered.links - render(post.body).links
+        held = post.review_state == ReviewState.VISIBLE and access.needs_review(editor, has_links=bool(added_links))
         PostRevision.objects.create(
             post=post,
             title=thread.title if post.is_question else "",
@@ -111,6 +118,8 @@ def edit_post(
         if title_changed:
             thread.title = new_title
             thread.save(update_fields=["title"])
+        if held:
+            return _hold_for_review(thread=thread, post=post, editor=editor)
         search.index_thread(thread)
         if post.review_state == ReviewState.PENDING:
             return post  # not public yet: nobody else should hear of the edit
@@ -121,4 +130,18 @@ def edit_post(
             post=post,
             data={"title": thread.title if title_changed else None},
         )
+    return post
+
+
+def _hold_for_review(*, thread: Thread, post: Post, editor: User) -> Post:
+    """Take a published post back to pending: out of counters and search, one HELD event. In a transaction."""
+    post.review_state = ReviewState.PENDING
+    post.save(update_fields=["review_state"])
+    if post.is_question:
+        thread.review_state = ReviewState.PENDING
+        thread.save(update_fields=["review_state"])
+    else:  # approve_post counts it again through publish_reply
+        Thread.objects.filter(pk=thread.pk).update(reply_count=F("reply_count") - 1)
+    search.index_thread(thread)
+    timeline.record(thread=thread, kind=EventKind.HELD, actor=editor, post=post, data={})
     return post

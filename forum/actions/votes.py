@@ -53,5 +53,5 @@ def withdraw_vote(*, user: User, post: Post) -> int:
             raise ValidationError("You have not voted for this post.", code="not_voted")
         score = _set_score(post, -1)
         reputation.vote_withdrawn(voter=user, post=post)
-        timeline.record(thread=thread, kind=EventKind.VOTED, actor=user, post=post, data={"score": score})
+        timeline.record(thread=thread, kind=EventKind.VOTE_WITHDRAWN, actor=user, post=post, data={"score": score})
     return score

@@ -15,7 +15,7 @@ from ninja import Query, Router
 from ninja.responses import Status
 from taggit.models import Tag
 
-from forum import access, search, selectors
+from forum import search, selectors
 from forum.actions import posts as post_actions
 from forum.actions import threads as thread_actions
 from forum.api.auth import Principal
@@ -34,13 +34,14 @@ from forum.api.schemas import (
     ThreadPageOut,
     VendorEventFeedOut,
     VendorOut,
-    event_out,
+    events_out,
     post_out,
     thread_out,
     user_out,
     vendor_out,
 )
-from forum.models import Event, Membership, Post, ReviewState, Thread, Vendor
+from forum.models import Event, Membership, Post, Thread, Vendor
+from forum.timeline import presenter
 
 router = Router(tags=["forum"])
 
@@ -77,10 +78,10 @@ def list_threads(
 
 def _thread_detail(thread_id: int, request: HttpRequest) -> dict:
     page = selectors.thread_page(thread_id=thread_id, user=caller(request).user)
-    data = thread_out(page.thread)
+    viewer = caller(request).user
+    data = thread_out(page.thread, viewer)
     data["accepted_post"] = page.thread.accepted_post_id
     data["vendors"] = [v.handle for v in page.vendors]
-    viewer = caller(request).user
     data["posts"] = [post_out(p, viewer) for p in [page.question, *page.replies]]
     return data
 
@@ -119,10 +120,9 @@ def create_post(request: HttpRequest, thread_id: int, payload: ReplyIn):
 
 @router.get("/posts/{post_id}", response={200: PostOut, **ERRORS}, summary="One post")
 def read_post(request: HttpRequest, post_id: int):
-    post = get_object_or_404(Post.objects.select_related("author", "staff_vendor"), pk=post_id)
+    post = get_object_or_404(Post.objects.select_related("author", "staff_vendor", "thread"), pk=post_id)
     viewer = caller(request).user
-    if post.review_state in (ReviewState.PENDING, ReviewState.REJECTED) and not access.can_see_post(viewer, post):
-        raise Http404("No such post.")  # unreviewed posts do not exist for others, as on the site
+    presenter.require_post(viewer, post)  # unreviewed posts do not exist for others, as on the site
     return post_out(post, viewer)
 
 
@@ -156,8 +156,10 @@ def read_vendor(request: HttpRequest, handle: str):
 
 
 def _events_qs():
-    return Event.objects.select_related("actor", "post", "post__author", "post__staff_vendor").prefetch_related(
-        "post__attachments"
+    return (
+        Event.objects.select_related("actor", "thread", "post", "post__author", "post__staff_vendor")
+        .defer("thread__search_vector")
+        .prefetch_related("post__attachments")
     )
 
 
@@ -173,7 +175,8 @@ def thread_events(
     stream: str = Query("public", max_length=40, description='"public" or the handle of a vendor you are staff of'),
     limit: int = Query(100, ge=1, le=MAX_EVENTS),
 ):
-    thread = get_object_or_404(Thread.objects.only("pk"), pk=thread_id)
+    thread = get_object_or_404(Thread.objects.only("pk", "review_state", "author_id"), pk=thread_id)
+    presenter.require_thread(caller(request).user, thread)  # a pending or rejected thread does not exist for others
     vendor_id = None
     if stream != "public":
         vendor = Vendor.objects.filter(handle=stream).first()
@@ -182,7 +185,12 @@ def thread_events(
         vendor_id = vendor.pk
     events = list(_events_qs().filter(thread=thread, vendor_id=vendor_id, seq__gt=after).order_by("seq")[:limit])
     last = events[-1].seq if events else after
-    return {"stream": stream, "events": [event_out(e) for e in events], "last_seq": last}
+    principal = caller(request)
+    return {
+        "stream": stream,
+        "events": events_out(events, principal.user, principal.private_vendor_ids()),
+        "last_seq": last,
+    }
 
 
 @router.get(
@@ -202,7 +210,8 @@ def vendor_events(
         visible |= Q(vendor=vendor)
     events = list(_events_qs().filter(visible, id__gt=cursor).order_by("id")[:limit])
     next_cursor = events[-1].pk if len(events) == limit else None
-    return {"events": [event_out(e) for e in events], "next_cursor": next_cursor}
+    principal = caller(request)
+    return {"events": events_out(events, principal.user, principal.private_vendor_ids()), "next_cursor": next_cursor}
 
 
 def _require_login(principal: Principal) -> None:
@@ -232,18 +241,14 @@ def my_notifications(request: HttpRequest, limit: int = Query(50, ge=1, le=100))
     principal = caller(request)
     _require_login(principal)
     principal.require_person("A vendor API key has no notifications; they belong to people (use a personal token).")
-    allowed = set(principal.private_vendor_ids())
+    allowed = principal.private_vendor_ids()
     items = selectors.notifications_for(principal.user, limit=limit)
+    gone = presenter.Seen.NOT_FOUND
+    items = [n for n in items if presenter.event(principal.user, n.event, allowed, with_post=False) is not gone]
+    events = events_out([n.event for n in items], principal.user, allowed)
     return [
-        {
-            "id": n.pk,
-            "kind": n.kind,
-            "created_at": n.created_at,
-            "read": n.read_at is not None,
-            "event": event_out(n.event),
-        }
-        for n in items
-        if n.event.vendor_id is None or n.event.vendor_id in allowed
+        {"id": n.pk, "kind": n.kind, "created_at": n.created_at, "read": n.read_at is not None, "event": payload}
+        for n, payload in zip(items, events, strict=True)
     ]
 
 

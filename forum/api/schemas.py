@@ -7,7 +7,6 @@ from typing import Any
 
 from ninja import Field, Schema
 
-from forum.events import payload_for
 from forum.models import Event, Post, Thread, User, Vendor
 
 
@@ -141,11 +140,15 @@ def user_out(user: User) -> dict[str, str]:
     return {"username": user.username, "name": user.name}
 
 
-def thread_out(thread: Thread) -> dict[str, Any]:
+def thread_out(thread: Thread, viewer=None) -> dict[str, Any]:
+    """A thread as ``viewer`` (a visitor by default) may read it: a hidden question's title is masked."""
+    from forum.timeline import presenter
+
+    viewer = viewer or presenter.PUBLIC
     return {
         "id": thread.pk,
-        "title": thread.title,
-        "url": thread.get_absolute_url(),
+        "title": presenter.thread_title(viewer, thread),
+        "url": presenter.thread_url(viewer, thread),
         "status": thread.status,
         "author": user_out(thread.author),
         "tags": sorted(t.name for t in thread.tags.all()),
@@ -158,21 +161,18 @@ def thread_out(thread: Thread) -> dict[str, Any]:
     }
 
 
-HIDDEN_HTML = "<p>This post is hidden pending moderator review.</p>"
-
-
 def post_out(post: Post, viewer=None) -> dict[str, Any]:
-    """A post as ``viewer`` may read it: hidden or unreviewed text only for its author and moderators."""
-    from forum.access import can_see_post
+    """A post as ``viewer`` may read it (forum.timeline.presenter): hidden text masked for others."""
+    from forum.timeline import presenter
 
-    shown = (viewer is not None and can_see_post(viewer, post)) or post.review_state == "visible"
+    body, body_html = presenter.post_text(viewer or presenter.PUBLIC, post)
     return {
         "id": post.pk,
         "thread": post.thread_id,
         "author": user_out(post.author),
         "is_question": post.is_question,
-        "body": post.body if shown else "",
-        "body_html": post.body_html if shown else HIDDEN_HTML,
+        "body": body,
+        "body_html": body_html,
         "staff_vendor": post.staff_vendor.handle if post.staff_vendor else None,
         "score": post.score,
         "created_at": post.created_at,
@@ -190,6 +190,8 @@ def vendor_out(vendor: Vendor) -> dict[str, Any]:
     }
 
 
-def event_out(event: Event) -> dict[str, Any]:
-    """The websocket's payload (forum.events), so both readers see the same event."""
-    return payload_for(event)
+def events_out(events: list[Event], viewer, staff_vendor_ids: list[int]) -> list[dict[str, Any]]:
+    """The websocket's payloads (forum.timeline.presenter) for this caller, so both readers see the same event."""
+    from forum.timeline import presenter
+
+    return presenter.event_payloads(events, viewer, staff_vendor_ids=staff_vendor_ids)

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('forum', '0013_limits'),
+        ('forum', '0014_event_kinds'),
     ]
 
     operations = [

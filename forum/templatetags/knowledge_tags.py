@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import template
 
-from forum.models import Event, EventKind
+from forum.models import Event
 from forum.selectors import excerpt_of
 
 register = template.Library()
@@ -44,12 +44,8 @@ def post_knowledge_controls(context: template.Context) -> dict:
 
 @register.filter
 def event_label(event: Event) -> str:
-    """The history line for an event; an undone duplicate mark or outdated flag reads as such."""
-    if event.kind == EventKind.DUPLICATE and event.data.get("canonical") is None:
-        return "unmarked the thread as a duplicate"
-    if event.kind == EventKind.OUTDATED and event.data.get("cleared"):
-        return "cleared an outdated flag"
-    return event.get_kind_display()
+    """The history line for an event: its registered label (set and clear are separate kinds)."""
+    return event.label
 
 
 @register.filter

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from forum import access
 from forum.actions import api as api_actions
 from forum.models import PersonalAccessToken, Vendor, VendorApiKey, WebhookDelivery, WebhookEndpoint
+from forum.timeline import presenter
 
 # The raw secret is kept in the session only until the next page shows it once.
 SHOW_ONCE = "api_secret_once"
@@ -72,12 +73,13 @@ def vendor_api(request: HttpRequest, handle: str) -> HttpResponse:
         .select_related("endpoint", "event", "event__thread")
         .order_by("-id")[:50]
     )
+    presenter.mask_threads(request.user, [d.event.thread for d in deliveries])  # a hidden question's title
     context = {
         "vendor": vendor,
         "keys": VendorApiKey.objects.filter(vendor=vendor).select_related("created_by").order_by("-created_at"),
         "endpoints": endpoints,
         "deliveries": deliveries,
-        "kinds": api_actions.WEBHOOK_KINDS,
+        "kinds": api_actions.webhook_kinds(),
         "secret": _pop_secret(request),
         "key_cap": settings.API_KEYS_PER_VENDOR,
     }

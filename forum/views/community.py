@@ -15,6 +15,7 @@ from forum import attachments, follows
 from forum.actions import follows as follow_actions
 from forum.forms import NotificationSettingsForm
 from forum.models import Attachment, Thread, Vendor
+from forum.timeline import presenter
 
 # Attachments render in no document context: nothing in them runs, and nothing may frame them.
 ATTACHMENT_CSP = "default-src 'none'; img-src 'self'; sandbox; frame-ancestors 'none'"
@@ -113,9 +114,16 @@ def limit_upload_size(view):
 
 
 def attachment(request: HttpRequest, attachment_id: int) -> FileResponse:
-    """Stream an image from storage with headers that keep browsers from treating it as anything else."""
-    item = get_object_or_404(Attachment, pk=attachment_id)
+    """Stream an image from storage with headers that keep browsers from treating it as anything else.
+
+    An image exists only for those who may read its post (forum.timeline.presenter): one under a
+    hidden, pending or rejected post is a 404 for everyone else, and only images everyone may see
+    are cacheable by shared caches.
+    """
+    item = get_object_or_404(Attachment.objects.select_related("post", "post__thread"), pk=attachment_id)
     if item.content_type not in Attachment.EXTENSIONS:
+        raise Http404("No such image.")
+    if presenter.attachment(request.user, item) is not presenter.Seen.SHOWN:
         raise Http404("No such image.")
     try:
         handle = item.file.storage.open(item.file.name, "rb")
@@ -128,5 +136,5 @@ def attachment(request: HttpRequest, attachment_id: int) -> FileResponse:
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = ATTACHMENT_CSP
     response["Cross-Origin-Resource-Policy"] = "same-origin"
-    response["Cache-Control"] = "public, max-age=3600"
+    response["Cache-Control"] = presenter.attachment_cache_control(item)
     return response

@@ -106,7 +106,11 @@ def edit(request: HttpRequest, post_id: int) -> HttpResponse:
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, "Your edit is saved; the earlier version is kept in the history.")
+            post.refresh_from_db(fields=["review_state"])
+            if post.review_state == ReviewState.PENDING:
+                messages.info(request, "Your edit added links, so a moderator will review it before others see it.")
+            else:
+                messages.success(request, "Your edit is saved; the earlier version is kept in the history.")
             return redirect(post)
     return render(request, "forum/edit.html", {"form": form, "post": post}, status=400 if form.errors else 200)
 

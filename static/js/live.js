@@ -145,7 +145,13 @@
       case "restored":
         insertPost(event);
         break;
-      case "voted": {
+      case "held": { // an edit added links: the post waits for a moderator again
+        const held = document.querySelector('article[data-post="' + event.post + '"]');
+        if (held) held.remove();
+        break;
+      }
+      case "voted":
+      case "vote_withdrawn": {
         const score = document.querySelector('[data-post="' + event.post + '"] [data-score]');
         if (score && event.data) score.textContent = event.data.score;
         break;

@@ -28,7 +28,7 @@ def test_each_action_records_one_event_with_gap_free_seq(thread, customer, exper
     assert _seqs(thread) == list(range(1, 9))
     kinds = list(Event.objects.filter(thread=thread).order_by("seq").values_list("kind", flat=True))
     assert kinds == [
-        EventKind.POSTED, EventKind.REPLIED, EventKind.EDITED, EventKind.VOTED, EventKind.VOTED,
+        EventKind.POSTED, EventKind.REPLIED, EventKind.EDITED, EventKind.VOTED, EventKind.VOTE_WITHDRAWN,
         EventKind.ACCEPTED, EventKind.REOPENED, EventKind.LOCKED,
     ]  # fmt: skip
     thread.refresh_from_db()

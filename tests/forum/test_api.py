@@ -30,7 +30,9 @@ def shown_secret(html: str) -> str | None:
 def private_note(thread: Thread, vendor, author, body: str = "Known firmware bug, ticket FW-1234") -> Event:
     """An event on the vendor's private stream (what swarm's staff notes record)."""
     with transaction.atomic():
-        return timeline.record(thread=thread, kind=EventKind.NOTE, actor=author, vendor=vendor, data={"body": body})
+        return timeline.record(
+            thread=thread, kind=EventKind.NOTE, actor=author, vendor=vendor, data={"note": 0, "body": body}
+        )
 
 
 # Credentials

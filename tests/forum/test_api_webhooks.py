@@ -178,7 +178,9 @@ def test_only_vendors_on_the_thread_hear_and_private_events_go_to_their_own_vend
     )
     thread = thread_actions.create_thread(author=customer, title="Hub offline", body="Help @northwind")
     with transaction.atomic():
-        timeline.record(thread=thread, kind=EventKind.NOTE, actor=staff, vendor=vendor, data={"body": "SECRET"})
+        timeline.record(
+            thread=thread, kind=EventKind.NOTE, actor=staff, vendor=vendor, data={"note": 0, "body": "SECRET"}
+        )
     run_worker(3)
     assert {(r["path"], json.loads(r["body"])["kind"]) for r in receiver.received} == {
         ("/hook/northwind", "posted"),

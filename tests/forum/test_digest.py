@@ -108,10 +108,9 @@ def test_private_staff_events_never_reach_a_digest(follower, customer, vendor, s
     Event.objects.filter(thread=old).update(created_at=timezone.now() - timedelta(days=3))
     with transaction.atomic():
         # A private-stream event today on the old thread, carrying staff-only text.
-        timeline.record(
-            thread=old, kind=EventKind.POSTED, actor=staff, vendor=vendor, data={"note": "SECRET refund policy"}
-        )
-        timeline.record(thread=old, kind=EventKind.NOTE, actor=staff, vendor=vendor, data={"note": "SECRET"})
+        posted = {"title": "SECRET refund policy", "tags": [], "mentions": [], "vendors": []}
+        timeline.record(thread=old, kind=EventKind.POSTED, actor=staff, vendor=vendor, data=posted)
+        timeline.record(thread=old, kind=EventKind.NOTE, actor=staff, vendor=vendor, data={"note": 0, "text": "SECRET"})
     ask(customer, "Fresh wifi question", tags="wifi")
     assert send_daily_digests.enqueue().return_value == 1
     body = mail.outbox[0].body + mail.outbox[0].alternatives[0][0]

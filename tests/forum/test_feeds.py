@@ -95,7 +95,9 @@ def test_feeds_hold_at_most_50_entries(client, customer):
 def test_no_private_staff_content_in_any_feed(client, thread, vendor, staff, customer):
     post_actions.reply(author=customer, thread=thread, body="@northwind can you look?")
     with transaction.atomic():
-        timeline.record(thread=thread, kind=EventKind.NOTE, actor=staff, vendor=vendor, data={"text": "SECRET-NOTE"})
+        timeline.record(
+            thread=thread, kind=EventKind.NOTE, actor=staff, vendor=vendor, data={"note": 0, "text": "SECRET-NOTE"}
+        )
     for url in ("/feeds/tags/wifi/", "/feeds/v/northwind/", "/feeds/search/?q=wifi"):
         response = client.get(url)
         assert b"SECRET-NOTE" not in response.content

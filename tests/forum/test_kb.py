@@ -161,7 +161,7 @@ def test_staff_and_moderators_clear_outdated_but_the_author_cannot(nw_thread, cu
     knowledge_actions.clear_outdated(user=staff, post=answer)
     assert not OutdatedFlag.objects.exists()
     page = client.get(thread.get_absolute_url()).text
-    assert "Outdated:" not in page and "cleared an outdated flag" in page
+    assert "Outdated:" not in page and "cleared the outdated flag" in page
     with pytest.raises(ValidationError, match="not flagged"):
         knowledge_actions.clear_outdated(user=moderator, post=answer)
 

@@ -22,6 +22,7 @@ from django.db.models import F, Max
 
 from forum import hooks, notifications, webhooks
 from forum.models import Event, EventKind, Post, Thread, User, Vendor
+from forum.timeline import kinds
 
 logger = logging.getLogger(__name__)
 
@@ -36,13 +37,17 @@ def thread_group(thread_id: int, vendor_id: int | None = None) -> str:
 def record(
     *,
     thread: Thread,
-    kind: EventKind,
+    kind: EventKind | str,
     actor: User | None,
     post: Post | None = None,
     vendor: Vendor | None = None,
     data: dict[str, Any] | None = None,
 ) -> Event:
-    """Append one event to the thread's timeline, inside the caller's transaction."""
+    """Append one event to the thread's timeline, inside the caller's transaction.
+
+    ``kind`` must be registered (forum.timeline.kinds) and ``data`` fit its typed payload.
+    """
+    kinds.check(kinds.get(kind), data or {})
     connection = transaction.get_connection()
     if not connection.in_atomic_block:
         raise RuntimeError("timeline.record() must run inside the action's transaction")
@@ -55,7 +60,7 @@ def record(
         last = Event.objects.filter(thread=thread, vendor=vendor).aggregate(last=Max("seq"))["last"]
         seq = (last or 0) + 1
     event = Event.objects.create(
-        thread=thread, seq=seq, kind=kind, actor=actor, post=post, vendor=vendor, data=data or {}
+        thread=thread, seq=seq, kind=str(kind), actor=actor, post=post, vendor=vendor, data=data or {}
     )
     notifications.fan_out(event)
     webhooks.enqueue(event)
@@ -67,9 +72,9 @@ def record(
 def publish(event: Event) -> None:
     """Wake up everyone watching the event's stream. Best effort: the log is durable."""
     try:
-        from forum.events import payload_for  # late: payloads render templates
+        from forum.timeline.presenter import live_payload  # late: payloads render templates
 
-        message = {"type": "timeline.event", "event": payload_for(event)}
+        message = {"type": "timeline.event", "event": live_payload(event)}
         layer = get_channel_layer()
         if layer is not None:
             async_to_sync(layer.group_send)(thread_group(event.thread_id, event.vendor_id), message)

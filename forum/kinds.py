@@ -1,0 +1,96 @@
+"""Forum's event kinds: their labels and the typed shape of their data.
+
+Registered from ``ForumConfig.ready()`` (forum.timeline.kinds). A "set" and
+its "clear" are separate kinds, so a history line, a live frame and a webhook
+never have to look inside ``data`` to know which one happened.
+"""
+
+from __future__ import annotations
+
+from typing import TypedDict
+
+from forum.models import EventKind
+from forum.timeline import kinds
+
+
+class Empty(TypedDict):
+    pass
+
+
+class Posted(TypedDict):
+    title: str
+    tags: list[str]
+    mentions: list[str]
+    vendors: list[str]
+
+
+class Replied(TypedDict):
+    mentions: list[str]
+    vendors: list[str]
+
+
+class Edited(TypedDict):
+    title: str | None  # the new title when the question's title changed
+
+
+class Voted(TypedDict):
+    score: int  # the post's score after the change
+
+
+class Accepted(TypedDict):
+    answer_author: str
+    staff_vendor: int | None
+
+
+class Reopened(TypedDict):
+    previous_answer: int | None
+
+
+class Duplicate(TypedDict):
+    canonical: int
+    canonical_title: str
+
+
+class DuplicateCleared(TypedDict):
+    previous: int | None
+
+
+class Retagged(TypedDict):
+    old: list[str]
+    new: list[str]
+
+
+class Verified(TypedDict):
+    vendor: str
+    vendor_name: str
+
+
+class Outdated(TypedDict):
+    reason: str
+
+
+FORUM_KINDS: list[tuple[str, str, type, dict]] = [
+    (EventKind.POSTED, "asked the question", Posted, {"title": "T", "tags": ["wifi"], "mentions": [], "vendors": []}),
+    (EventKind.REPLIED, "replied", Replied, {"mentions": ["dana"], "vendors": ["northwind"]}),
+    (EventKind.EDITED, "edited a post", Edited, {"title": None}),
+    (EventKind.VOTED, "voted", Voted, {"score": 3}),
+    (EventKind.VOTE_WITHDRAWN, "withdrew a vote", Voted, {"score": 2}),
+    (EventKind.ACCEPTED, "accepted an answer", Accepted, {"answer_author": "dana", "staff_vendor": None}),
+    (EventKind.REOPENED, "reopened the thread", Reopened, {"previous_answer": 7}),
+    (EventKind.LOCKED, "locked the thread", Empty, {}),
+    (EventKind.UNLOCKED, "unlocked the thread", Empty, {}),
+    (EventKind.DUPLICATE, "marked the thread a duplicate", Duplicate, {"canonical": 4, "canonical_title": "Earlier"}),
+    (EventKind.DUPLICATE_CLEARED, "unmarked the thread as a duplicate", DuplicateCleared, {"previous": 4}),
+    (EventKind.RETAGGED, "changed the tags", Retagged, {"old": ["a"], "new": ["b"]}),
+    (EventKind.HIDDEN, "hid a post pending review", Empty, {}),
+    (EventKind.HELD, "sent an edited post back to review", Empty, {}),
+    (EventKind.RESTORED, "restored a hidden post", Empty, {}),
+    (EventKind.VERIFIED, "marked an answer verified", Verified, {"vendor": "northwind", "vendor_name": "Northwind"}),
+    (EventKind.OUTDATED, "flagged an answer outdated", Outdated, {"reason": "Fixed in 4.3"}),
+    (EventKind.OUTDATED_CLEARED, "cleared the outdated flag", Empty, {}),
+]
+
+
+def register() -> None:
+    for value, label, payload, example in FORUM_KINDS:
+        kinds.register(value, label, payload, app="forum", example=example)

@@ -1,0 +1,91 @@
+"""Swarm's event kinds, registered from ``SwarmConfig.ready()``.
+
+Swarm owns these: a new swarm kind is one entry here (and a constant in
+``SwarmKind`` if code names it), with no forum migration or forum edit.
+"""
+
+from __future__ import annotations
+
+from typing import TypedDict
+
+from forum.models import EventKind
+from forum.timeline import kinds
+
+
+class VendorData(TypedDict):
+    """What every public swarm event says about the vendor it concerns (swarm.actions.common.vendor_data)."""
+
+    escalation: int
+    vendor: str
+    vendor_name: str
+
+
+class Escalated(VendorData):
+    handed_from: str | None
+
+
+class Count(TypedDict):
+    count: int
+
+
+class Claimed(VendorData):
+    claimant: str
+
+
+class Released(VendorData):
+    reason: str
+    previous: str | None
+
+
+class HandedOff(VendorData):
+    to_user: str | None
+    to_vendor: str | None
+
+
+class Note(TypedDict):
+    note: int
+
+
+class Confirmed(VendorData):
+    solved_by_staff: bool
+
+
+class Rated(VendorData):
+    rating: int
+
+
+class Unresolved(VendorData):
+    claimant: str | None
+
+
+class Invited(TypedDict):
+    vendor: str
+    vendor_name: str
+
+
+_V = {"escalation": 1, "vendor": "northwind", "vendor_name": "Northwind"}
+
+SWARM_KINDS: list[tuple[str, str, type, dict]] = [
+    (EventKind.ESCALATED, "escalated to a vendor", Escalated, _V | {"handed_from": None}),
+    (EventKind.METOO, "said me too", Count, {"count": 2}),
+    (EventKind.METOO_WITHDRAWN, "withdrew me too", Count, {"count": 1}),
+    (EventKind.CLAIMED, "claimed the escalation", Claimed, _V | {"claimant": "Priya"}),
+    (EventKind.RELEASED, "released the escalation", Released, _V | {"reason": "", "previous": "Priya"}),
+    (
+        EventKind.HANDED_OFF,
+        "handed the escalation off",
+        HandedOff,
+        _V | {"to_user": None, "to_vendor": "bluewave"},
+    ),
+    (EventKind.NOTE, "wrote a staff note", Note, {"note": 9}),
+    (EventKind.RESOLVED, "marked the escalation resolved", VendorData, _V),
+    (EventKind.CONFIRMED, "confirmed the resolution", Confirmed, _V | {"solved_by_staff": True}),
+    (EventKind.RATED, "rated the help", Rated, _V | {"rating": 5}),
+    (EventKind.UNRESOLVED, "said it is not solved yet", Unresolved, _V | {"claimant": None}),
+    (EventKind.INVITED, "invited the author to escalate", Invited, {"vendor": "northwind", "vendor_name": "Northwind"}),
+]
+
+
+def register() -> None:
+    for value, label, payload, example in SWARM_KINDS:
+        kinds.register(value, label, payload, app="swarm", example=example)
