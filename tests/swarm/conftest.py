@@ -104,3 +104,13 @@ def csrf_token(client: httpx.Client, path: str) -> str:
     match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
     assert match, "the page has a form with a CSRF token"
     return match.group(1)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_presence():
+    """In-memory presence is per process: start every test with nobody on any thread."""
+    from swarm.actions import presence
+
+    presence._memory = presence.MemoryStore()
+    presence._mine.clear()
+    yield
