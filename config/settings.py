@@ -163,6 +163,11 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# /readyz: also require a worker heartbeat younger than READYZ_WORKER_MAX_AGE seconds (needs REDIS_URL,
+# so web and worker share the cache). Off by default: the embedded site may run without a worker.
+READYZ_REQUIRE_WORKER = env_bool("READYZ_REQUIRE_WORKER", default=False)
+READYZ_WORKER_MAX_AGE = float(os.environ.get("READYZ_WORKER_MAX_AGE", "60"))
+
 # Background work: inline by default (Django's tasks framework).
 TASKS = {"default": {"BACKEND": os.environ.get("TASKS_BACKEND", "django.tasks.backends.immediate.ImmediateBackend")}}
 

@@ -34,6 +34,7 @@ app_name = "forum"
 urlpatterns = [
     path("", pages.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("ask/", posting.ask, name="ask"),
     path("ask/suggest/", knowledge.ask_suggest, name="ask_suggest"),
     path("stats/", knowledge.stats, name="stats"),
