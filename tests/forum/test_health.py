@@ -1,19 +1,14 @@
 """/healthz says the process is alive; /readyz says whether the database, Redis and the worker answer."""
 
-import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import httpx
 import pytest
 from django.core.cache import cache
 
 from forum.health import WORKER_HEARTBEAT_KEY
-from tests.services import ServerProcess, free_port, redis_server, wait_until_healthy
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.services import free_port, redis_server
+from tests.swarm.conftest import start_daphne
 
 
 @pytest.mark.django_db
@@ -68,27 +63,11 @@ def test_readyz_wants_a_recent_worker_heartbeat_when_a_worker_is_required(client
     assert response.json()["worker"] == "ok"
 
 
+@pytest.mark.django_db
 def test_a_server_without_its_database_is_alive_but_not_ready():
     """A real daphne pointed at a PostgreSQL port where nothing listens."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://nobody@127.0.0.1:{free_port()}/gone",
-        "REDIS_URL": "",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "LOG_LEVEL": "ERROR",
-    }
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    server = ServerProcess(port=port, process=process)
+    server = start_daphne(DATABASE_URL=f"postgres://nobody@127.0.0.1:{free_port()}/gone")
     try:
-        wait_until_healthy(process, server.http)
         started = time.monotonic()
         response = httpx.get(f"{server.http}/readyz", timeout=10)
         assert response.status_code == 503

@@ -44,7 +44,7 @@ def database_env() -> dict[str, str]:
 Daphne = ServerProcess
 
 
-def start_daphne(redis: str | None = None) -> Daphne:
+def start_daphne(redis: str | None = None, **extra_env: str) -> Daphne:
     port = free_port()
     env = {
         **os.environ,
@@ -53,6 +53,7 @@ def start_daphne(redis: str | None = None) -> Daphne:
         "DEBUG": "0",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "LOG_LEVEL": "WARNING",
+        **extra_env,
     }
     env.pop("DJANGO_SETTINGS_MODULE", None)
     process = subprocess.Popen(
