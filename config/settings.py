@@ -6,6 +6,7 @@ in-memory channel layer, console email and inline background tasks.
 See README.md ("Configuration") for the variables.
 """
 
+import ipaddress
 import json
 import os
 from pathlib import Path
@@ -90,6 +91,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "forum.metrics.RequestMetrics",  # first, so it times everything below
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -167,6 +169,12 @@ else:
 # so web and worker share the cache). Off by default: the embedded site may run without a worker.
 READYZ_REQUIRE_WORKER = env_bool("READYZ_REQUIRE_WORKER", default=False)
 READYZ_WORKER_MAX_AGE = float(os.environ.get("READYZ_WORKER_MAX_AGE", "60"))
+
+# /metrics (Prometheus): readable from these addresses or networks, or with "Authorization: Bearer
+# METRICS_TOKEN". Neither set: /metrics is not found. PROMETHEUS_MULTIPROC_DIR (read by prometheus-client)
+# makes every process on the host report through any one of them.
+METRICS_ALLOWED_IPS = [str(ipaddress.ip_network(net, strict=False)) for net in env_list("METRICS_ALLOWED_IPS")]
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 
 # Background work: inline by default (Django's tasks framework).
 TASKS = {"default": {"BACKEND": os.environ.get("TASKS_BACKEND", "django.tasks.backends.immediate.ImmediateBackend")}}

@@ -19,8 +19,9 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 from django.db.models import F, Max
+from django.utils import timezone
 
-from forum import hooks, notifications, webhooks
+from forum import hooks, metrics, notifications, webhooks
 from forum.models import Event, EventKind, Post, Thread, User, Vendor
 
 logger = logging.getLogger(__name__)
@@ -66,6 +67,7 @@ def record(
 
 def publish(event: Event) -> None:
     """Wake up everyone watching the event's stream. Best effort: the log is durable."""
+    metrics.EVENTS_RECORDED.labels(event.kind).inc()  # here, after commit: a rolled-back event never counts
     try:
         from forum.events import payload_for  # late: payloads render templates
 
@@ -73,5 +75,8 @@ def publish(event: Event) -> None:
         layer = get_channel_layer()
         if layer is not None:
             async_to_sync(layer.group_send)(thread_group(event.thread_id, event.vendor_id), message)
+            metrics.FANOUT_DELAY.observe((timezone.now() - event.created_at).total_seconds())
+        metrics.EVENTS_PUBLISHED.labels("sent").inc()
     except Exception:  # live delivery must never break a committed write
+        metrics.EVENTS_PUBLISHED.labels("failed").inc()
         logger.warning("Live delivery of event %s failed; clients will catch up by replay", event.pk, exc_info=True)

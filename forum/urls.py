@@ -35,6 +35,7 @@ urlpatterns = [
     path("", pages.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("metrics", health.metrics, name="metrics"),
     path("ask/", posting.ask, name="ask"),
     path("ask/suggest/", knowledge.ask_suggest, name="ask_suggest"),
     path("stats/", knowledge.stats, name="stats"),

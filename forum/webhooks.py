@@ -31,6 +31,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from forum import metrics
 from forum.models import Event, ThreadVendor, WebhookDelivery, WebhookEndpoint
 
 logger = logging.getLogger(__name__)
@@ -140,6 +141,7 @@ def attempt(delivery: WebhookDelivery) -> bool:
     elapsed_ms = round((time.monotonic() - started) * 1000)
     now = timezone.now()
     ok = status is not None and 200 <= status < 300
+    metrics.WEBHOOKS.labels("success" if ok else "failure").inc()
     delivery.attempts += 1
     delivery.log = [*delivery.log, {"at": now.isoformat(), "status": status, "ms": elapsed_ms, "error": error}][-50:]
     if ok:

@@ -18,6 +18,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
+from forum import metrics
 from forum.events import payload_for
 from forum.models import Event, Membership, Thread
 from forum.timeline import thread_group
@@ -233,8 +234,10 @@ class ThreadConsumer(AsyncWebsocketConsumer):
                 return
             events, too_many = await _events_after(self.thread_id, vendor_id, seq)
             if too_many:
+                metrics.RELOADS.inc()
                 await self.send_json({"type": "reload", "reason": "Too much happened while you were away."})
                 return
+            metrics.REPLAYS.inc()
             await self.send_json({"type": "replay", "stream": stream, "events": events})
 
     def _stream_vendor(self, stream: str) -> int | bool | None:
