@@ -6,4 +6,4 @@ class ForumConfig(AppConfig):
     verbose_name = "Forum"
 
     def ready(self) -> None:
-        from forum import signals  # noqa: F401  (connects allauth's email_confirmed)
+        from forum import requestlog, signals  # noqa: F401  (allauth's email_confirmed; request ids into tasks)

@@ -62,6 +62,8 @@ def record(
     webhooks.enqueue(event)
     hooks.event_recorded.send(sender=Event, event=event)
     transaction.on_commit(partial(publish, event))
+    # One line per action (every visible change records one event), with the request id of who caused it.
+    logger.info("%s: thread %s seq %s", kind, thread.pk, seq, extra={"event_kind": str(kind), "thread_id": thread.pk})
     return event
 
 
