@@ -18,7 +18,7 @@ from typing import Any
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
-from django.db.models import F, Max
+from django.db.models import BigIntegerField, F, Func, Max
 from django.utils import timezone
 
 from forum import hooks, metrics, notifications, webhooks
@@ -32,6 +32,13 @@ def thread_group(thread_id: int, vendor_id: int | None = None) -> str:
     if vendor_id is None:
         return f"thread.{thread_id}"
     return f"thread.{thread_id}.vendor.{vendor_id}"
+
+
+def _txid() -> Func | int:
+    """The writing transaction's id, for commit-ordered feeds (inside the INSERT: no extra query)."""
+    if transaction.get_connection().vendor == "postgresql":
+        return Func(function="txid_current", output_field=BigIntegerField())
+    return 0
 
 
 def record(
@@ -56,7 +63,7 @@ def record(
         last = Event.objects.filter(thread=thread, vendor=vendor).aggregate(last=Max("seq"))["last"]
         seq = (last or 0) + 1
     event = Event.objects.create(
-        thread=thread, seq=seq, kind=kind, actor=actor, post=post, vendor=vendor, data=data or {}
+        thread=thread, seq=seq, kind=kind, actor=actor, post=post, vendor=vendor, data=data or {}, txid=_txid()
     )
     notifications.fan_out(event)
     webhooks.enqueue(event)
