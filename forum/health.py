@@ -1,8 +1,9 @@
 """Readiness checks for /readyz: the database, Redis when configured, and a recent worker heartbeat.
 
-The worker writes the unix time to the cache key ``WORKER_HEARTBEAT_KEY`` while it
-runs; the check reads it only when ``READYZ_REQUIRE_WORKER`` is on, and needs a cache
-shared with the worker (Redis) to see it.
+The worker says it is alive by writing the unix time to the cache key
+``WORKER_HEARTBEAT_KEY`` (seen across processes when the cache is Redis) or, if the
+project keeps them, ``forum.WorkerHeartbeat`` rows (``last_seen``). The check runs
+only when ``READYZ_REQUIRE_WORKER`` is on.
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ import logging
 import time
 
 import redis
+from django.apps import apps
 from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, connection
+from django.db.models import Max
 
 from forum.redis_client import client as redis_client
 
@@ -46,20 +49,33 @@ def redis_server() -> str:
     return OK
 
 
+def _last_beat() -> float | None:
+    """Unix time of the newest heartbeat: the cache key, else a worker's heartbeat rows if the app keeps any."""
+    beat = cache.get(WORKER_HEARTBEAT_KEY)
+    if beat is not None:
+        try:
+            return float(beat)
+        except (TypeError, ValueError):
+            return None
+    try:
+        rows = apps.get_model("forum", "WorkerHeartbeat")
+    except LookupError:
+        return None
+    last = rows.objects.aggregate(last=Max("last_seen"))["last"]
+    return last.timestamp() if last is not None else None
+
+
 def worker() -> str:
     if not settings.READYZ_REQUIRE_WORKER:
         return "not required"
     try:
-        beat = cache.get(WORKER_HEARTBEAT_KEY)
-    except (redis.RedisError, OSError) as error:  # the Redis cache is down
+        beat = _last_beat()
+    except (redis.RedisError, OSError, DatabaseError) as error:  # the Redis cache or the database is down
         logger.warning("Readiness: cannot read the worker heartbeat (%s)", error)
         return "unknown"
     if beat is None:
         return "no heartbeat"
-    try:
-        age = time.time() - float(beat)
-    except (TypeError, ValueError):
-        return "no heartbeat"
+    age = time.time() - beat
     if age > settings.READYZ_WORKER_MAX_AGE:
         return f"last heartbeat {int(age)} s ago"
     return OK

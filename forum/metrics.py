@@ -108,7 +108,10 @@ class RequestMetrics:
         started = time.perf_counter()
         response = self.get_response(request)
         match = getattr(request, "resolver_match", None)
-        view = match.view_name if match is not None else "unresolved"  # bounded: 404s share one label
+        if match is not None:
+            view = match.view_name
+        else:  # bounded: whitenoise's static files share one label, and so do all 404s
+            view = "static" if request.path.startswith(settings.STATIC_URL) else "unresolved"
         LATENCY.labels(view).observe(time.perf_counter() - started)
         REQUESTS.labels(view, request.method or "", str(response.status_code)).inc()
         return response

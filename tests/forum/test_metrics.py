@@ -54,12 +54,14 @@ def test_an_allowed_address_reads_request_counts_by_view_and_status(client, sett
     before = samples(client.get("/metrics").text)
     client.get("/healthz")
     client.get("/no/such/page/")
+    client.get("/static/css/site.css")
     after = samples(client.get("/metrics").text)
     ok = {"view": "forum:healthz", "method": "GET", "status": "200"}
     name = "barnraise_http_requests_total"
     assert value(after, name, **ok) == value(before, name, **ok) + 1
     missing = {"view": "unresolved", "method": "GET", "status": "404"}
     assert value(after, "barnraise_http_requests_total", **missing) >= 1
+    assert value(after, "barnraise_http_requests_total", view="static", method="GET", status="200") >= 1
     assert value(after, "barnraise_http_request_duration_seconds_count", view="forum:healthz") >= 1
 
 
