@@ -6,6 +6,7 @@ in-memory channel layer, console email and inline background tasks.
 See README.md ("Configuration") for the variables.
 """
 
+import ipaddress
 import json
 import os
 from pathlib import Path
@@ -99,6 +100,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "forum.requestlog.RequestIdMiddleware",  # first: every later log line carries the request id
+    "forum.metrics.RequestMetrics",  # times everything below
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -182,6 +185,17 @@ TASK_MAX_ATTEMPTS = int(os.environ.get("TASK_MAX_ATTEMPTS", "6"))  # then the ta
 TASK_RETRY_BASE = float(os.environ.get("TASK_RETRY_BASE", "10"))  # seconds; doubles per attempt, with jitter
 TASK_RETRY_MAX = float(os.environ.get("TASK_RETRY_MAX", "3600"))
 DIGEST_HOUR_UTC = int(os.environ.get("DIGEST_HOUR_UTC", "6"))  # the daily digest goes out in this UTC hour
+
+# /readyz: also require a worker heartbeat younger than READYZ_WORKER_MAX_AGE seconds (needs REDIS_URL,
+# so web and worker share the cache). Off by default: the embedded site may run without a worker.
+READYZ_REQUIRE_WORKER = env_bool("READYZ_REQUIRE_WORKER", default=False)
+READYZ_WORKER_MAX_AGE = float(os.environ.get("READYZ_WORKER_MAX_AGE", "60"))
+
+# /metrics (Prometheus): readable from these addresses or networks, or with "Authorization: Bearer
+# METRICS_TOKEN". Neither set: /metrics is not found. PROMETHEUS_MULTIPROC_DIR (read by prometheus-client)
+# makes every process on the host report through any one of them.
+METRICS_ALLOWED_IPS = [str(ipaddress.ip_network(net, strict=False)) for net in env_list("METRICS_ALLOWED_IPS")]
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 
 AUTH_USER_MODEL = "forum.User"
 AUTHENTICATION_BACKENDS = [
@@ -290,10 +304,25 @@ SECURE_CSP = {
     "frame-ancestors": [CSP.NONE],
 }
 
+# Logs: plain text for people (development), one JSON object per line for machines (LOG_FORMAT=json in
+# production). Every line carries the request id (forum/requestlog.py; "-" outside a request).
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain")
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ValueError("LOG_FORMAT must be plain or json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "forum.requestlog.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
+            "datefmt": "%Y-%m-%dT%H:%M:%S%z",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}, "django.tasks": {"level": "WARNING"}},
 }

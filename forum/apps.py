@@ -8,7 +8,7 @@ class ForumConfig(AppConfig):
     def ready(self) -> None:
         from django.core.checks import Tags, register
 
-        from forum import checks, kinds, signals, tasks  # noqa: F401  (signals connects allauth's email signals)
+        from forum import checks, kinds, requestlog, signals, tasks  # noqa: F401  (email signals; request ids into tasks)
 
         kinds.register()  # forum's event kinds; other apps register theirs in their own ready()
         register(checks.check_secret_key, Tags.security, deploy=True)

@@ -18,6 +18,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 
+from forum import metrics
+
 logger = logging.getLogger(__name__)
 _exempt = contextvars.ContextVar("ratelimit_exempt", default=False)
 
@@ -57,6 +59,7 @@ def _check(*, action: str, who: str) -> None:
         logger.warning("Rate limit for %s not checked: the cache is unavailable", action, exc_info=True)
         return
     if used > count:
+        metrics.RATE_LIMITED.labels(action).inc()
         raise RateLimitedError(math.ceil((window + 1) * period - now))
 
 

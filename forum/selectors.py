@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from taggit.models import Tag
@@ -51,6 +54,38 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         return when, int(pk)
     except (binascii.Error, UnicodeDecodeError, ValueError, OverflowError) as error:
         raise BadCursorError("That page link is broken or out of date.") from error
+
+
+EVENT_CURSOR = re.compile(r"(\d{1,19})\.(\d{1,19})")
+
+
+def decode_event_cursor(cursor: str) -> tuple[int, int]:
+    if cursor in ("", "0"):
+        return 0, 0
+    match = EVENT_CURSOR.fullmatch(cursor)
+    if match is None:
+        raise BadCursorError("That page link is broken or out of date.")
+    return int(match[1]), int(match[2])
+
+
+def committed_events(events: QuerySet[Event], *, cursor: str, limit: int) -> tuple[list[Event], str]:
+    """Events after ``cursor`` in commit order, and the cursor to continue from (never None). One query.
+
+    The position is (writing transaction id, event id). On PostgreSQL only transactions older
+    than every one still open are read, so an event whose transaction commits late appears in
+    a later page instead of being passed over; on SQLite writers take turns and ids are in
+    commit order already (txid is 0).
+    """
+    txid, pk = decode_event_cursor(cursor)
+    events = events.filter(Q(txid__gt=txid) | Q(txid=txid, id__gt=pk))
+    if connection.vendor == "postgresql":
+        settled = RawSQL("txid_snapshot_xmin(txid_current_snapshot())", [])
+        own = RawSQL("txid_current_if_assigned()", [])  # what this transaction wrote (tests, scripts)
+        events = events.filter(Q(txid__lt=settled) | Q(txid=own))
+    page = list(events.order_by("txid", "id")[:limit])
+    if page:
+        txid, pk = page[-1].txid, page[-1].pk
+    return page, f"{txid}.{pk}"
 
 
 LIST_FILTERS = {

@@ -31,7 +31,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from forum import netguard
+from forum import metrics, netguard
 from forum.models import Event, ThreadVendor, WebhookDelivery, WebhookEndpoint
 
 logger = logging.getLogger(__name__)
@@ -138,6 +138,7 @@ def attempt(delivery: WebhookDelivery) -> bool:
     elapsed_ms = round((time.monotonic() - started) * 1000)
     now = timezone.now()
     ok = status is not None and 200 <= status < 300
+    metrics.WEBHOOKS.labels("success" if ok else "failure").inc()
     delivery.attempts += 1
     delivery.log = [*delivery.log, {"at": now.isoformat(), "status": status, "ms": elapsed_ms, "error": error}][-50:]
     if ok:

@@ -18,6 +18,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
+from forum import metrics
 from forum.models import Event, Membership, Thread
 from forum.timeline import presenter, thread_group
 from swarm.actions import presence
@@ -259,8 +260,10 @@ class ThreadConsumer(AsyncWebsocketConsumer):
                 staff_vendor_ids=self.vendor_ids,
             )
             if too_many:
+                metrics.RELOADS.inc()
                 await self.send_json({"type": "reload", "reason": "Too much happened while you were away."})
                 return
+            metrics.REPLAYS.inc()
             await self.send_json({"type": "replay", "stream": stream, "events": events})
 
     def _stream_vendor(self, stream: str) -> int | bool | None:

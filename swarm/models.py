@@ -8,29 +8,6 @@ from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 
-class Presence(models.Model):
-    """One open connection watching a thread. Shared by every server process through the database."""
-
-    class Role(models.TextChoices):
-        VISITOR = "visitor", "Visitor"
-        CUSTOMER = "customer", "Customer"
-        EXPERT = "expert", "Community expert"
-        STAFF = "staff", "Vendor staff"
-
-    thread = models.ForeignKey("forum.Thread", on_delete=models.CASCADE, related_name="presences")
-    channel_name = models.CharField(max_length=200, unique=True)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True)
-    vendor = models.ForeignKey("forum.Vendor", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
-    role = models.CharField(max_length=10, choices=Role.choices)
-    last_seen = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        indexes = [models.Index(fields=["thread", "last_seen"])]
-
-    def __str__(self) -> str:
-        return f"{self.role} on {self.thread_id}"
-
-
 class EscalationQuerySet(models.QuerySet):
     def ongoing(self) -> EscalationQuerySet:
         """Open, claimed or resolved: at most one per thread and vendor (a vendor's current work)."""

@@ -21,7 +21,7 @@ from ninja.errors import AuthenticationError
 from ninja.security import HttpBearer
 from ninja.utils import check_csrf
 
-from forum import access
+from forum import access, metrics
 from forum.access import AnyUser
 from forum.actions.api import KEY_PREFIX, TOKEN_PREFIX, hash_secret
 from forum.models import Membership, PersonalAccessToken, Vendor, VendorApiKey
@@ -95,6 +95,7 @@ def _rate_limit(identity: str) -> None:
         cache.set(cache_key, 1, timeout=window + 1)
         count = 1
     if count > limit:
+        metrics.RATE_LIMITED.labels("api").inc()
         raise RateLimitedError(retry_after=max(1, (bucket + 1) * window - now))
 
 

@@ -201,15 +201,14 @@ def thread_events(
 def vendor_events(
     request: HttpRequest,
     handle: str,
-    cursor: int = Query(0, ge=0, le=2**62),
+    cursor: str = Query("0", max_length=40, description="next_cursor of the previous page; 0 to start"),
     limit: int = Query(100, ge=1, le=MAX_EVENTS),
 ):
     vendor = get_object_or_404(Vendor, handle=handle)
     visible = Q(vendor__isnull=True, thread__vendor_links__vendor=vendor)
     if vendor.pk in caller(request).private_vendor_ids():
         visible |= Q(vendor=vendor)
-    events = list(_events_qs().filter(visible, id__gt=cursor).order_by("id")[:limit])
-    next_cursor = events[-1].pk if len(events) == limit else None
+    events, next_cursor = selectors.committed_events(_events_qs().filter(visible), cursor=cursor, limit=limit)
     principal = caller(request)
     return {"events": events_out(events, principal.user, principal.private_vendor_ids()), "next_cursor": next_cursor}
 

@@ -110,7 +110,7 @@ class EventFeedOut(Schema):
 
 class VendorEventFeedOut(Schema):
     events: list[EventOut]
-    next_cursor: int | None
+    next_cursor: str = Field(description="Pass back as cursor: the next page, or (when caught up) what comes next")
 
 
 class MembershipOut(Schema):

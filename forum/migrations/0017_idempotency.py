@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('forum', '0015_worker'),
+        ('forum', '0016_ops'),
     ]
 
     operations = [

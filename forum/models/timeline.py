@@ -80,8 +80,13 @@ class Event(models.Model):
     )
     data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # The writing transaction's id on PostgreSQL (0 on SQLite, where writers run one at a time, so
+    # ids already follow commit order). Feeds across threads page by (txid, id) and only read
+    # transactions older than every one still open: a row that commits late is never skipped.
+    txid = models.BigIntegerField(default=0, editable=False)
 
     class Meta:
+        indexes = [models.Index(fields=["txid", "id"], name="event_commit_order")]
         constraints = [
             models.UniqueConstraint(
                 fields=["thread", "seq"], condition=models.Q(vendor__isnull=True), name="event_public_seq"

@@ -18,9 +18,10 @@ from typing import Any
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
-from django.db.models import F, Max
+from django.db.models import BigIntegerField, F, Func, Max
+from django.utils import timezone
 
-from forum import hooks, notifications, webhooks
+from forum import hooks, metrics, notifications, webhooks
 from forum.models import Event, EventKind, Post, Thread, User, Vendor
 from forum.timeline import kinds
 
@@ -32,6 +33,13 @@ def thread_group(thread_id: int, vendor_id: int | None = None) -> str:
     if vendor_id is None:
         return f"thread.{thread_id}"
     return f"thread.{thread_id}.vendor.{vendor_id}"
+
+
+def _txid() -> Func | int:
+    """The writing transaction's id, for commit-ordered feeds (inside the INSERT: no extra query)."""
+    if transaction.get_connection().vendor == "postgresql":
+        return Func(function="txid_current", output_field=BigIntegerField())
+    return 0
 
 
 def record(
@@ -60,17 +68,20 @@ def record(
         last = Event.objects.filter(thread=thread, vendor=vendor).aggregate(last=Max("seq"))["last"]
         seq = (last or 0) + 1
     event = Event.objects.create(
-        thread=thread, seq=seq, kind=str(kind), actor=actor, post=post, vendor=vendor, data=data or {}
+        thread=thread, seq=seq, kind=str(kind), actor=actor, post=post, vendor=vendor, data=data or {}, txid=_txid()
     )
     notifications.fan_out(event)
     webhooks.enqueue(event)
     hooks.event_recorded.send(sender=Event, event=event)
     transaction.on_commit(partial(publish, event))
+    # One line per action (every visible change records one event), with the request id of who caused it.
+    logger.info("%s: thread %s seq %s", kind, thread.pk, seq, extra={"event_kind": str(kind), "thread_id": thread.pk})
     return event
 
 
 def publish(event: Event) -> None:
     """Wake up everyone watching the event's stream. Best effort: the log is durable."""
+    metrics.EVENTS_RECORDED.labels(event.kind).inc()  # here, after commit: a rolled-back event never counts
     try:
         from forum.timeline.presenter import live_payload  # late: payloads render templates
 
@@ -78,5 +89,8 @@ def publish(event: Event) -> None:
         layer = get_channel_layer()
         if layer is not None:
             async_to_sync(layer.group_send)(thread_group(event.thread_id, event.vendor_id), message)
+            metrics.FANOUT_DELAY.observe((timezone.now() - event.created_at).total_seconds())
+        metrics.EVENTS_PUBLISHED.labels("sent").inc()
     except Exception:  # live delivery must never break a committed write
+        metrics.EVENTS_PUBLISHED.labels("failed").inc()
         logger.warning("Live delivery of event %s failed; clients will catch up by replay", event.pk, exc_info=True)

@@ -294,8 +294,8 @@ def test_a_vendors_feed_pages_by_cursor_over_threads_it_is_on(customer, vendor):
         thread_actions.create_thread(author=customer, title=f"Question {i} for @northwind", body="Hi @northwind")
     thread_actions.create_thread(author=customer, title="Unrelated", body="No vendor here")
     api = ApiClient()
-    events, cursor = [], 0
-    while cursor is not None:
+    events, cursor, page = [], "0", {"events": [None]}
+    while page["events"]:
         page = api.get("/api/vendors/northwind/events", limit=2, cursor=cursor).json()
         events += page["events"]
         cursor = page["next_cursor"]

@@ -44,8 +44,10 @@ def database_env() -> dict[str, str]:
 Daphne = ServerProcess
 
 
-def start_daphne(redis: str | None = None, *, extra_env: dict[str, str | None] | None = None) -> Daphne:
-    """A daphne process on the test database; ``extra_env`` sets variables (None removes one)."""
+def start_daphne(
+    redis: str | None = None, *, extra_env: dict[str, str | None] | None = None, **more_env: str
+) -> Daphne:
+    """A daphne process on the test database; ``extra_env`` and keywords set variables (None removes one)."""
     port = free_port()
     env = {
         **os.environ,
@@ -56,7 +58,7 @@ def start_daphne(redis: str | None = None, *, extra_env: dict[str, str | None] |
         "LOG_LEVEL": "WARNING",
     }
     env.pop("DJANGO_SETTINGS_MODULE", None)
-    for name, value in (extra_env or {}).items():
+    for name, value in {**(extra_env or {}), **more_env}.items():
         if value is None:
             env.pop(name, None)
         else:
@@ -110,3 +112,13 @@ def csrf_token(client: httpx.Client, path: str) -> str:
     match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
     assert match, "the page has a form with a CSRF token"
     return match.group(1)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_presence():
+    """In-memory presence is per process: start every test with nobody on any thread."""
+    from swarm.actions import presence
+
+    presence._memory = presence.MemoryStore()
+    presence._mine.clear()
+    yield
