@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import subprocess
@@ -44,8 +45,14 @@ def database_env() -> dict[str, str]:
 Daphne = ServerProcess
 
 
-def start_daphne(redis: str | None = None) -> Daphne:
-    port = free_port()
+def start_daphne(
+    redis: str | None = None, host: str = "127.0.0.1", log: Path | None = None, **extra_env: str
+) -> Daphne:
+    """A daphne process on ``host`` (a loopback address standing for an app server), a free port.
+
+    ``log``: a file for its stderr (a busy or long-lived server would fill an unread pipe).
+    """
+    port = free_port(host)
     env = {
         **os.environ,
         **database_env(),
@@ -53,16 +60,19 @@ def start_daphne(redis: str | None = None) -> Daphne:
         "DEBUG": "0",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "LOG_LEVEL": "WARNING",
+        **extra_env,
     }
     env.pop("DJANGO_SETTINGS_MODULE", None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    server = Daphne(port=port, process=process)
+    with contextlib.ExitStack() as stack:
+        stderr = stack.enter_context(log.open("ab")) if log else subprocess.PIPE
+        process = subprocess.Popen(
+            [sys.executable, "-m", "daphne", "-b", host, "-p", str(port), "config.asgi:application"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
+    server = Daphne(port=port, process=process, host=host)
     wait_until_healthy(process, server.http)
     return server
 
