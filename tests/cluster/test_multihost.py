@@ -51,15 +51,18 @@ class Cluster:
 
 
 @pytest.fixture
-def cluster(redis, transactional_db, tmp_path) -> Iterator[Cluster]:
-    env = {
-        "TRUSTED_PROXIES": "127.0.0.1",  # nginx reaches the app hosts from 127.0.0.1
-        "ALLOWED_HOSTS": ",".join(["127.0.0.1", *HOSTS]),
-        "DB_CONN_MAX_AGE": "60",  # the default outside tests: connections kept and health-checked
-    }
-    apps: list[Daphne] = []
-    front = None
-    try:
+def make_cluster(redis, transactional_db, tmp_path) -> Iterator:
+    """Start nginx in front of one daphne per host; ``env`` adds settings for the hosts."""
+    started: list[Nginx | Daphne] = []
+
+    def make(**env: str) -> Cluster:
+        env = {
+            "TRUSTED_PROXIES": "127.0.0.1",  # nginx reaches the app hosts from 127.0.0.1
+            "ALLOWED_HOSTS": ",".join(["127.0.0.1", *HOSTS]),
+            "DB_CONN_MAX_AGE": "60",  # the default outside tests: connections kept and health-checked
+            **env,
+        }
+        apps: list[Daphne] = []
         with ThreadPoolExecutor() as pool:  # the hosts boot side by side
             booting = [
                 pool.submit(start_daphne, redis.url, host=host, log=tmp_path / f"daphne-{host}.log", **env)
@@ -68,14 +71,22 @@ def cluster(redis, transactional_db, tmp_path) -> Iterator[Cluster]:
             for future in booting:
                 with contextlib.suppress(Exception):
                     apps.append(future.result())
+        started.extend(apps)
         assert len(apps) == len(HOSTS), "an app host did not start: " + read_logs(tmp_path)
         front = start_nginx([f"{app.host}:{app.port}" for app in apps])
-        yield Cluster(front=front, apps=apps)
+        started.append(front)
+        return Cluster(front=front, apps=apps)
+
+    try:
+        yield make
     finally:
-        if front is not None:
-            front.stop()
-        for app in apps:
-            app.kill()
+        for server in reversed(started):
+            server.stop() if isinstance(server, Nginx) else server.kill()
+
+
+@pytest.fixture
+def cluster(make_cluster) -> Cluster:
+    return make_cluster()
 
 
 def read_logs(folder: Path) -> str:
@@ -198,6 +209,21 @@ async def test_watchers_on_a_killed_host_resume_through_nginx_on_the_other_witho
     assert sum(w.drops for w in watchers) >= 1, "no watcher was on the killed host"
     for watcher in watchers:
         assert watcher.seen == expected, f"a watcher that dropped {watcher.drops} time(s) has a gap or duplicate"
+
+
+def test_through_nginx_limits_count_each_client_and_ignore_what_it_forges(make_cluster):
+    """Two people behind nginx, on 127.0.0.9 and 127.0.0.10; the first forges X-Forwarded-For."""
+    cluster = make_cluster(API_RATE_LIMIT="3")  # anonymous API reads: 3 a minute per client
+
+    def person(address: str) -> httpx.Client:
+        transport = httpx.HTTPTransport(local_address=address)
+        return httpx.Client(base_url=cluster.front.http, transport=transport, timeout=10, headers=JSON)
+
+    with person("127.0.0.9") as forger, person("127.0.0.10") as other:
+        forged = [{"X-Forwarded-For": f"203.0.113.{n}"} for n in range(4)]
+        statuses = [forger.get("/api/tags", headers=headers).status_code for headers in forged]
+        assert statuses == [200, 200, 200, 429], "a new forged address each time escaped the limit"
+        assert other.get("/api/tags").status_code == 200, "everyone behind nginx shares one limit"
 
 
 class Load(threading.Thread):
