@@ -81,7 +81,10 @@ def make_cluster(redis, transactional_db, tmp_path) -> Iterator:
         yield make
     finally:
         for server in reversed(started):
-            server.stop() if isinstance(server, Nginx) else server.kill()
+            if isinstance(server, Nginx):
+                server.stop()
+            else:
+                server.kill()
 
 
 @pytest.fixture
