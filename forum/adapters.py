@@ -2,11 +2,18 @@
 
 from allauth.account.adapter import DefaultAccountAdapter
 from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+
+from forum.proxies import client_address
 
 RESERVED_USERNAMES = {"admin", "api", "accounts", "static", "media", "staff", "moderator", "support", "ws"}
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    def get_client_ip(self, request: HttpRequest) -> str:
+        """The address allauth's rate limits (login, signup, reset) count against."""
+        return client_address(request)
+
     def clean_username(self, username: str, shallow: bool = False) -> str:
         username = super().clean_username(username, shallow=shallow)
         if username.lower() in RESERVED_USERNAMES:

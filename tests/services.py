@@ -6,6 +6,7 @@ pytest-django reads the settings:
 - ``BARNRAISE_TEST_DB=postgres`` starts a private PostgreSQL cluster (initdb +
   pg_ctl from Debian's packages) on a free port and points DATABASE_URL at it.
 - ``redis_server()`` starts a private redis-server on a free port, on demand.
+- Tests marked ``postgres`` run only in the PostgreSQL pass.
 
 When ``CI`` is set, a missing server binary is an error, never a skip.
 """
@@ -29,9 +30,9 @@ from pathlib import Path
 import pytest
 
 
-def free_port() -> int:
+def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
+        sock.bind((host, 0))
         return sock.getsockname()[1]
 
 
@@ -41,7 +42,7 @@ def in_ci() -> bool:
 
 def missing(what: str) -> None:
     """A missing service fails the run in CI and skips locally."""
-    message = f"{what} is not installed (apt-get install postgresql redis-server chromium)"
+    message = f"{what} is not installed (apt-get install postgresql redis-server chromium nginx)"
     if in_ci():
         raise RuntimeError(message)
     pytest.skip(message)
@@ -77,19 +78,28 @@ class Postgres:
             check=True,
             capture_output=True,
         )
+        self.resume()
+        return f"postgres://postgres@127.0.0.1:{self.port}/postgres"
+
+    def resume(self) -> None:
+        """Start the server (again) on its port and data."""
         options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off"
+        log = str(self.dir / "log")
         subprocess.run(
-            [*self.prefix, pg_ctl, "-D", str(data), "-o", options, "-l", str(self.dir / "log"), "-w", "start"],
+            [*self.prefix, _pg_bin("pg_ctl"), "-D", str(self.dir / "data"), "-o", options, "-l", log, "-w", "start"],
             check=True,
             capture_output=True,
         )
-        return f"postgres://postgres@127.0.0.1:{self.port}/postgres"
+
+    def halt(self, mode: str = "fast") -> None:
+        """Stop the server, keeping its data: "fast" ends every session, as a restart does."""
+        subprocess.run(
+            [*self.prefix, _pg_bin("pg_ctl"), "-D", str(self.dir / "data"), "-m", mode, "-w", "stop"],
+            capture_output=True,
+        )
 
     def stop(self) -> None:
-        pg_ctl = _pg_bin("pg_ctl")
-        subprocess.run(
-            [*self.prefix, pg_ctl, "-D", str(self.dir / "data"), "-m", "immediate", "stop"], capture_output=True
-        )
+        self.halt("immediate")
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
@@ -113,6 +123,16 @@ def pytest_load_initial_conftests(early_config, parser, args):
         except (FileNotFoundError, subprocess.CalledProcessError) as error:
             raise pytest.UsageError(f"Could not start PostgreSQL for the tests: {error}") from error
     return (yield)
+
+
+def started_postgres() -> Postgres | None:
+    """The PostgreSQL server these tests started, if any (tests may stop and resume it)."""
+    return _postgres
+
+
+def pytest_runtest_setup(item) -> None:
+    if item.get_closest_marker("postgres") and os.environ.get("BARNRAISE_TEST_DB") != "postgres":
+        pytest.skip("runs in the PostgreSQL pass (BARNRAISE_TEST_DB=postgres)")
 
 
 def pytest_unconfigure(config) -> None:
@@ -209,14 +229,15 @@ class ServerProcess:
 
     port: int
     process: subprocess.Popen
+    host: str = "127.0.0.1"
 
     @property
     def http(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     @property
     def ws(self) -> str:
-        return f"ws://127.0.0.1:{self.port}"
+        return f"ws://{self.host}:{self.port}"
 
     def kill(self) -> None:
         if self.process.poll() is None:

@@ -26,6 +26,7 @@ from forum.access import AnyUser
 from forum.actions.api import KEY_PREFIX, TOKEN_PREFIX, hash_secret
 from forum.models import Membership, PersonalAccessToken, Vendor, VendorApiKey
 from forum.models.api import Scope
+from forum.proxies import client_address
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
@@ -99,10 +100,6 @@ def _rate_limit(identity: str) -> None:
         raise RateLimitedError(retry_after=max(1, (bucket + 1) * window - now))
 
 
-def _client_address(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "unknown")
-
-
 class ApiAuth(HttpBearer):
     """Bearer token or key; else the session (CSRF on unsafe methods); else anonymous reads."""
 
@@ -125,7 +122,7 @@ class ApiAuth(HttpBearer):
         if not user.is_authenticated:
             if request.method not in SAFE_METHODS:
                 raise UnauthorizedError("Log in, or send a personal access token or an API key.")
-            return Principal(user=user, via="anonymous", rate_key=f"anon:{_client_address(request)}")
+            return Principal(user=user, via="anonymous", rate_key=f"anon:{client_address(request)}")
         if request.method not in SAFE_METHODS and check_csrf(request) is not None:
             raise PermissionDenied("CSRF check failed: send the X-CSRFToken header with the csrftoken cookie.")
         return Principal(user=user, via="session", rate_key=f"user:{user.pk}")

@@ -13,6 +13,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 
 from forum.api.auth import RateLimitedError, UnauthorizedError
 from forum.selectors import BadCursorError
+from forum.views.errors import DATABASE_DOWN, DATABASE_RETRY_AFTER
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +69,15 @@ def _rate_limited(request: HttpRequest, exc: RateLimitedError) -> HttpResponse:
     return response
 
 
+def _database_unavailable(request: HttpRequest, exc: Exception) -> HttpResponse:
+    logger.error("API: database unavailable on %s: %s", request.path, exc)
+    response = error_response(
+        503, "database_unavailable", "The database cannot be reached right now; try again in a few seconds."
+    )
+    response["Retry-After"] = str(DATABASE_RETRY_AFTER)
+    return response
+
+
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     codes = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
     return error_response(exc.status_code, codes.get(exc.status_code, "error"), str(exc.message))
@@ -90,6 +100,7 @@ HANDLERS: list[tuple[type[Exception], Any]] = [
     (Http404, lambda r, e: error_response(404, "not_found", "Not found.")),
     (BadCursorError, lambda r, e: error_response(400, "bad_cursor", str(e))),
     (RateLimitedError, _rate_limited),
+    *((error, _database_unavailable) for error in DATABASE_DOWN),
 ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import subprocess
@@ -45,10 +46,19 @@ Daphne = ServerProcess
 
 
 def start_daphne(
-    redis: str | None = None, *, extra_env: dict[str, str | None] | None = None, **more_env: str
+    redis: str | None = None,
+    host: str = "127.0.0.1",
+    log: Path | None = None,
+    *,
+    extra_env: dict[str, str | None] | None = None,
+    **more_env: str,
 ) -> Daphne:
-    """A daphne process on the test database; ``extra_env`` and keywords set variables (None removes one)."""
-    port = free_port()
+    """A daphne process on ``host`` (a loopback address standing for an app server), a free port.
+
+    ``log``: a file for its stderr (a busy or long-lived server would fill an unread pipe).
+    ``extra_env`` and keywords set environment variables (None removes one).
+    """
+    port = free_port(host)
     env = {
         **os.environ,
         **database_env(),
@@ -63,14 +73,16 @@ def start_daphne(
             env.pop(name, None)
         else:
             env[name] = value
-    process = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    server = Daphne(port=port, process=process)
+    with contextlib.ExitStack() as stack:
+        stderr = stack.enter_context(log.open("ab")) if log else subprocess.PIPE
+        process = subprocess.Popen(
+            [sys.executable, "-m", "daphne", "-b", host, "-p", str(port), "config.asgi:application"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
+    server = Daphne(port=port, process=process, host=host)
     wait_until_healthy(process, server.http)
     return server
 

@@ -10,38 +10,10 @@ from asgiref.sync import sync_to_async
 
 from forum.actions import posts as post_actions
 from forum.models import Event
+from tests.cluster.helpers import collect_seqs, next_frame, open_watch, reconnect
 from tests.swarm.conftest import csrf_token, logged_in_client
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
-
-
-async def open_watch(server, thread_id: int):
-    ws = await websockets.connect(f"{server.ws}/ws/t/{thread_id}/", origin=server.http, open_timeout=10)
-    hello = json.loads(await asyncio.wait_for(ws.recv(), 5))
-    assert hello["type"] == "hello"
-    return ws
-
-
-async def next_frame(ws, timeout: float = 5.0) -> dict:
-    return json.loads(await asyncio.wait_for(ws.recv(), timeout))
-
-
-async def collect_seqs(ws, until: int, timeout: float = 20.0) -> list[int]:
-    """Apply frames as the client does (events and replays) until ``until`` is reached."""
-    seen: list[int] = []
-    deadline = time.monotonic() + timeout
-    while (not seen or seen[-1] < until) and time.monotonic() < deadline:
-        frame = await next_frame(ws, deadline - time.monotonic())
-        events = [frame["event"]] if frame["type"] == "event" else frame.get("events", [])
-        for event in events:
-            last = seen[-1] if seen else None
-            if last is not None and event["seq"] <= last:
-                continue
-            if last is not None and event["seq"] != last + 1:
-                await ws.send(json.dumps({"type": "resume", "after": {"public": last}}))
-                continue
-            seen.append(event["seq"])
-    return seen
 
 
 def post_reply(client, thread, body: str) -> int:
@@ -120,18 +92,6 @@ async def test_a_client_on_a_killed_process_reconnects_elsewhere_and_misses_noth
     rest = await collect_seqs(ws2, until=last_seq)
     assert seen + rest == list(range(2, last_seq + 1))
     await ws2.close()
-
-
-async def reconnect(server, thread_id: int, timeout: float = 20.0):
-    """Reconnect as the browser client does, retrying while the server cannot accept."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            return await open_watch(server, thread_id)
-        except (OSError, websockets.exceptions.WebSocketException, TimeoutError):
-            if time.monotonic() > deadline:
-                raise
-            await asyncio.sleep(0.25)
 
 
 async def test_posting_survives_a_redis_outage_and_live_delivery_catches_up(two_daphnes, redis, thread, expert):
