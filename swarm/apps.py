@@ -6,7 +6,8 @@ class SwarmConfig(AppConfig):
     verbose_name = "Swarm"
 
     def ready(self) -> None:
-        from swarm import panels, receivers, tasks  # noqa: F401  (receivers connect to forum.hooks)
+        from swarm import inbound, panels, receivers, tasks  # noqa: F401  (receivers connect to forum.hooks)
 
+        inbound.register()
         panels.register()
         tasks.register_periodic_jobs()

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from forum import timeline
+from forum import idempotency, timeline
 from forum.actions.common import lock_thread_row
 from forum.markdown import render
 from forum.models import EventKind, Thread, User, Vendor
@@ -17,15 +17,21 @@ from swarm.models import Escalation, StaffNote
 NOTE_MAX = 10_000
 
 
-def add_note(*, staff: User, thread: Thread, vendor: Vendor, body: str) -> StaffNote:
+def add_note(
+    *, staff: User, thread: Thread, vendor: Vendor, body: str, idempotency_key: str | None = None
+) -> StaffNote:
     """A private note for the vendor's staff. Counts as staff activity on the vendor's claim."""
     access.require(
         staff, access.can_write_note(staff, vendor), f"Only verified staff of {vendor.name} can write notes."
     )
     with transaction.atomic():
         thread = lock_thread_row(thread.pk)
+        earlier = idempotency.earlier_result(user=staff, key=idempotency_key, scope=f"note:{thread.pk}:{vendor.pk}")
+        if earlier is not None:
+            return idempotency.existing(StaffNote.objects.filter(author=staff), earlier)
         note = write_note(thread=thread, vendor=vendor, author=staff, body=body)
         Escalation.objects.filter(thread=thread, vendor=vendor).update(last_staff_activity_at=note.created_at)
+        idempotency.remember_result(user=staff, key=idempotency_key, result_id=note.pk)
     return note
 
 
