@@ -112,7 +112,7 @@ def _post(msg: MimeMessage, recipients: Sequence[str], key: str) -> int:
             user=user, thread=thread, target=target, body=body, images=_images(msg), idempotency_key=key
         )
     except ValidationError as error:
-        raise RefusedError(error.code or "invalid", " ".join(error.messages)) from error
+        raise RefusedError(getattr(error, "code", None) or "invalid", " ".join(error.messages)) from error
     except PermissionDenied as error:
         raise RefusedError("not_allowed", str(error) or "You may not post there.") from error
 

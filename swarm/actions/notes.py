@@ -11,7 +11,7 @@ from forum.actions.common import lock_thread_row
 from forum.markdown import render
 from forum.models import EventKind, Thread, User, Vendor
 from forum.validation import normalise_text
-from swarm import access
+from swarm import access, notes_mail
 from swarm.models import Escalation, StaffNote
 
 NOTE_MAX = 10_000
@@ -46,4 +46,5 @@ def write_note(*, thread: Thread, vendor: Vendor, author: User, body: str) -> St
         thread=thread, vendor=vendor, author=author, body=body, body_html=render(body).html, created_at=timezone.now()
     )
     timeline.record(thread=thread, kind=EventKind.NOTE, actor=author, vendor=vendor, data={"note": note.pk})
+    notes_mail.note_written(note)
     return note
