@@ -199,7 +199,7 @@ def _part_text(part: MimeMessage) -> str:
 
 def _html_to_text(markup: str) -> str:
     markup = re.sub(r"(?is)<(blockquote|style|script|head)\b.*?</\1>", "", markup)
-    markup = re.sub(r'(?is)<div[^>]*class="[^"]*gmail_quote.*', "", markup)
+    markup = re.sub(r"""(?is)<div[^>]*class=["'][^"']*gmail_quote.*""", "", markup)
     markup = re.sub(r"(?i)<br\s*/?>|</(p|div|li|h\d)>", "\n", markup)
     return html.unescape(strip_tags(markup))
 

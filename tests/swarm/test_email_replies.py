@@ -163,6 +163,11 @@ def test_a_forged_reply_to_the_gateway_is_answered_once_and_posts_nothing(smtp, 
     time.sleep(0.5)
     assert len(smtp.to("mallory@evil.example")) == 1
     assert Post.objects.filter(thread=thread, author=customer, is_question=False).count() == 0
+    # A bounce of that reply (null return path) is not answered: no loop.
+    with smtplib.SMTP("127.0.0.1", gateway, timeout=20) as client:
+        client.sendmail("", [notification["Reply-To"]], bytes(reply_to(notification, "Undeliverable", sender="x@y.z")))
+    time.sleep(0.5)
+    assert len(smtp.to("mallory@evil.example")) == 1 and smtp.to("x@y.z") == []
     # An address that is not a reply address is refused by the gateway during the SMTP dialogue.
     with smtplib.SMTP("127.0.0.1", gateway, timeout=20) as client, pytest.raises(smtplib.SMTPRecipientsRefused):
         client.sendmail("jeff@mail.example", [f"postmaster@{REPLY_DOMAIN}"], b"Subject: hi\r\n\r\nhello\r\n")
