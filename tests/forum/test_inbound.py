@@ -304,3 +304,12 @@ def test_staff_reply_carries_the_badge(smtp, thread, vendor):
     priya = make_staff("priya", vendor)
     result = inbound.receive(mail(address_of(priya, thread), "Northwind here: update to 2.1.", sender=priya.email))
     assert Post.objects.get(pk=result.created_id).staff_vendor == vendor
+
+
+@pytest.mark.parametrize("command", ["mail_gateway", "mail_receive"])
+def test_the_mail_commands_say_what_to_set_when_replies_by_email_are_off(settings, command):
+    from django.core.management import CommandError, call_command
+
+    settings.REPLY_EMAIL_DOMAIN = ""
+    with pytest.raises(CommandError, match="Set REPLY_EMAIL_DOMAIN"):
+        call_command(command)
