@@ -256,6 +256,14 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Barnraise <noreply@ba
 
 MAILERS = mailers(os.environ.get("EMAIL_URL", "console://"))
 
+# Answering by email (docs/email.md): notification emails carry a signed reply address
+# reply+…@REPLY_EMAIL_DOMAIN; unset, they carry none. The site's MTA hands mail for those
+# addresses to `manage.py mail_gateway` (SMTP on this loopback host and port) or `mail_receive`.
+REPLY_EMAIL_DOMAIN = os.environ.get("REPLY_EMAIL_DOMAIN", "").strip().lower()
+MAIL_GATEWAY_HOST = os.environ.get("MAIL_GATEWAY_HOST", "127.0.0.1")
+MAIL_GATEWAY_PORT = int(os.environ.get("MAIL_GATEWAY_PORT", "2525"))
+MAIL_GATEWAY_MAX_BYTES = int(os.environ.get("MAIL_GATEWAY_MAX_BYTES", str(25 * 1024 * 1024)))
+
 # taggit
 TAGGIT_CASE_INSENSITIVE = True
 

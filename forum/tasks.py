@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.text import Truncator
 from django_tasks_db.models import DBTaskResult
 
-from forum import idempotency, periodic, webhooks
+from forum import idempotency, periodic, replyaddress, webhooks
 from forum.models import (
     Event,
     EventKind,
@@ -117,7 +117,9 @@ def _notice_email(notice: Notification, event: Event, context: dict) -> EmailMes
         "forum/email/notification.txt", {**context, "user": user, "what": phrase, "opted_in": opted_in}
     )
     subject = f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{context['actor']} {phrase}: {context['thread_title']}"
-    return EmailMessage(subject=subject, body=body, to=[user.email])
+    # A reply to this email posts on the thread as this person (forum.inbound, docs/email.md).
+    headers = replyaddress.reply_headers(user_id=user.pk, thread_id=event.thread_id)
+    return EmailMessage(subject=subject, body=body, to=[user.email], headers=headers)
 
 
 def message_id(key: str) -> str:

@@ -6,8 +6,9 @@ class SwarmConfig(AppConfig):
     verbose_name = "Swarm"
 
     def ready(self) -> None:
-        from swarm import kinds, panels, receivers, tasks  # noqa: F401  (receivers connect to forum.hooks)
+        from swarm import inbound, kinds, panels, receivers, tasks  # noqa: F401  (receivers connect to forum.hooks)
 
         kinds.register()
+        inbound.register()
         panels.register()
         tasks.register_periodic_jobs()

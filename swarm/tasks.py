@@ -25,3 +25,11 @@ def forget_stale_presence() -> int:
 def register_periodic_jobs() -> None:
     periodic.register("release_idle_claims", release_idle_claims, every=timedelta(minutes=5))
     periodic.register("forget_stale_presence", forget_stale_presence, every=timedelta(minutes=10))
+
+
+@task
+def send_note_emails(*, note_id: int) -> int:
+    """Email a new staff note to the colleagues working the thread; a reply to it adds a note (docs/email.md)."""
+    from swarm.notes_mail import send_note_emails as send
+
+    return send(note_id=note_id)
