@@ -249,6 +249,8 @@ def vendor_metrics(*, vendor: Vendor, days: int, now: datetime | None = None) ->
     """Service figures over the last ``days`` days, from escalations opened in that window. One query."""
     now = now or timezone.now()
     since = now - timedelta(days=days)
+    # Figures count only from the day the vendor joined (none while unclaimed): docs/vendors.md.
+    since = max(since, vendor.joined_at or now)
     rows = list(
         Escalation.objects.filter(vendor=vendor, created_at__gte=since).values_list(
             "created_at",
