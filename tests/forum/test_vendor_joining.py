@@ -98,7 +98,7 @@ def _nothing_changed(application: VendorApplication, logs_before: int) -> None:
 
 def test_missing_txt_record_is_refused(founder, dns_records):
     application = apply(founder)
-    with pytest.raises(ValidationError, match="No barnraise-verification TXT record found on contoso.example"):
+    with pytest.raises(ValidationError, match=r"No barnraise-verification TXT record found on contoso\.example"):
         joining.check_dns_proof(user=founder, proof=application.domains.get())
     _nothing_changed(application, 1)
 
@@ -127,7 +127,7 @@ def test_a_dns_server_that_times_out_changes_nothing(founder, settings):
     with TxtServer(silent=True) as server:
         settings.VENDOR_DNS_RESOLVER, settings.VENDOR_DNS_PORT = server.host, server.port
         settings.VENDOR_DNS_TIMEOUT = 0.5
-        with pytest.raises(ValidationError, match="The DNS server did not answer for contoso.example"):
+        with pytest.raises(ValidationError, match=r"The DNS server did not answer for contoso\.example"):
             joining.check_dns_proof(user=founder, proof=application.domains.get())
         assert server.queries, "the resolver asked the test's server"
     _nothing_changed(application, 1)
@@ -145,7 +145,7 @@ def test_a_domain_proven_by_another_vendor_first_is_refused(founder, vendor, dns
     application = apply(founder, domains=["contoso.example"])
     VendorDomain.objects.create(vendor=vendor, domain="contoso.example")  # e.g. added by a site admin meanwhile
     publish(dns_records, application.domains.get())
-    with pytest.raises(ValidationError, match="contoso.example already belongs to @northwind"):
+    with pytest.raises(ValidationError, match=r"contoso\.example already belongs to @northwind"):
         joining.check_dns_proof(user=founder, proof=application.domains.get())
     assert not Vendor.objects.filter(handle="contoso").exists()
 
