@@ -85,6 +85,12 @@ class Migration(migrations.Migration):
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.RunPython(existing_vendors_have_joined, migrations.RunPython.noop),
+        # New vendors (a site admin's, in the admin too) have joined when created; unclaimed ones set it null.
+        migrations.AlterField(
+            model_name='vendor',
+            name='joined_at',
+            field=models.DateTimeField(blank=True, default=django.utils.timezone.now, null=True),
+        ),
         migrations.AlterField(
             model_name='membership',
             name='via',

@@ -4,6 +4,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
+from django.utils import timezone
 
 HANDLE_PATTERN = r"[a-z0-9](?:[a-z0-9-]{0,28}[a-z0-9])?"
 handle_validator = RegexValidator(
@@ -22,7 +23,7 @@ class Vendor(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     # Null while the vendor is unclaimed: listed by moderators so customers can escalate to it, but
     # the company has not joined. Its public figures count from this moment (docs/vendors.md).
-    joined_at = models.DateTimeField(null=True, blank=True)
+    joined_at = models.DateTimeField(null=True, blank=True, default=timezone.now)
 
     class Meta:
         ordering = ["name"]
