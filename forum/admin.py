@@ -239,3 +239,39 @@ class ModerationLogAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+
+# ---- Vendors joining (docs/vendors.md): read here; decided at /vendors/review/ and /vendors/unclaimed/ ----
+
+from forum.models import joining as joining_models  # noqa: E402
+
+
+@admin.register(joining_models.VendorLog)
+class VendorLogAdmin(admin.ModelAdmin):
+    """The joining audit log is append-only: readable here, never edited."""
+
+    list_display = ("action", "actor", "vendor", "application", "created_at")
+    list_filter = ("action",)
+    search_fields = ("actor__username", "vendor__handle")
+    raw_id_fields = ("actor", "vendor", "application", "proposal")
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(joining_models.VendorApplication)
+class VendorApplicationAdmin(admin.ModelAdmin):
+    """Applications change only through their actions (proof, approval): read-only here."""
+
+    list_display = ("handle", "name", "applicant", "is_claim", "status", "created_at")
+    list_filter = ("status", "is_claim")
+    search_fields = ("handle", "name", "applicant__username")
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_add_permission(self, request) -> bool:
+        return False

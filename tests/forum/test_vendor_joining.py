@@ -381,6 +381,8 @@ def test_renaming_in_the_admin_refuses_a_look_alike(vendor, other_vendor):
     response = client.post("/admin/forum/vendor/add/", data | {"name": "Copy", "handle": "northwlnd"})
     assert "looks too much like @northwind" in response.text
     assert not Vendor.objects.filter(name="Copy").exists()
+    for page in ("vendorlog", "vendorapplication"):  # the joining record is readable there
+        assert client.get(f"/admin/forum/{page}/").status_code == 200
 
 
 def test_the_database_refuses_the_same_handle_in_another_case(vendor):

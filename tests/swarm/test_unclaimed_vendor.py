@@ -27,6 +27,8 @@ def contoso(moderator):
 def test_customers_escalate_to_an_unclaimed_vendor(customer, thread, contoso):
     escalation = escalations.escalate(user=customer, thread=thread, handle="@contoso")
     assert escalation.vendor == contoso and escalation.state == Escalation.State.OPEN
+    page = client_for(None).get(thread.get_absolute_url()).text
+    assert "Contoso Ltd has not joined Barnraise yet" in page and "not yet claimed" not in page
     body = "Could somebody from @contoso please help?"
     other = thread_actions.create_thread(author=customer, title="Laptop will not boot", body=body, tags="")
     assert Escalation.objects.get(thread=other).vendor == contoso  # tagging @contoso escalates too
