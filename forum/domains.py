@@ -66,14 +66,16 @@ def clean_domain(value: str) -> str:
 
 
 def clean_domains(values: list[str]) -> list[str]:
-    domains = []
+    domains: list[str] = []
     for value in values:
-        if value.strip() and (domain := clean_domain(value)) not in domains:
+        if not value.strip():
+            continue
+        if len(domains) == MAX_DOMAINS:  # stop early: a pasted list of thousands is refused at once
+            raise ValidationError(f"Give at most {MAX_DOMAINS} domains.", code="too_many_domains")
+        if (domain := clean_domain(value)) not in domains:
             domains.append(domain)
     if not domains:
         raise ValidationError("Give at least one domain the company owns, like northwind.example.", code="no_domain")
-    if len(domains) > MAX_DOMAINS:
-        raise ValidationError(f"Give at most {MAX_DOMAINS} domains; add more later.", code="too_many_domains")
     return domains
 
 

@@ -53,20 +53,21 @@ def normalise(handle: str) -> str:
     return unicodedata.normalize("NFKC", (handle or "").strip().lstrip("@")).lower()
 
 
-def check_handle(handle: str, *, exclude_vendor_id: int | None = None, extra_taken: list[str] | None = None) -> str:
+def check_handle(handle: str, *, exclude_vendor_id: int | None = None) -> str:
     """The handle to store, or a clear refusal: taken, a look-alike of one taken, or not a handle.
 
-    Compared with every vendor, joined or unclaimed (and ``extra_taken``, e.g. handles of
-    applications already proven), except the vendor being renamed.
+    Compared with every vendor, joined or unclaimed (except the vendor being renamed), and with
+    new vendors whose domains are proven and that wait for a site admin's approval.
     """
-    from forum.models import Vendor
+    from forum.models import Vendor, VendorApplication
 
     cleaned = normalise(handle)
     if not cleaned:
         raise ValidationError("Choose a handle, like @northwind.", code="handle_empty")
     mine = skeleton(cleaned)
     others = Vendor.objects.exclude(pk=exclude_vendor_id).values_list("handle", flat=True)
-    for other in [*others, *(extra_taken or [])]:
+    waiting = VendorApplication.objects.filter(status=VendorApplication.Status.REVIEW, is_claim=False)
+    for other in [*others, *waiting.values_list("handle", flat=True)]:
         if other == cleaned:
             raise ValidationError(f"The handle @{cleaned} is taken. Choose another.", code="handle_taken")
         if skeleton(other) == mine:

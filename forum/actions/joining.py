@@ -42,7 +42,7 @@ def apply_for_vendor(
     require_applicant(applicant)
     name = vendor_actions.clean_vendor_name(name)
     description = vendor_actions.clean_vendor_description(description)
-    handle = handles.check_handle(handle, extra_taken=_handles_waiting_for_review())
+    handle = handles.check_handle(handle)
     cleaned = vendor_actions.require_unowned_domains(domain_rules.clean_domains(domains))
     return _open_application(
         applicant=applicant,
@@ -226,8 +226,7 @@ def _prove(*, proof_id: int, method: str, actor: User | None) -> VendorApplicati
             _log(VendorLog.Action.DOMAIN_PROVEN, actor=actor, application=application, data=data)
         elif settings.VENDOR_APPROVAL_REQUIRED:
             if not application.is_claim:  # two proven applications must not wait for the same handle
-                others = _handles_waiting_for_review()
-                handles.check_handle(application.handle, extra_taken=others)
+                handles.check_handle(application.handle)
             application.status = Status.REVIEW
             application.save(update_fields=["status"])
             _log(VendorLog.Action.DOMAIN_PROVEN, actor=actor, application=application, data=data | {"review": True})
@@ -270,6 +269,11 @@ def decline_application(*, admin: User, application: VendorApplication, reason: 
 def _join(application: VendorApplication, *, decided_by: User | None, data: dict) -> None:
     """Create (or claim) the vendor with its proven domains; the applicant is its first admin."""
     domains = list(application.domains.values_list("domain", flat=True))
+    # Decided first, so that its own handle no longer counts as waiting for review.
+    application.status = Status.APPROVED
+    application.decided_at = timezone.now()
+    application.decided_by = decided_by
+    application.save(update_fields=["status", "decided_at", "decided_by"])
     if application.is_claim:
         vendor = vendor_actions.mark_joined(
             vendor=application.vendor, domains=domains, description=application.description
@@ -287,12 +291,9 @@ def _join(application: VendorApplication, *, decided_by: User | None, data: dict
             name=application.name, handle=application.handle, description=application.description, domains=domains
         )
         action = VendorLog.Action.JOINED
+        application.vendor = vendor
+        application.save(update_fields=["vendor"])
     vendor_actions.add_founding_admin(vendor=vendor, user=application.applicant)
-    application.vendor = vendor
-    application.status = Status.APPROVED
-    application.decided_at = timezone.now()
-    application.decided_by = decided_by
-    application.save(update_fields=["vendor", "status", "decided_at", "decided_by"])
     _log(action, actor=decided_by or application.applicant, application=application, vendor=vendor, data=data)
     logger.info("Vendor @%s %s; first admin %s", vendor.handle, action, application.applicant)
 
@@ -363,11 +364,6 @@ def _require_own_open_proof(user: User, proof: DomainProof) -> None:
         raise ValidationError("This application is no longer waiting for proof.", code="not_proving")
     if proof.verified_at is not None:
         raise ValidationError(f"{proof.domain} is already proven.", code="proven")
-
-
-def _handles_waiting_for_review() -> list[str]:
-    """Handles of new vendors already proven and waiting for a site admin: nobody else may take them."""
-    return list(VendorApplication.objects.filter(status=Status.REVIEW, is_claim=False).values_list("handle", flat=True))
 
 
 def _log(

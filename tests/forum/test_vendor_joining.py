@@ -161,9 +161,11 @@ def test_approval_required_waits_for_a_site_admin(founder, dns_records, settings
     application.refresh_from_db()
     assert application.status == VendorApplication.Status.REVIEW
     assert not Vendor.objects.filter(handle="contoso").exists()
-    # While it waits, nobody else may apply for the same handle.
+    # While it waits, nobody else may take the handle or a look-alike, nor list it as unclaimed.
     with pytest.raises(ValidationError, match="@contoso is taken"):
         apply(customer, handle="contoso", domains=["other.example"])
+    with pytest.raises(ValidationError, match="looks too much like @contoso"):
+        joining.list_unclaimed_vendor(moderator=make_user("mo", is_moderator=True), name="C", handle="c0ntoso")
     for someone in (customer, founder):
         with pytest.raises(PermissionDenied, match="Only site admins"):
             joining.approve_application(admin=someone, application=application)
@@ -301,6 +303,12 @@ def test_bad_domains_are_refused(founder, vendor, domain, message):
         apply(founder, domains=[domain])
     assert not VendorApplication.objects.exists()
     assert not DomainProof.objects.exists()
+
+
+def test_too_many_domains_are_refused_at_once(founder):
+    with pytest.raises(ValidationError, match="Give at most 5 domains"):
+        apply(founder, domains=[f"d{i}.example" for i in range(100_000)])
+    assert not VendorApplication.objects.exists()
 
 
 def test_international_domains_are_kept_in_ascii(founder):
