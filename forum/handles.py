@@ -13,8 +13,12 @@ import unicodedata
 from functools import cache
 
 from django.core.exceptions import ValidationError
+from django.db import connection
 
 from forum.models.vendors import HANDLE_PATTERN
+
+# Any fixed number: the PostgreSQL advisory lock that makes taking a handle one at a time.
+_HANDLE_LOCK = 0x68616E646C65
 
 HANDLE_RE = re.compile(rf"^{HANDLE_PATTERN}$")
 # Multi-letter look-alikes first (TR39 has them too), then the single letters and digits that
@@ -79,6 +83,17 @@ def check_handle(handle: str, *, exclude_vendor_id: int | None = None) -> str:
     if not HANDLE_RE.match(cleaned):
         raise ValidationError(_shape_message(cleaned), code="handle_invalid")
     return cleaned
+
+
+def lock_handles() -> None:
+    """Take handles one at a time until the transaction ends, so two look-alikes cannot both pass
+    ``check_handle`` (no unique index can see a skeleton). SQLite's IMMEDIATE transactions already
+    queue writers; PostgreSQL takes a transaction-scoped advisory lock."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("lock_handles() must run inside the action's transaction")
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_HANDLE_LOCK])
 
 
 def _shape_message(cleaned: str) -> str:

@@ -226,6 +226,7 @@ def _prove(*, proof_id: int, method: str, actor: User | None) -> VendorApplicati
             _log(VendorLog.Action.DOMAIN_PROVEN, actor=actor, application=application, data=data)
         elif settings.VENDOR_APPROVAL_REQUIRED:
             if not application.is_claim:  # two proven applications must not wait for the same handle
+                handles.lock_handles()
                 handles.check_handle(application.handle)
             application.status = Status.REVIEW
             application.save(update_fields=["status"])

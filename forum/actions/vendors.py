@@ -174,14 +174,14 @@ def create_vendor(
     ``joined_at`` defaults to now; the demo data backdates it (figures count from it)."""
     name = clean_vendor_name(name)
     description = clean_vendor_description(description)
-    handle = handles.check_handle(handle)
+    handle = handles.check_handle(handle)  # a clear refusal before taking any lock
     cleaned_domains = require_unowned_domains(domain_rules.clean_domains(domains)) if domains else []
-    vendor = Vendor(
-        name=name, handle=handle, description=description, joined_at=None if unclaimed else joined_at or timezone.now()
-    )
-    vendor.full_clean()
+    joined = None if unclaimed else joined_at or timezone.now()
+    vendor = Vendor(name=name, handle=handle, description=description, joined_at=joined)
     try:
         with transaction.atomic():
+            handles.lock_handles()
+            vendor.full_clean()  # checks the handle again (Vendor.clean), now that no one else can take one
             vendor.save()
             VendorDomain.objects.bulk_create([VendorDomain(vendor=vendor, domain=d) for d in cleaned_domains])
     except IntegrityError:  # a concurrent request took the handle or a domain first

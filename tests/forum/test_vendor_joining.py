@@ -465,3 +465,48 @@ def test_two_claims_race_and_the_second_is_refused(founder, dns_records):
 def test_joined_at_defaults_to_now_for_site_admins(db):
     vendor = vendor_actions.create_vendor(name="Acme", handle="acme", domains=["acme.example"])
     assert timezone.now() - vendor.joined_at < timedelta(minutes=1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_look_alikes_created_at_the_same_time_cannot_both_pass():
+    """The skeleton has no unique index: taking a handle is serialised, so the second one sees the first."""
+    import threading
+
+    from django.db import connection
+
+    from forum import handles
+
+    inside, release = threading.Event(), threading.Event()
+
+    def first() -> None:
+        try:
+            with transaction.atomic():
+                handles.lock_handles()
+                Vendor.objects.create(name="Northwind", handle="northwind")
+                inside.set()
+                release.wait(5)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=first)
+    holder.start()
+    assert inside.wait(5)
+    outcome: list[object] = []
+
+    def second() -> None:
+        try:
+            outcome.append(vendor_actions.create_vendor(name="Look-alike", handle="n0rthwind"))
+        except ValidationError as error:
+            outcome.append(error)
+        finally:
+            connection.close()
+
+    racer = threading.Thread(target=second)
+    racer.start()
+    racer.join(0.5)
+    assert racer.is_alive(), "the second creation waits for the first transaction"
+    release.set()
+    holder.join(5)
+    racer.join(5)
+    assert isinstance(outcome[0], ValidationError) and "looks too much like @northwind" in outcome[0].messages[0]
+    assert list(Vendor.objects.values_list("handle", flat=True)) == ["northwind"]
