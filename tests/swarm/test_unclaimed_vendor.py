@@ -34,6 +34,11 @@ def test_customers_escalate_to_an_unclaimed_vendor(customer, thread, contoso):
     assert Escalation.objects.get(thread=other).vendor == contoso  # tagging @contoso escalates too
 
 
+def test_the_escalate_suggestions_say_which_vendors_have_not_joined(client, contoso, vendor):
+    assert "Contoso Ltd (has not joined yet)" in client.get("/vendors/suggest/?q=con").text
+    assert "Northwind Devices</option>" in client.get("/vendors/suggest/?q=north").text
+
+
 def test_the_unclaimed_page_says_it_has_not_joined_and_shows_only_open_escalations(
     client, customer, thread, contoso, staff
 ):
