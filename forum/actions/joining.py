@@ -12,7 +12,7 @@ import secrets
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -162,24 +162,36 @@ def send_email_proof(*, user: User, proof: DomainProof, address: str) -> DomainP
             application=proof.application,
             data={"domain": proof.domain, "email": email},
         )
-        link = settings.SITE_URL + reverse(
-            "forum:vendor_proof_link", args=[domain_rules.sign_proof_link(proof_id=proof.pk, nonce=nonce)]
-        )
-        transaction.on_commit(lambda: _mail_link(proof=proof, email=email, link=link, applicant=user))
+        transaction.on_commit(lambda: _enqueue_proof_email(proof.pk, nonce))
     return proof
 
 
-def _mail_link(*, proof: DomainProof, email: str, link: str, applicant: User) -> None:
+def _enqueue_proof_email(proof_id: int, nonce: str) -> None:
+    from forum.tasks import send_domain_proof_email  # late: tasks import the mail machinery
+
+    try:
+        send_domain_proof_email.enqueue(proof_id=proof_id, nonce=nonce)
+    except Exception:  # the email must never break a committed write; asking again sends a new link
+        logger.warning("Domain proof email %s could not be queued", proof_id, exc_info=True)
+
+
+def proof_email(*, proof_id: int, nonce: str) -> EmailMessage | None:
+    """The email carrying the link, or None when a newer link replaced it or the domain is proven."""
+    proof = DomainProof.objects.select_related("application__applicant").filter(pk=proof_id).first()
+    if proof is None or proof.email_nonce != nonce or proof.verified_at is not None:
+        return None
+    application = proof.application
+    key = domain_rules.sign_proof_link(proof_id=proof.pk, nonce=nonce)
+    link = settings.SITE_URL + reverse("forum:vendor_proof_link", args=[key])
     hours = settings.VENDOR_EMAIL_PROOF_MAX_AGE // 3600
-    send_mail(
-        f"[Barnraise] Confirm that {proof.application.name} owns {proof.domain}",
-        f"{applicant.name} asked to put {proof.application.name} (@{proof.application.handle}) on Barnraise,\n"
+    body = (
+        f"{application.applicant.name} asked to put {application.name} (@{application.handle}) on Barnraise,\n"
         f"and named {proof.domain} as one of its domains.\n\n"
         f"If that is right, open this link and confirm (it works once, for {hours} hours):\n\n{link}\n\n"
-        "If you did not expect this, ignore this email: nothing happens without the link.\n",
-        None,
-        [email],
+        "If you did not expect this, ignore this email: nothing happens without the link.\n"
     )
+    subject = f"[Barnraise] Confirm that {application.name} owns {proof.domain}"
+    return EmailMessage(subject, body, None, [proof.email])
 
 
 def proof_for_link(key: str) -> DomainProof:
