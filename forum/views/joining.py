@@ -147,13 +147,16 @@ def review(request: HttpRequest) -> HttpResponse:
 @require_POST
 def decide(request: HttpRequest, application_id: int) -> HttpResponse:
     found = get_object_or_404(VendorApplication, pk=application_id)
+    decision = request.POST.get("decision")
     try:
-        if request.POST.get("decision") == "approve":
+        if decision == "approve":
             joining.approve_application(admin=request.user, application=found)
             messages.success(request, f"{found.name} joined Barnraise.")
-        else:
+        elif decision == "decline":
             joining.decline_application(admin=request.user, application=found, reason=request.POST.get("reason", ""))
             messages.success(request, f"Declined the application for @{found.handle}.")
+        else:
+            messages.error(request, "Choose approve or decline.")
     except ValidationError as error:
         messages.error(request, error.messages[0])
     return redirect("forum:vendor_review")
@@ -195,7 +198,11 @@ def unclaimed(request: HttpRequest) -> HttpResponse:
 @require_POST
 def decide_proposal(request: HttpRequest, proposal_id: int) -> HttpResponse:
     proposal = get_object_or_404(VendorProposal, pk=proposal_id)
-    approve = request.POST.get("decision") == "list"
+    decision = request.POST.get("decision")
+    if decision not in ("list", "decline"):
+        messages.error(request, "Choose list or decline.")
+        return redirect("forum:vendor_unclaimed")
+    approve = decision == "list"
     try:
         proposal = joining.decide_proposal(moderator=request.user, proposal=proposal, approve=approve)
     except ValidationError as error:

@@ -109,6 +109,10 @@ def test_site_admins_review_when_approval_is_required(founder, settings, custome
     assert client_for(customer).get("/vendors/review/").status_code == 403
     admin = client_for(make_user("root", is_superuser=True))
     assert "Approve @contoso" in admin.get("/vendors/review/").text
+    page = admin.post(f"/vendors/applications/{application.pk}/decide/", {"decision": "maybe"}, follow=True)
+    assert "Choose approve or decline." in page.text
+    application.refresh_from_db()
+    assert application.status == VendorApplication.Status.REVIEW
     page = admin.post(f"/vendors/applications/{application.pk}/decide/", {"decision": "approve"}, follow=True)
     assert "Contoso Ltd joined Barnraise." in page.text
     assert Vendor.objects.get(handle="contoso").is_claimed
@@ -121,6 +125,8 @@ def test_propose_and_list_unclaimed_vendors(customer, moderator):
     mod = client_for(moderator)
     proposal = VendorProposal.objects.get()
     assert "List @contoso" in mod.get("/vendors/unclaimed/").text
+    assert "Choose list or decline." in mod.post(f"/vendors/proposals/{proposal.pk}/decide/", follow=True).text
+    assert VendorProposal.objects.get().status == VendorProposal.Status.PENDING
     mod.post(f"/vendors/proposals/{proposal.pk}/decide/", {"decision": "list"})
     assert not Vendor.objects.get(handle="contoso").is_claimed
     page = mod.post("/vendors/unclaimed/", {"name": "Fabrikam", "handle": "fabr1kam"}, follow=True)
