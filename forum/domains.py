@@ -20,6 +20,8 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 
+from forum.validation import normalise_text
+
 TXT_PREFIX = "barnraise-verification="
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _SIGNING_SALT = "barnraise.vendor-domain-proof"
@@ -32,7 +34,7 @@ class DnsUnavailableError(Exception):
 
 def clean_domain(value: str) -> str:
     """The domain in its ASCII (IDNA) form, lowercase, or a clear refusal."""
-    raw = (value or "").strip().rstrip(".").lower()
+    raw = normalise_text(value).strip().rstrip(".").lower()  # no NUL or control characters, even in messages
     shown = raw[:60]
     if not raw:
         raise ValidationError("Enter a domain, like northwind.example.", code="domain_empty")
