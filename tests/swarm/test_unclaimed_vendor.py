@@ -39,6 +39,11 @@ def test_the_escalate_suggestions_say_which_vendors_have_not_joined(client, cont
     assert "Northwind Devices</option>" in client.get("/vendors/suggest/?q=north").text
 
 
+def test_the_api_says_which_vendors_have_joined(client, contoso, vendor):
+    listed = {v["handle"]: v["joined"] for v in client.get("/api/vendors").json()}
+    assert listed == {"contoso": False, "northwind": True}
+
+
 def test_the_unclaimed_page_says_it_has_not_joined_and_shows_only_open_escalations(
     client, customer, thread, contoso, staff
 ):
