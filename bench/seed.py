@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.db import connection, transaction
+from django.utils import timezone
 from django.utils.text import slugify
 
 USERS = 2000
@@ -189,7 +190,9 @@ def seed(*, threads: int, posts: int, seed_value: int = 1, verbose: bool = True)
         batch_size=1000,
     )  # fmt: skip
     user_ids = [u.pk for u in users]
-    vendors = Vendor.objects.bulk_create([Vendor(name=n, handle=h) for n, h in VENDORS])
+    vendors = Vendor.objects.bulk_create(
+        [Vendor(name=n, handle=h, joined_at=timezone.now() - timedelta(days=3650)) for n, h in VENDORS]
+    )
     staff = User.objects.bulk_create(
         [User(username=f"staff-{v.handle}", display_name=f"{v.name} Support", password="!") for v in vendors]
     )

@@ -251,6 +251,13 @@ MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not HTTPS  # the embedded site runs on http
 # Site admins and vendor admins must set up a second factor before admin-only pages. On in
 # production (HTTPS); off in the embedded demo so its documented logins keep working.
 MFA_REQUIRED_FOR_ADMINS = env_bool("MFA_REQUIRED_FOR_ADMINS", default=HTTPS)
+# Vendors joining (docs/vendors.md): the DNS server asked for TXT proofs (empty: the system's
+# resolvers), how long a mailed proof link lives, and whether a site admin approves each new vendor.
+VENDOR_DNS_RESOLVER = os.environ.get("VENDOR_DNS_RESOLVER", "")
+VENDOR_DNS_PORT = int(os.environ.get("VENDOR_DNS_PORT", "53"))
+VENDOR_DNS_TIMEOUT = float(os.environ.get("VENDOR_DNS_TIMEOUT", "5"))
+VENDOR_EMAIL_PROOF_MAX_AGE = int(os.environ.get("VENDOR_EMAIL_PROOF_MAX_AGE", str(2 * 24 * 3600)))
+VENDOR_APPROVAL_REQUIRED = env_bool("VENDOR_APPROVAL_REQUIRED", default=False)
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Barnraise] "
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Barnraise <noreply@barnraise.localhost>")
 
@@ -395,6 +402,7 @@ BARNRAISE = {
         # Suggestions opened from /ask/ (self-service beacon), per person and per client address.
         "suggestion_open": (30, 3600),
         "metoo": (10, 600),
+        "vendor_proof_email": (5, 3600),  # proof links mailed per applicant
     },
     # Staff get at most one "me too" email per thread in this many minutes; the bell still updates.
     "METOO_EMAIL_WINDOW_MINUTES": int(os.environ.get("METOO_EMAIL_WINDOW_MINUTES", "60")),

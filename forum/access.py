@@ -314,3 +314,23 @@ def must_set_up_mfa(user: AnyUser) -> bool:
     if not is_admin_role(user):
         return False
     return not has_second_factor(user)
+
+
+# ---- Vendors joining (docs/vendors.md) ----
+
+
+def can_apply_for_vendor(user: AnyUser) -> bool:
+    """Put a vendor on Barnraise, claim an unclaimed one, or propose one: a participant with a verified email."""
+    if not is_participant(user):
+        return False
+    return user.emailaddress_set.filter(verified=True).exists()
+
+
+def can_review_vendors(user: AnyUser) -> bool:
+    """Approve or decline applications when VENDOR_APPROVAL_REQUIRED: site admins."""
+    return user.is_authenticated and user.is_active and user.is_superuser
+
+
+def can_list_unclaimed(user: AnyUser) -> bool:
+    """List a company as an unclaimed vendor, or decide a customer's proposal: moderators."""
+    return is_moderator(user) and user.is_active

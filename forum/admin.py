@@ -409,3 +409,27 @@ class ModerationLogAdmin(ReadOnlyAdmin):
     list_display = ("action", "moderator", "target_user", "post", "reason", "created_at")
     list_filter = ("action",)
     search_fields = ("moderator__username", "target_user__username", "reason")
+
+
+# ---- Vendors joining (docs/vendors.md): read here; decided at /vendors/review/ and /vendors/unclaimed/ ----
+
+from forum.models import joining as joining_models  # noqa: E402
+
+
+@admin.register(joining_models.VendorLog)
+class VendorLogAdmin(ReadOnlyAdmin):
+    """The joining audit log is append-only: readable here, never edited."""
+
+    list_display = ("action", "actor", "vendor", "application", "created_at")
+    list_filter = ("action",)
+    search_fields = ("actor__username", "vendor__handle")
+    raw_id_fields = ("actor", "vendor", "application", "proposal")
+
+
+@admin.register(joining_models.VendorApplication)
+class VendorApplicationAdmin(ReadOnlyAdmin):
+    """Applications change only through their actions (proof, approval): read-only here."""
+
+    list_display = ("handle", "name", "applicant", "is_claim", "status", "created_at")
+    list_filter = ("status", "is_claim")
+    search_fields = ("handle", "name", "applicant__username")

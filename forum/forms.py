@@ -1,5 +1,7 @@
 """Forms collect input; forum.validation and the actions decide what is valid."""
 
+import re
+
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -137,3 +139,42 @@ class NotificationSettingsForm(forms.ModelForm):
     class Meta:
         model = NotificationSettings
         fields = ["new_thread_live", "daily_digest", "email_replies_mentions"]
+
+
+# ---- Vendors joining (forum/actions/joining.py) ----
+
+
+class VendorApplicationForm(IdempotentForm):
+    """Lengths are checked by the action, which names them; the form only collects."""
+
+    name = forms.CharField(label="Company name", max_length=10_000)
+    handle = forms.CharField(
+        label="Handle", max_length=200, help_text="Customers tag the company as @handle: a-z, 0-9 and hyphens."
+    )
+    description = forms.CharField(label="Description", widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    domains = forms.CharField(
+        label="Domains",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="The company's domains, one per line, like northwind.example. You prove each one next.",
+    )
+
+    def clean_domains(self) -> list[str]:
+        return [d for d in re.split(r"[\s,]+", self.cleaned_data["domains"]) if d]
+
+
+class ClaimForm(IdempotentForm):
+    domains = VendorApplicationForm.base_fields["domains"]
+    description = VendorApplicationForm.base_fields["description"]
+
+    clean_domains = VendorApplicationForm.clean_domains
+
+
+class VendorProposalForm(forms.Form):
+    name = forms.CharField(label="Company name", max_length=10_000)
+    handle = forms.CharField(label="Handle", max_length=200, help_text="How customers will tag it: a-z, 0-9, hyphens.")
+    note = forms.CharField(label="Why (optional)", required=False, max_length=500)
+
+
+class UnclaimedVendorForm(forms.Form):
+    name = VendorProposalForm.base_fields["name"]
+    handle = VendorProposalForm.base_fields["handle"]

@@ -147,6 +147,17 @@ def send_once(key: str, message: EmailMessage, *, mailer: BaseEmailBackend | Non
 
 
 @task
+def send_domain_proof_email(*, proof_id: int, nonce: str) -> int:
+    """Mail a vendor applicant's domain-proof link (forum.actions.joining); once per link."""
+    from forum.actions.joining import proof_email
+
+    message = proof_email(proof_id=proof_id, nonce=nonce)
+    if message is None:  # replaced by a newer link, or already proven
+        return 0
+    return send_once(f"email:domain-proof:{proof_id}:{nonce}", message)
+
+
+@task
 def deliver_webhooks() -> int:
     """Send every webhook delivery that is due (forum.webhooks); returns how many were tried."""
     tried = 0

@@ -47,6 +47,11 @@ def _chart(weekly: list) -> dict:
 
 
 def vendor_page(request: HttpRequest, vendor: Vendor) -> str:
+    if not vendor.is_claimed:  # not joined: its open escalations and nothing else (docs/vendors.md)
+        open_rows, _ = selectors.vendor_escalations(vendor=vendor)
+        return render_to_string(
+            "swarm/_unclaimed_panel.html", {"vendor": vendor, "open_rows": open_rows}, request=request
+        )
     now = timezone.now()
     periods = [selectors.vendor_metrics(vendor=vendor, days=days, now=now) for days in (30, 90)]
     for metrics in periods:

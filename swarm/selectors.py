@@ -323,6 +323,8 @@ def vendor_metrics(*, vendor: Vendor, days: int, now: datetime | None = None) ->
     """
     now = now or timezone.now()
     since = now - timedelta(days=days)
+    # Figures count only from the day the vendor joined (none while unclaimed): docs/vendors.md.
+    since = max(since, vendor.joined_at or now)
     window = Escalation.objects.filter(vendor=vendor, created_at__gte=since)
     confirmed = Q(state=S.CONFIRMED)
     week0 = (now - timedelta(days=now.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)

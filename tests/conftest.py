@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from datetime import UTC, datetime
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -16,6 +17,8 @@ from forum.actions import vendors as vendor_actions
 from forum.models import Membership, Thread, User, Vendor
 
 PASSWORD = "correct-horse-battery"
+# The fixture vendors joined long ago, so tests may backdate escalations into their figures.
+LONG_AGO = datetime(2020, 1, 1, tzinfo=UTC)
 _HASH: dict[str, str] = {}
 
 
@@ -77,12 +80,16 @@ def moderator(db) -> User:
 
 @pytest.fixture
 def vendor(db) -> Vendor:
-    return vendor_actions.create_vendor(name="Northwind Devices", handle="northwind", domains=["northwind.example"])
+    return vendor_actions.create_vendor(
+        name="Northwind Devices", handle="northwind", domains=["northwind.example"], joined_at=LONG_AGO
+    )
 
 
 @pytest.fixture
 def other_vendor(db) -> Vendor:
-    return vendor_actions.create_vendor(name="Bluewave Wireless", handle="bluewave", domains=["bluewave.example"])
+    return vendor_actions.create_vendor(
+        name="Bluewave Wireless", handle="bluewave", domains=["bluewave.example"], joined_at=LONG_AGO
+    )
 
 
 def make_staff(username: str, vendor: Vendor, role: str = Membership.Role.STAFF) -> User:

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import logging
+import re
+from datetime import datetime
 
 from allauth.account.models import EmailAddress
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from forum import access, hooks
-from forum.models import Membership, User, Vendor
+from forum import access, handles, hooks
+from forum import domains as domain_rules
+from forum.models import Membership, User, Vendor, VendorDomain
+from forum.validation import normalise_text
+
+NAME_MAX = 100
+DESCRIPTION_MAX = 2000
 
 logger = logging.getLogger(__name__)
 
@@ -18,6 +25,10 @@ logger = logging.getLogger(__name__)
 def request_membership(*, user: User, vendor: Vendor) -> Membership:
     """A user asks to be recognised as staff; a vendor admin must approve."""
     access.require(user.is_authenticated and user.is_active, "Log in to join a vendor.")
+    if not vendor.is_claimed:
+        raise ValidationError(
+            f"{vendor.name} has not joined Barnraise yet, so it has no staff to join.", code="unclaimed"
+        )
     with transaction.atomic():
         membership, created = Membership.objects.select_for_update().get_or_create(user=user, vendor=vendor)
         if created:
@@ -149,12 +160,96 @@ def _staff_changed(membership: Membership) -> None:
     hooks.staff_changed.send(sender=Membership, membership=membership)
 
 
-def create_vendor(*, name: str, handle: str, description: str = "", domains: list[str] | None = None) -> Vendor:
-    """Register a vendor (site admins do this from the admin or a command)."""
-    vendor = Vendor(name=name.strip(), handle=handle.strip().lower(), description=description)
-    vendor.full_clean()
-    with transaction.atomic():
-        vendor.save()
-        for domain in domains or []:
-            vendor.domains.create(domain=domain.strip().lower())
+def create_vendor(
+    *,
+    name: str,
+    handle: str,
+    description: str = "",
+    domains: list[str] | None = None,
+    unclaimed: bool = False,
+    joined_at: datetime | None = None,
+) -> Vendor:
+    """Register a vendor: site admins (admin, command), a proven application, or moderators listing an
+    unclaimed one (``unclaimed``: no domains, no staff, ``joined_at`` null until the company claims it).
+    ``joined_at`` defaults to now; the demo data backdates it (figures count from it)."""
+    name = clean_vendor_name(name)
+    description = clean_vendor_description(description)
+    handle = handles.check_handle(handle)  # a clear refusal before taking any lock
+    cleaned_domains = require_unowned_domains(domain_rules.clean_domains(domains)) if domains else []
+    joined = None if unclaimed else joined_at or timezone.now()
+    vendor = Vendor(name=name, handle=handle, description=description, joined_at=joined)
+    try:
+        with transaction.atomic():
+            handles.lock_handles()
+            vendor.full_clean()  # checks the handle again (Vendor.clean), now that no one else can take one
+            vendor.save()
+            VendorDomain.objects.bulk_create([VendorDomain(vendor=vendor, domain=d) for d in cleaned_domains])
+    except IntegrityError:  # a concurrent request took the handle or a domain first
+        raise ValidationError(
+            f"@{handle} or one of its domains was taken a moment ago. Choose another.", code="taken"
+        ) from None
     return vendor
+
+
+def mark_joined(*, vendor: Vendor, domains: list[str], description: str = "") -> Vendor:
+    """An unclaimed vendor's company claimed it: it joins now, with its proven domains.
+
+    The escalations already on it stay (the company inherits them); its figures count from now.
+    Call inside the claiming action's transaction.
+    """
+    vendor = Vendor.objects.select_for_update().get(pk=vendor.pk)
+    if vendor.is_claimed:
+        raise ValidationError(f"{vendor.name} has already been claimed.", code="already_claimed")
+    cleaned = require_unowned_domains(domain_rules.clean_domains(domains))
+    vendor.joined_at = timezone.now()
+    fields = ["joined_at"]
+    if description.strip():
+        vendor.description = clean_vendor_description(description)
+        fields.append("description")
+    vendor.save(update_fields=fields)
+    VendorDomain.objects.bulk_create([VendorDomain(vendor=vendor, domain=d) for d in cleaned])
+    return vendor
+
+
+def add_founding_admin(*, vendor: Vendor, user: User) -> Membership:
+    """The person who proved the vendor's domain becomes its first admin (verified, role admin)."""
+    with transaction.atomic():
+        membership, _ = Membership.objects.select_for_update().get_or_create(user=user, vendor=vendor)
+        membership.status = Membership.Status.VERIFIED
+        membership.role = Membership.Role.ADMIN
+        membership.via = Membership.Via.FOUNDER
+        membership.verified_at = timezone.now()
+        membership.revoked_at = None
+        membership.revoked_by = None
+        membership.save(update_fields=["status", "role", "via", "verified_at", "revoked_at", "revoked_by"])
+        _staff_changed(membership)
+    logger.info("Founding admin: %s at @%s", user, vendor.handle)
+    return membership
+
+
+def clean_vendor_name(value: str) -> str:
+    name = re.sub(r"\s+", " ", normalise_text(value)).strip()
+    if not name:
+        raise ValidationError("Give the company's name.", code="name_empty")
+    if len(name) > NAME_MAX:
+        raise ValidationError(f"The name is {len(name)} characters long; the limit is {NAME_MAX}.", code="name_long")
+    return name
+
+
+def clean_vendor_description(value: str) -> str:
+    description = normalise_text(value).strip()
+    if len(description) > DESCRIPTION_MAX:
+        raise ValidationError(
+            f"The description is {len(description):,} characters long; the limit is {DESCRIPTION_MAX:,}.",
+            code="description_long",
+        )
+    return description
+
+
+def require_unowned_domains(domains: list[str]) -> list[str]:
+    """Domains no vendor owns yet (a domain makes its verified addresses staff, so it has one owner)."""
+    owned = dict(VendorDomain.objects.filter(domain__in=domains).values_list("domain", "vendor__handle"))
+    for domain in domains:
+        if domain in owned:
+            raise ValidationError(f"{domain} already belongs to @{owned[domain]}.", code="domain_owned")
+    return domains

@@ -87,6 +87,7 @@ class VendorOut(Schema):
     description: str
     website: str
     url: str
+    joined: bool = Field(description="False for an unclaimed vendor: listed so customers can escalate, not joined")
 
 
 class EventOut(Schema):
@@ -187,6 +188,7 @@ def vendor_out(vendor: Vendor) -> dict[str, Any]:
         "description": vendor.description,
         "website": vendor.website,
         "url": vendor.get_absolute_url(),
+        "joined": vendor.is_claimed,
     }
 
 

@@ -3,6 +3,7 @@
 from forum.models.api import PersonalAccessToken, VendorApiKey, WebhookDelivery, WebhookEndpoint
 from forum.models.community import Attachment, NotificationSettings, TagFollow, VendorFollow
 from forum.models.idempotency import IdempotencyKey
+from forum.models.joining import DomainProof, VendorApplication, VendorLog, VendorProposal
 from forum.models.knowledge import AnswerVerification, OutdatedFlag, SuggestionOpen
 from forum.models.moderation import Flag, ModerationLog, ReviewState
 from forum.models.notifications import Notification, ThreadFollow
@@ -16,6 +17,7 @@ from forum.models.worker import ScheduledRun, SentMessage, WorkerHeartbeat
 __all__ = [
     "AnswerVerification",
     "Attachment",
+    "DomainProof",
     "Event",
     "EventKind",
     "Flag",
@@ -42,8 +44,11 @@ __all__ = [
     "UserBadge",
     "Vendor",
     "VendorApiKey",
+    "VendorApplication",
     "VendorDomain",
     "VendorFollow",
+    "VendorLog",
+    "VendorProposal",
     "Vote",
     "WebhookDelivery",
     "WebhookEndpoint",

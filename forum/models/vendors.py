@@ -1,7 +1,10 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models.functions import Lower
 from django.urls import reverse
+from django.utils import timezone
 
 HANDLE_PATTERN = r"[a-z0-9](?:[a-z0-9-]{0,28}[a-z0-9])?"
 handle_validator = RegexValidator(
@@ -18,15 +21,39 @@ class Vendor(models.Model):
     description = models.TextField(max_length=2000, blank=True)
     website = models.URLField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Null while the vendor is unclaimed: listed by moderators so customers can escalate to it, but
+    # the company has not joined. Its public figures count from this moment (docs/vendors.md).
+    joined_at = models.DateTimeField(null=True, blank=True, default=timezone.now)
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("handle"),
+                name="vendor_handle_unique_ci",
+                violation_error_message="That handle is taken. Choose another.",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} (@{self.handle})"
 
     def get_absolute_url(self) -> str:
         return reverse("forum:vendor", args=[self.handle])
+
+    def clean(self) -> None:
+        """Refuse a handle taken or confusable with another vendor's (the admin goes through here too)."""
+        from forum.handles import check_handle
+
+        if self.handle:
+            try:
+                self.handle = check_handle(self.handle, exclude_vendor_id=self.pk)
+            except ValidationError as error:
+                raise ValidationError({"handle": error}) from None
+
+    @property
+    def is_claimed(self) -> bool:
+        return self.joined_at is not None
 
 
 class VendorDomain(models.Model):
@@ -56,6 +83,7 @@ class Membership(models.Model):
         ADMIN = "admin", "Approved by a vendor admin"
         EMAIL = "email", "Verified email at a vendor domain"
         REQUEST = "request", "Requested"
+        FOUNDER = "founder", "Proved control of the vendor's domain when it joined"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="memberships")

@@ -49,6 +49,9 @@ def tag_suggest(request: HttpRequest) -> JsonResponse:
 
 def vendor_page(request: HttpRequest, handle: str) -> HttpResponse:
     vendor = get_object_or_404(Vendor, handle=handle.lower())
+    if not vendor.is_claimed:
+        # Not joined: say so plainly and show its open escalations only (no staff, figures or badge).
+        return render(request, "forum/vendor_unclaimed.html", {"vendor": vendor})
     cursor = request.GET.get("after") or None
     try:
         page = selectors.thread_list(vendor=vendor, cursor=cursor)

@@ -86,7 +86,16 @@ def test_default_limits_are_configured():
     import config.settings as config_settings  # the module itself: tests override django.conf.settings
 
     defaults = config_settings.BARNRAISE["RATE_LIMITS"]
-    assert set(defaults) == {"thread", "reply", "edit", "vote", "flag", "suggestion_open", "metoo"}
+    assert set(defaults) == {
+        "thread",
+        "reply",
+        "edit",
+        "vote",
+        "flag",
+        "suggestion_open",
+        "metoo",
+        "vendor_proof_email",
+    }
     assert all(count >= 5 for count, _ in defaults.values())
 
 

@@ -199,6 +199,7 @@ class Command(BaseCommand):
             self.stdout.write("The database already has threads; leaving it as it is.")
             return
         rng = random.Random(seed)
+        self._joined = timezone.now() - timedelta(days=365)  # the demo vendors' figures cover the backdated threads
         with transaction.atomic(), ratelimit.exempt():
             people = self._people()
             self._threads(people, threads, rng)
@@ -222,7 +223,7 @@ class Command(BaseCommand):
         vendors = {}
         for name, handle, description, domain in VENDORS:
             vendors[handle] = vendor_actions.create_vendor(
-                name=name, handle=handle, description=description, domains=[domain]
+                name=name, handle=handle, description=description, domains=[domain], joined_at=self._joined
             )
         staff: dict[str, list[User]] = {h: [] for h in vendors}
         for username, name, handle, role in STAFF:
