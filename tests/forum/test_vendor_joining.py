@@ -368,7 +368,7 @@ def test_different_handles_are_fine(founder, vendor):
     assert VendorApplication.objects.count() == 3
 
 
-def test_renaming_in_the_admin_refuses_a_look_alike(vendor, other_vendor):
+def test_the_admin_cannot_rename_a_vendor_nor_add_a_look_alike(vendor, other_vendor):
     admin = make_user("root", is_superuser=True, is_staff=True)
     client = client_for(admin)
     data = {
@@ -381,9 +381,7 @@ def test_renaming_in_the_admin_refuses_a_look_alike(vendor, other_vendor):
         "domains-MIN_NUM_FORMS": "0",
         "domains-MAX_NUM_FORMS": "1000",
     }
-    response = client.post(f"/admin/forum/vendor/{other_vendor.pk}/change/", data)
-    assert response.status_code == 200
-    assert "looks too much like @northwind" in response.text
+    client.post(f"/admin/forum/vendor/{other_vendor.pk}/change/", data)  # the handle is read-only there
     other_vendor.refresh_from_db()
     assert other_vendor.handle == "bluewave"
     response = client.post("/admin/forum/vendor/add/", data | {"name": "Copy", "handle": "northwlnd"})
