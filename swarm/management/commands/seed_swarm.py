@@ -26,80 +26,81 @@ from swarm.models import Escalation, RadarHit
 # question, staff answer, hours to claim, hours from claim to the answer, hours to the customer's "yes",
 # rating, rating comment).
 ROUTINE = [
-    ("northwind", "rahul", 160, "Aero 14 won't activate Windows after a motherboard replacement",
+    ("northwind", "rahul", 75, "Aero 14 won't activate Windows after a motherboard replacement",
      ["activation", "aero-14"], "The repair centre replaced the motherboard and activation now fails with "
      "`0xC004F213`. The key sticker is gone.",
      "The licence was tied to the old board. I have moved your digital licence to the new hardware ID; restart "
      "and it activates within a few minutes.", 3, 1, 20, 5, "Fixed the same day."),
-    ("northwind", "sarah", 128, "Aero 14 fan runs at full speed while idle", ["thermal", "aero-14"],
+    ("northwind", "sarah", 27, "Aero 14 fan runs at full speed while idle", ["thermal", "aero-14"],
      "Brand new Aero 14. The fan is loud with nothing open. BIOS is the latest.",
      "A background indexer pins one core after the first sign-in. Let it finish overnight on power; if the fan "
      "still runs, install the Thermal Profile update 1.0.8 from Northwind Update.", 6, 2, 30, 4, ""),
-    ("northwind", "kofi", 101, "External monitor flickers on the Aero 14 over USB-C", ["display", "usb-c", "aero-14"],
+    ("northwind", "kofi", 20, "External monitor flickers on the Aero 14 over USB-C", ["display", "usb-c", "aero-14"],
      "A 4K monitor over USB-C flickers black every few seconds. HDMI on the same monitor is fine.",
      "This is the USB-C retimer firmware. Northwind Update now offers *USB-C Firmware 2.3*, which fixes the "
      "flicker; install it with the monitor unplugged.", 2, 3, 26, 5, "Firmware fixed it."),
-    ("northwind", "grace", 77, "Slate 11 battery drains 30% overnight in standby", ["battery", "slate-11"],
+    ("northwind", "grace", 14, "Slate 11 battery drains 30% overnight in standby", ["battery", "slate-11"],
      "Fully charged at night, 70% in the morning with every app closed.",
      "Standby drain like this comes from *Connected standby* keeping the modem awake. Turn off **Settings → "
      "Battery → Network in standby**; you should lose under 3% a night.", 8, 1, 40, 4, ""),
-    ("northwind", "pavel", 49, "Bluetooth mouse lags on the Aero 14 when Wi-Fi is busy", ["bluetooth", "aero-14"],
+    ("northwind", "pavel", 8, "Bluetooth mouse lags on the Aero 14 when Wi-Fi is busy", ["bluetooth", "aero-14"],
      "The pointer stutters during video calls or downloads. A wired mouse is fine.",
      "Wi-Fi and Bluetooth share the antenna; on 2.4 GHz they take turns. Join your router's 5 GHz network and "
      "the stutter goes away.", 4, 2, 18, 5, "Clear and quick."),
-    ("northwind", "ines", 22, "Slate 11 screen rotation stuck in portrait", ["display", "slate-11"],
+    ("northwind", "ines", 3, "Slate 11 screen rotation stuck in portrait", ["display", "slate-11"],
      "Rotation lock is off but the screen stays in portrait since this morning.",
      "The sensor service sometimes stops after a failed update. Restart with the volume-up key held to reset "
      "the sensors; rotation comes back.", 5, 1, 22, 3, "Worked, but took a while to get an answer."),
-    ("bluewave", "jeff", 155, "Charged twice for the same month", ["billing"],
+    ("bluewave", "jeff", 75, "Charged twice for the same month", ["billing"],
      "My November statement shows two charges of $64.99 on the same day. The app shows one payment.",
      "One of the two is a pre-authorisation that should have dropped off. I have refunded it; you will see "
      "it on your card within 3 business days.", 2, 1, 50, 5, "Refund arrived."),
-    ("bluewave", "mei", 121, "eSIM transfer says the code is no longer valid", ["esim", "activation"],
+    ("bluewave", "mei", 27, "eSIM transfer says the code is no longer valid", ["esim", "activation"],
      'Moving my eSIM to a new phone, the QR code says "This code is no longer valid". I scanned it once.',
      "Each code works once, and the first scan counted even though it failed. I have issued a new code to "
      "your account email; scan it on the new phone on Wi-Fi.", 1, 1, 6, 5, ""),
-    ("bluewave", "rahul", 90, "Roaming data not working in Portugal", ["roaming", "data"],
+    ("bluewave", "rahul", 20, "Roaming data not working in Portugal", ["roaming", "data"],
      "Roaming is on in my plan and I see a network (MEO), but no data at all. Calls and texts work.",
      "Your plan had roaming for calls only. I have added the Europe data pass at no charge for this trip; "
      "toggle airplane mode and data starts.", 1, 2, 8, 4, ""),
-    ("bluewave", "sarah", 63, "Port-in stuck pending for five days", ["porting", "activation"],
+    ("bluewave", "sarah", 14, "Port-in stuck pending for five days", ["porting", "activation"],
      "Moving my number from another carrier. It has said *pending* since Monday and I can't make calls.",
      "The old carrier rejected the port because the account PIN did not match. I resubmitted it with the PIN "
      "from your message; it completes within two hours.", 3, 1, 12, 4, "Finally working."),
-    ("bluewave", "kofi", 35, "5G icon shows but speeds are like 3G", ["5g", "data"],
+    ("bluewave", "kofi", 8, "5G icon shows but speeds are like 3G", ["5g", "data"],
      "Downtown I get the 5G icon but speed tests show 2 Mbps. 4G-only mode gives 40 Mbps.",
      "A cell downtown was misconfigured after maintenance and has been fixed. Speeds there are back to normal; "
      "switch 5G back on.", 6, 3, 28, 3, ""),
-    ("bluewave", "grace", 15, "Autopay failed but the card is valid", ["billing", "autopay"],
+    ("bluewave", "grace", 3, "Autopay failed but the card is valid", ["billing", "autopay"],
      "Got a failed-payment text but the card works everywhere else and hasn't expired.",
      "Your bank now asks for 3-D Secure on recurring payments. Re-save the card once in the app (it asks you to "
      "approve it in your bank's app) and autopay works again.", 2, 2, 16, 5, ""),
-    ("fabrikam", "pavel", 150, "Backup stuck at 99% on a large photo library", ["backup", "photos"],
+    ("fabrikam", "pavel", 75, "Backup stuck at 99% on a large photo library", ["backup", "photos"],
      "The desktop client has shown *99%* for two days. The log says `ERR upload chunk 4412: timeout after 30s`.",
      "Client 7.3.2 raises the chunk timeout for slow uploads. Update and the last chunks finish.", 5, 2, 36, 5, ""),
-    ("fabrikam", "ines", 112, "Can't sign in to the app after a password reset", ["login", "account"],
+    ("fabrikam", "ines", 27, "Can't sign in to the app after a password reset", ["login", "account"],
      "I reset my password and the web sign-in works, but the app still says *invalid credentials*.",
      "The app cached a token from before the reset. Sign out under **Settings → Account**, then sign in again "
      "with the new password.", 2, 1, 10, 4, ""),
-    ("fabrikam", "jeff", 85, "Invoice shows our old VAT number", ["billing", "invoice"],
+    ("fabrikam", "jeff", 20, "Invoice shows our old VAT number", ["billing", "invoice"],
      "Our invoices show an old VAT number even though we changed it in account settings last month.",
      "Invoices take the VAT number from the billing profile, not the account settings. I have updated it and "
      "reissued the last two invoices.", 7, 1, 48, 5, "Reissued invoices, great."),
-    ("fabrikam", "mei", 58, "Shared folder invitations never arrive", ["sharing", "account"],
+    ("fabrikam", "mei", 14, "Shared folder invitations never arrive", ["sharing", "account"],
      "I share a folder with my accountant and she never gets the invitation email.",
      "Her mail server rejected our sender. She can accept from **Shared with me** on the web without the "
      "email; I have asked her provider to lift the block.", 3, 2, 20, 4, ""),
-    ("fabrikam", "sarah", 30, "Restore is very slow over Wi-Fi", ["restore", "backup"],
+    ("fabrikam", "sarah", 8, "Restore is very slow over Wi-Fi", ["restore", "backup"],
      "Restoring 50 GB is estimated at 3 days on a fast connection.",
      "Restores were throttled for your region during a migration; that ended today. Restart the restore and it "
      "runs at full speed.", 4, 3, 26, 3, "OK in the end."),
-    ("fabrikam", "kofi", 10, "Two-factor codes rejected by the app", ["login", "2fa"],
+    ("fabrikam", "kofi", 3, "Two-factor codes rejected by the app", ["login", "2fa"],
      "Codes from my authenticator are always rejected by the app, never on the web.",
      "Your phone's clock is a minute off and the app checks codes strictly. Turn on automatic time and the "
      "codes work.", 1, 1, 5, 5, ""),
 ]  # fmt: skip
 
+CUSTOMERS = ["jeff", "mei", "rahul", "sarah", "kofi", "ines", "pavel", "grace"]
 RADAR = {"northwind": ["slate", "aero"], "bluewave": ["hotspot"], "fabrikam": ["photo library"]}
 
 
@@ -125,6 +126,7 @@ class Command(BaseCommand):
             self._awaiting_confirmation()
             self._laptop()
             self._unclaimed()
+            self._open()
         self.stdout.write(self.style.SUCCESS(f"Vendor stories ready: {Escalation.objects.count()} escalations."))
 
     # ---- helpers --------------------------------------------------------------------------------------
@@ -135,6 +137,10 @@ class Command(BaseCommand):
 
     def ask(self, author: str, title: str, tags: list[str], body: str) -> Thread:
         return thread_actions.create_thread(author=self.people[author], title=title, body=body, tags=tags)
+
+    def upvote(self, post, voters: list[str]) -> None:
+        for voter in voters:
+            vote_actions.upvote(user=self.people[voter], post=post)
 
     def say(self, who: str, thread: Thread, body: str):
         return post_actions.reply(author=self.people[who], thread=thread, body=body)
@@ -165,6 +171,7 @@ class Command(BaseCommand):
         claims.resolve(staff=staff, escalation=escalation)
         self.at(days, 1 + claim_h + answer_h + yes_h)
         thread_actions.accept_answer(user=self.people[customer], thread=thread, post=post)
+        self.upvote(post, [c for c in CUSTOMERS if c != customer][n % 3 : n % 3 + 1 + n % 4])
         claims.confirm(user=self.people[customer], escalation=escalation, solved=True)
         claims.rate(user=self.people[customer], escalation=escalation, rating=rating, comment=comment)
 
@@ -276,6 +283,7 @@ class Command(BaseCommand):
         self.at(4, 2)
         self.say("jeff", thread, "That fixed it: three sleeps in a row and Wi-Fi came straight back. Thank you!")
         thread_actions.accept_answer(user=self.people["jeff"], thread=thread, post=answer)
+        self.upvote(answer, ["jeff", "mei", "rahul", "grace", "ines", "dana"])
         claims.confirm(user=self.people["jeff"], escalation=escalation, solved=True)
         claims.rate(user=self.people["jeff"], escalation=escalation, rating=5, comment="Fast, clear, and a workaround.")
 
@@ -336,6 +344,7 @@ class Command(BaseCommand):
             "Our side now lets the laptop's IMEI use data on your plan. The modem still asks for an old APN, "
             "`internet.bw`, which we retired; Northwind sets that in the modem profile.",
         )
+        self.upvote(Thread.objects.get(pk=thread.pk).posts.get(author=self.people["aiko"]), ["mei"])
         self.at(1, 2)
         # Northwind stays on the thread (its first case ended as handed_off): both vendors work it here.
         self.say(
@@ -351,6 +360,14 @@ class Command(BaseCommand):
             vendor=bluewave.vendor,
             body="Provisioning done on our side. Waiting for Northwind's profile push before we resolve.",
         )
+
+    def _open(self) -> None:
+        """An unanswered community thread its author escalates: open in Northwind's inbox, not yet claimed."""
+        thread = Thread.objects.get(title="Slate 11 keyboard cover stops typing after sleep")
+        self.at(0, -5)
+        escalations.escalate(user=thread.author, thread=thread, handle="northwind")
+        self.at(0, -3)
+        escalations.add_metoo(user=self.people["sarah"], thread=thread)
 
     def _unclaimed(self) -> None:
         """A router maker that has not joined yet: customers can still escalate, and wait."""
