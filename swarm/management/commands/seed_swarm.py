@@ -231,7 +231,6 @@ class Command(BaseCommand):
             ["hotspot", "data"],
             "My laptop on the phone's hotspot drops every ten minutes and reconnects. The plan is Unlimited.",
         )
-        self.at(6, 1)
         escalation = escalations.escalate(user=self.people["pavel"], thread=thread, handle="bluewave")
         self.at(6, 2)
         claims.claim(staff=self.people["aiko"], escalation=escalation)
