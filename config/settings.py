@@ -280,23 +280,25 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Hashed, gzip- and brotli-compressed copies from collectstatic, served with a year-long immutable
+    # cache (config/storage.py); plain names in DEBUG.
     "staticfiles": {
         "BACKEND": (
-            "whitenoise.storage.CompressedManifestStaticFilesStorage"
-            if not DEBUG
-            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+            "config.storage.StaticStorage" if not DEBUG else "django.contrib.staticfiles.storage.StaticFilesStorage"
         )
     },
 }
-# Serve files straight from the finders when collectstatic has not been run (embedded default).
-WHITENOISE_USE_FINDERS = not (STATIC_ROOT / "staticfiles.json").exists()
+# Serve files straight from the finders while collectstatic has not been run (tests, a fresh checkout).
+WHITENOISE_USE_FINDERS = DEBUG or not (STATIC_ROOT / "staticfiles.json").exists()
 WHITENOISE_AUTOREFRESH = DEBUG
-if WHITENOISE_USE_FINDERS:
-    STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"
+# Source maps (megabytes, fetched only by developer tools) are not worth a slow brotli pass at collectstatic.
+from whitenoise.compress import Compressor  # noqa: E402  (its default list, plus source maps)
+
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [*Compressor.SKIP_COMPRESS_EXTENSIONS, "map"]
 # Uploaded images: on disk under MEDIA_ROOT by default; object storage in production by naming
 # a storage class (e.g. storages.backends.s3.S3Storage) and its options as JSON.
 if os.environ.get("MEDIA_STORAGE_BACKEND"):
