@@ -30,6 +30,7 @@ from django.utils import timezone
 from forum.access import AnyUser
 from forum.models import Membership, Post, Thread, User, Vendor
 from forum.timeline import presenter
+from swarm import access
 from swarm.actions.claims import awaiting_confirmation
 from swarm.actions.escalations import metoo_refusal
 from swarm.models import Escalation, MeToo, RadarHit, RadarKeyword, StaffNote
@@ -72,6 +73,14 @@ def _verified_vendor_ids(user: AnyUser) -> list[int]:
             "vendor_id", flat=True
         )
     )
+
+
+def note_vendors(user: AnyUser) -> list[Vendor]:
+    """Vendors the user may write staff notes for (the composer's switch). Two queries at most."""
+    ids = _verified_vendor_ids(user)
+    if not ids:
+        return []
+    return [v for v in Vendor.objects.filter(pk__in=ids).order_by("name") if access.can_write_note(user, v)]
 
 
 def _current_by_vendor(escalations: list[Escalation]) -> dict[int, Escalation]:

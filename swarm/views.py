@@ -182,13 +182,19 @@ def rate(request: HttpRequest, escalation_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def add_note(request: HttpRequest, thread_id: int) -> HttpResponse:
+    """A staff note: from the panel (``note``) or the thread's composer in note mode (``body``)."""
     thread = get_object_or_404(Thread, pk=thread_id)
     vendor = get_object_or_404(Vendor, handle=normalise_text(request.POST.get("vendor", ""))[:30])
     return _answer(
         request,
         thread,
         f"Note saved. Only {vendor.name} staff can see it.",
-        lambda: notes.add_note(staff=request.user, thread=thread, vendor=vendor, body=request.POST.get("note", "")),
+        lambda: notes.add_note(
+            staff=request.user,
+            thread=thread,
+            vendor=vendor,
+            body=request.POST.get("note") or request.POST.get("body", ""),
+        ),
     )
 
 
