@@ -66,6 +66,8 @@ def panel(request: HttpRequest, thread_id: int) -> HttpResponse:
 def vendor_suggest(request: HttpRequest) -> HttpResponse:
     """<option>s of vendors whose handle or name starts with what was typed (the escalate control)."""
     typed = normalise_text(request.GET.get("handle", request.GET.get("q", ""))).strip().lstrip("@")[:40]
+    if request.GET.get("picker"):  # the escalate picker: name, description, tags, usual speed
+        return render(request, "swarm/_vendor_picker.html", {"choices": selectors.escalation_choices(typed=typed)})
     vendors = []
     if typed:
         vendors = list(
@@ -79,7 +81,8 @@ def vendor_suggest(request: HttpRequest) -> HttpResponse:
 @require_POST
 def escalate(request: HttpRequest, thread_id: int) -> HttpResponse:
     thread = get_object_or_404(Thread, pk=thread_id)
-    handle = request.POST.get("handle", "")
+    # A vendor chosen in the picker wins over what was typed in its search box (which works without JavaScript).
+    handle = request.POST.get("pick") or request.POST.get("handle", "")
     return _answer(
         request,
         thread,

@@ -189,7 +189,7 @@
 
   function setupMentions(root, textarea) {
     const list = el("ul", { class: "composer-mentions", id: textarea.id + "-mentions", role: "listbox", "aria-label": "People and vendors", hidden: "" });
-    root.appendChild(list);
+    textarea.insertAdjacentElement("afterend", list); // right under the text, over the preview
     textarea.setAttribute("aria-autocomplete", "list");
     textarea.setAttribute("aria-controls", list.id);
     textarea.setAttribute("aria-expanded", "false");

@@ -19,6 +19,7 @@ PHONE = {"width": 375, "height": 812}
 
 def shot(page, name: str, tmp_path: Path) -> None:
     folder = SHOTS if os.environ.get("SAVE_SCREENSHOTS") else tmp_path
+    page.evaluate("window.scrollTo(0, 0)")  # a full-page shot of a scrolled page draws the sticky header mid-page
     page.screenshot(path=str(folder / name), full_page=True)
 
 
