@@ -164,7 +164,7 @@ def test_staff_note_switch_posts_a_private_note(new_page, thread, customer, staf
     expect(jeff.locator(".replies article.post")).to_have_count(0)
 
 
-def test_screenshots_of_the_composer(new_page, thread, customer, expert, tmp_path):
+def test_screenshots_of_the_composer(new_page, thread, customer, expert, vendor, tmp_path):
     for suffix, viewport in (("", None), ("-phone", PHONE)):
         page = new_page(viewport)
         log_in(page, "jeff")
@@ -180,3 +180,7 @@ def test_screenshots_of_the_composer(new_page, thread, customer, expert, tmp_pat
         expect(page.get_by_role("region", name="Preview")).to_contain_text("forgetting the network")
         page.locator("#reply-heading").scroll_into_view_if_needed()
         shot(page, f"composer-thread{suffix}.png", tmp_path)
+        # The author's escalate picker, opened: it lists the vendors without typing anything.
+        page.get_by_text("Escalate to a vendor…").click()
+        expect(page.locator(".vendor-choice", has_text="Northwind Devices")).to_be_visible()
+        shot(page, f"escalate-picker{suffix}.png", tmp_path)
