@@ -164,7 +164,7 @@ def test_staff_note_switch_posts_a_private_note(new_page, thread, customer, staf
     expect(jeff.locator(".replies article.post")).to_have_count(0)
 
 
-def test_screenshots_of_the_composer(new_page, thread, customer, expert, vendor, tmp_path):
+def test_screenshots_of_the_composer(new_page, thread, customer, expert, vendor, staff, tmp_path):
     for suffix, viewport in (("", None), ("-phone", PHONE)):
         page = new_page(viewport)
         log_in(page, "jeff")
@@ -184,3 +184,12 @@ def test_screenshots_of_the_composer(new_page, thread, customer, expert, vendor,
         page.get_by_text("Escalate to a vendor…").click()
         expect(page.locator(".vendor-choice", has_text="Northwind Devices")).to_be_visible()
         shot(page, f"escalate-picker{suffix}.png", tmp_path)
+
+    # Staff on a phone: the switch in note mode.
+    page = new_page(PHONE)
+    log_in(page, "keith")
+    page.goto(thread.get_absolute_url())
+    page.get_by_role("radio", name="Staff note: only Northwind Devices sees this").check()
+    reply_box(page).fill("Internal: known issue NW-4411.")
+    expect(page.get_by_role("button", name="Add staff note (only Northwind Devices)")).to_be_visible()
+    shot(page, "composer-thread-staff-note-phone.png", tmp_path)

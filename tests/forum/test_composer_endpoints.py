@@ -110,3 +110,19 @@ def test_mentions_refuse_visitors_and_suspended_and_are_rate_limited(customer, s
         suspended_at=timezone.now(), suspended_until=timezone.now() + timedelta(days=1)
     )
     assert client_for(customer).get(MENTIONS, {"q": "da"}).status_code == 403
+
+
+def test_ask_reply_and_edit_use_the_composer_and_keep_the_idempotency_key(customer, thread):
+    client = client_for(customer)
+    pages = {
+        "ask": client.get("/ask/").content.decode(),
+        "reply": client.get(thread.get_absolute_url()).content.decode(),
+        "edit": client.get(f"/p/{thread.posts.get(is_question=True).pk}/edit/").content.decode(),
+    }
+    for name, html in pages.items():
+        assert "data-composer " in html, name
+        assert 'name="idempotency_key"' in html, name
+        assert "/static/js/composer.js" in html, name
+    assert f'data-draft="reply:t{thread.pk}:u{customer.pk}"' in pages["reply"]
+    assert 'data-preview-url="/compose/preview/"' in pages["ask"]
+    assert "Who sees this?" not in pages["reply"]  # the staff switch is for staff only
