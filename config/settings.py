@@ -405,6 +405,9 @@ BARNRAISE = {
         "suggestion_open": (30, 3600),
         "metoo": (10, 600),
         "vendor_proof_email": (5, 3600),  # proof links mailed per applicant
+        # The composer (docs/composer.md): live previews and @mention look-ups, per person.
+        "preview": (60, 60),
+        "mention_suggest": (120, 60),
     },
     # Staff get at most one "me too" email per thread in this many minutes; the bell still updates.
     "METOO_EMAIL_WINDOW_MINUTES": int(os.environ.get("METOO_EMAIL_WINDOW_MINUTES", "60")),

@@ -26,7 +26,8 @@ staff_changed = Signal()
 # Page panels other apps add to forum's pages, without forum importing them.
 # A panel is a function ``(request, obj) -> str`` returning safe HTML (rendered
 # from a template); slots: "thread-head" and "thread-aside" (obj is the
-# Thread), "vendor" (obj is the Vendor), "nav" (obj is None).
+# Thread), "composer" (inside the thread's reply form; obj is the Thread), "vendor"
+# (obj is the Vendor), "nav" (obj is None).
 _panels: dict[str, list] = {}
 
 

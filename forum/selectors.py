@@ -274,6 +274,38 @@ def suggest_tags(prefix: str, limit: int = 8) -> list[str]:
     return list(Tag.objects.filter(name__startswith=prefix).order_by("name").values_list("name", flat=True)[:limit])
 
 
+MENTION_PREFIX_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,29}")
+
+
+def mention_candidates(prefix: str, limit: int = 8) -> list[dict[str, str]]:
+    """People and vendors whose username/handle (or name) starts with ``prefix``: two queries.
+
+    Only what a mention shows: the handle to type and the public name (never an email address).
+    """
+    prefix = prefix.replace("\x00", "").strip().lstrip("@")
+    if not MENTION_PREFIX_RE.fullmatch(prefix):
+        return []
+    vendors = list(
+        Vendor.objects.filter(Q(handle__istartswith=prefix) | Q(name__istartswith=prefix))
+        .order_by("handle")
+        .values_list("handle", "name")[:limit]
+    )
+    people = list(
+        User.objects.filter(
+            Q(username__istartswith=prefix) | Q(display_name__istartswith=prefix),
+            is_active=True,
+            service_vendor__isnull=True,
+        )
+        .order_by("username")
+        .values_list("username", "display_name")[:limit]
+    )
+    rows = [{"kind": "user", "handle": u, "name": d or u} for u, d in people]
+    rows += [{"kind": "vendor", "handle": h, "name": n} for h, n in vendors]
+    # Exact-prefix handles first, then alphabetical; at most ``limit`` in all.
+    rows.sort(key=lambda r: (not r["handle"].lower().startswith(prefix.lower()), r["handle"].lower()))
+    return rows[:limit]
+
+
 def notifications_for(user: User, limit: int = 50) -> list:
     """The user's latest notifications with their event, actor and thread. One query."""
     from forum.models import Notification

@@ -4,6 +4,7 @@ from forum import feeds
 from forum.views import (
     api_admin,
     community,
+    composer,
     health,
     joining,
     knowledge,
@@ -48,6 +49,8 @@ urlpatterns = [
     path("search/", pages.search_page, name="search"),
     path("tags/", pages.tags_index, name="tags"),
     path("tags/suggest/", pages.tag_suggest, name="tag_suggest"),
+    path("compose/preview/", composer.preview, name="preview"),
+    path("compose/mentions/", composer.mention_suggest, name="mention_suggest"),
     path("tags/<name:tag>/", pages.tag_page, name="tag"),
     path("tags/<name:tag>/leaders/", reputation.tag_leaders, name="tag_leaders"),
     path("leaders/", reputation.leaders, name="leaders"),

@@ -68,6 +68,14 @@ def vendor_page(request: HttpRequest, vendor: Vendor) -> str:
     return render_to_string("swarm/_vendor_panel.html", context, request=request)
 
 
+def composer(request: HttpRequest, thread: Thread) -> str:
+    """The reply composer's "Reply publicly / Staff note" switch, for the vendors' verified staff only."""
+    vendors = selectors.note_vendors(request.user)
+    if not vendors:
+        return ""
+    return render_to_string("swarm/_note_switch.html", {"vendors": vendors, "thread": thread}, request=request)
+
+
 def nav(request: HttpRequest, obj: None) -> str:
     desks = selectors.open_escalation_counts(request.user)
     if not desks:
@@ -79,3 +87,4 @@ def register() -> None:
     hooks.register_panel("thread-head", thread_head)
     hooks.register_panel("vendor", vendor_page)
     hooks.register_panel("nav", nav)
+    hooks.register_panel("composer", composer)

@@ -30,6 +30,7 @@ from django.utils import timezone
 from forum.access import AnyUser
 from forum.models import Membership, Post, Thread, User, Vendor
 from forum.timeline import presenter
+from swarm import access
 from swarm.actions.claims import awaiting_confirmation
 from swarm.actions.escalations import metoo_refusal
 from swarm.models import Escalation, MeToo, RadarHit, RadarKeyword, StaffNote
@@ -60,6 +61,11 @@ class ThreadSwarm:
     metoo_refusal: str = ""  # why the viewer can't say "me too" yet (suspended, brand-new)
 
     @property
+    def is_being_worked(self) -> bool:
+        """An escalation still with a vendor: the escalate control gives way to its status."""
+        return any(e.is_active for e in self.escalations)
+
+    @property
     def escalated_handles(self) -> set[str]:
         return {e.vendor.handle for e in self.escalations}
 
@@ -72,6 +78,14 @@ def _verified_vendor_ids(user: AnyUser) -> list[int]:
             "vendor_id", flat=True
         )
     )
+
+
+def note_vendors(user: AnyUser) -> list[Vendor]:
+    """Vendors the user may write staff notes for (the composer's switch). Two queries at most."""
+    ids = _verified_vendor_ids(user)
+    if not ids:
+        return []
+    return [v for v in Vendor.objects.filter(pk__in=ids).order_by("name") if access.can_write_note(user, v)]
 
 
 def _current_by_vendor(escalations: list[Escalation]) -> dict[int, Escalation]:
@@ -382,3 +396,57 @@ def vendor_escalations(*, vendor: Vendor, limit: int = 10) -> tuple[list[Escalat
     open_rows = list(base.filter(state__in=[S.OPEN, S.CLAIMED, S.RESOLVED]).order_by("-created_at", "-pk")[:limit])
     done = list(base.filter(state=S.CONFIRMED).order_by("-confirmed_at", "-pk")[:limit])
     return open_rows, done
+
+
+# ---- The escalation picker ------------------------------------------------------------------------
+
+PICKER_DAYS = 90
+PICKER_LIMIT = 8
+PICKER_TAGS = 4
+
+
+@dataclass
+class VendorChoice:
+    """One vendor in the escalate picker: who it is, what it covers, and how fast it usually answers."""
+
+    vendor: Vendor
+    tags: list[str]
+    median_first_reply: timedelta | None  # None below MIN_SAMPLE cases
+    first_reply_cases: int
+    min_sample: int = MIN_SAMPLE
+
+
+def escalation_choices(*, typed: str) -> list[VendorChoice]:
+    """Up to PICKER_LIMIT vendors whose handle or name starts with ``typed`` (all, by name, when empty).
+
+    Two queries for the vendors and their tags, plus the public median (vendor_metrics' own queries)
+    for each of at most PICKER_LIMIT vendors: bounded, whatever the data.
+    """
+    from forum.models import TaggedThread
+
+    typed = typed.strip().lstrip("@")[:40]
+    vendors = Vendor.objects.order_by("name")
+    if typed:
+        vendors = vendors.filter(Q(handle__istartswith=typed) | Q(name__istartswith=typed))
+    vendors = list(vendors[:PICKER_LIMIT])
+    # Tags it covers: the commonest tags of public threads escalated to it.
+    rows = (
+        TaggedThread.objects.filter(
+            presenter.public_q("content_object__"), content_object__escalations__vendor__in=vendors
+        )
+        .values_list("content_object__escalations__vendor_id", "tag__name")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "tag__name")
+    )
+    tags: dict[int, list[str]] = {}
+    for vendor_id, name, _ in rows:
+        if len(tags.setdefault(vendor_id, [])) < PICKER_TAGS:
+            tags[vendor_id].append(name)
+    choices = []
+    for vendor in vendors:
+        median, cases = (None, 0)
+        if vendor.is_claimed:
+            metrics = vendor_metrics(vendor=vendor, days=PICKER_DAYS)
+            median, cases = metrics.median_first_reply, metrics.first_reply_cases
+        choices.append(VendorChoice(vendor, tags.get(vendor.pk, []), median, cases))
+    return choices

@@ -66,6 +66,8 @@ def panel(request: HttpRequest, thread_id: int) -> HttpResponse:
 def vendor_suggest(request: HttpRequest) -> HttpResponse:
     """<option>s of vendors whose handle or name starts with what was typed (the escalate control)."""
     typed = normalise_text(request.GET.get("handle", request.GET.get("q", ""))).strip().lstrip("@")[:40]
+    if request.GET.get("picker"):  # the escalate picker: name, description, tags, usual speed
+        return render(request, "swarm/_vendor_picker.html", {"choices": selectors.escalation_choices(typed=typed)})
     vendors = []
     if typed:
         vendors = list(
@@ -79,7 +81,8 @@ def vendor_suggest(request: HttpRequest) -> HttpResponse:
 @require_POST
 def escalate(request: HttpRequest, thread_id: int) -> HttpResponse:
     thread = get_object_or_404(Thread, pk=thread_id)
-    handle = request.POST.get("handle", "")
+    # A vendor chosen in the picker wins over what was typed in its search box (which works without JavaScript).
+    handle = request.POST.get("pick") or request.POST.get("handle", "")
     return _answer(
         request,
         thread,
@@ -182,13 +185,19 @@ def rate(request: HttpRequest, escalation_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def add_note(request: HttpRequest, thread_id: int) -> HttpResponse:
+    """A staff note: from the panel (``note``) or the thread's composer in note mode (``body``)."""
     thread = get_object_or_404(Thread, pk=thread_id)
     vendor = get_object_or_404(Vendor, handle=normalise_text(request.POST.get("vendor", ""))[:30])
     return _answer(
         request,
         thread,
         f"Note saved. Only {vendor.name} staff can see it.",
-        lambda: notes.add_note(staff=request.user, thread=thread, vendor=vendor, body=request.POST.get("note", "")),
+        lambda: notes.add_note(
+            staff=request.user,
+            thread=thread,
+            vendor=vendor,
+            body=request.POST.get("note") or request.POST.get("body", ""),
+        ),
     )
 
 

@@ -24,12 +24,19 @@ def test_escalation_from_question_to_rating(browser, server, thread, customer, v
     customer_page = log_in(browser, server, customer)
     customer_page.goto(f"{server.http}{thread.get_absolute_url()}")
     customer_page.wait_for_selector(".live-status[data-state=live]")
-    # The control finds vendors as you type.
+    # The picker lists vendors with what they cover and how fast they answer, and finds them as you type.
+    customer_page.get_by_text("Escalate to a vendor…").click()
     customer_page.fill("input[name=handle]", "nor")
-    customer_page.wait_for_selector("datalist option[value=northwind]", state="attached")
-    customer_page.fill("input[name=handle]", "@northwind")
-    customer_page.click(".escalate-form button[type=submit]")
+    choice = customer_page.locator(".vendor-choice", has_text="Northwind Devices")
+    choice.wait_for(timeout=5000)
+    assert "First reply time: not enough data yet" in choice.inner_text()
+    assert "everyone sees that it was escalated" in customer_page.inner_text(".escalate-picker")
+    choice.locator("input[name=pick]").check()
+    customer_page.click(".escalate-picker button[type=submit]")
     customer_page.locator(".escalation", has_text="not yet claimed").wait_for(timeout=5000)
+    # Once escalated, the control gives way to the escalation's status.
+    assert customer_page.locator(".escalate-picker").count() == 0
+    assert "Northwind Devices has it in their inbox" in customer_page.inner_text("[data-escalate-status]")
 
     # The staff inbox shows it live, without a reload, and counts it in the tab title.
     row = staff_page.locator(".escalation-row", has_text=thread.title)
