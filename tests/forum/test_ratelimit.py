@@ -95,6 +95,8 @@ def test_default_limits_are_configured():
         "suggestion_open",
         "metoo",
         "vendor_proof_email",
+        "preview",
+        "mention_suggest",
     }
     assert all(count >= 5 for count, _ in defaults.values())
 

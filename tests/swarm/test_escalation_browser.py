@@ -28,42 +28,42 @@ def test_escalation_from_question_to_rating(browser, server, thread, customer, v
     customer_page.get_by_text("Escalate to a vendor…").click()
     customer_page.fill("input[name=handle]", "nor")
     choice = customer_page.locator(".vendor-choice", has_text="Northwind Devices")
-    choice.wait_for(timeout=5000)
+    choice.wait_for(timeout=15000)
     assert "First reply time: not enough data yet" in choice.inner_text()
     assert "everyone sees that it was escalated" in customer_page.inner_text(".escalate-picker")
     choice.locator("input[name=pick]").check()
     customer_page.click(".escalate-picker button[type=submit]")
-    customer_page.locator(".escalation", has_text="not yet claimed").wait_for(timeout=5000)
+    customer_page.locator(".escalation", has_text="not yet claimed").wait_for(timeout=15000)
     # Once escalated, the control gives way to the escalation's status.
     assert customer_page.locator(".escalate-picker").count() == 0
     assert "Northwind Devices has it in their inbox" in customer_page.inner_text("[data-escalate-status]")
 
     # The staff inbox shows it live, without a reload, and counts it in the tab title.
     row = staff_page.locator(".escalation-row", has_text=thread.title)
-    row.wait_for(timeout=5000)
+    row.wait_for(timeout=15000)
     assert staff_page.title().startswith("(1) Inbox")
     row.locator("button", has_text="Claim").click()
     staff_page.wait_for_url(f"**{thread.get_absolute_url()}")
 
     # Everyone on the thread sees who claimed it, live.
-    customer_page.locator(".escalation", has_text=f"Claimed by {staff.name} (Northwind Devices)").wait_for(timeout=5000)
+    customer_page.locator(".escalation", has_text=f"Claimed by {staff.name} (Northwind Devices)").wait_for(timeout=15000)
 
     staff_page.fill(".reply-box textarea[name=body]", "Northwind here: update the radio firmware to 2.1.")
     staff_page.click(".reply-box button[type=submit]")
     answer = customer_page.locator("[data-replies] .post", has_text="radio firmware")
-    answer.wait_for(timeout=5000)
+    answer.wait_for(timeout=15000)
 
     customer_page.reload()
     customer_page.locator("[data-replies] .post", has_text="radio firmware").locator(
         "button", has_text="Accept"
     ).click()
-    customer_page.locator(".confirm-box", has_text="Did this solve it?").wait_for(timeout=5000)
+    customer_page.locator(".confirm-box", has_text="Did this solve it?").wait_for(timeout=15000)
     customer_page.click(".confirm-box button[value=yes]")
-    customer_page.locator(".rate-box").wait_for(timeout=5000)
+    customer_page.locator(".rate-box").wait_for(timeout=15000)
     customer_page.check(".rate-box input[value='5']")
     customer_page.fill(".rate-box textarea", "Fast and clear.")
     customer_page.click(".rate-box button[type=submit]")
-    customer_page.locator(".escalation", has_text="rated 5/5").wait_for(timeout=5000)
+    customer_page.locator(".escalation", has_text="rated 5/5").wait_for(timeout=15000)
     customer_page.screenshot(path=str(tmp_path / "escalation-customer.png"), full_page=True)
 
     vendor_page = browser.new_page()
