@@ -175,3 +175,33 @@ def test_reuse_through_the_api_and_the_vendor_pages_most_reused_panel(customer, 
     html = client_for(None).get("/v/northwind/").text
     assert "Most reused answers" in html
     assert 'data-reuses="1"' in html and "Mesh @northwind node" in html
+
+
+# ---- Ranking: reused, verified first; flagged said so ----
+
+
+def _suggested_order(client, title: str) -> list[str]:
+    return re.findall(r'<a href="/t/\d+/[^"]*"[^>]*>([^<]+)</a>', _suggested_titles(client, title))
+
+
+def test_suggestions_rank_reused_and_verified_answers_first_and_say_when_flagged(
+    customer, expert, other_customer, staff, vendor
+):
+    age(expert)
+    solved_thread(customer, expert, "Router reboots nightly", "Update the firmware.")
+    proven, answer = solved_thread(
+        customer, expert, "Router reboots at night @northwind", "Replace the adapter.", body="Hi @northwind"
+    )
+    client = client_for(other_customer)
+    assert _suggested_order(client, "router reboots nightly")[0] == "Router reboots nightly"
+    for i in range(3):
+        helped = thread_actions.create_thread(author=other_customer, title=f"Reboots {i}", body="Again")
+        client_for(expert).post(f"/t/{helped.pk}/reply/", {"body": f"[Here](/t/{proven.pk}/)"})
+    client_for(staff).post(f"/p/{answer.pk}/verify/", {"vendor": "northwind"})
+    html = _suggested_titles(client, "router reboots nightly")
+    assert _suggested_order(client, "router reboots nightly")[0] == "Router reboots at night @northwind"
+    assert 'data-reuses="3"' in html and "✓ Verified" in html
+    client_for(customer).post(f"/p/{answer.pk}/outdated/", {"reason": "Not after firmware 5"})
+    html = _suggested_titles(client, "router reboots nightly")
+    assert "Flagged:</strong> Not after firmware 5" in html
+    assert _suggested_order(client, "router reboots nightly")[0] == "Router reboots nightly"
