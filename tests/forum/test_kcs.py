@@ -190,7 +190,7 @@ def test_suggestions_rank_reused_and_verified_answers_first_and_say_when_flagged
     age(expert)
     solved_thread(customer, expert, "Router reboots nightly", "Update the firmware.")
     proven, answer = solved_thread(
-        customer, expert, "Router reboots at night @northwind", "Replace the adapter.", body="Hi @northwind"
+        customer, expert, "Router restarts at night @northwind", "Replace the adapter.", body="Hi @northwind"
     )
     client = client_for(other_customer)
     assert _suggested_order(client, "router reboots nightly")[0] == "Router reboots nightly"
@@ -199,7 +199,7 @@ def test_suggestions_rank_reused_and_verified_answers_first_and_say_when_flagged
         client_for(expert).post(f"/t/{helped.pk}/reply/", {"body": f"[Here](/t/{proven.pk}/)"})
     client_for(staff).post(f"/p/{answer.pk}/verify/", {"vendor": "northwind"})
     html = _suggested_titles(client, "router reboots nightly")
-    assert _suggested_order(client, "router reboots nightly")[0] == "Router reboots at night @northwind"
+    assert _suggested_order(client, "router reboots nightly")[0] == "Router restarts at night @northwind"
     assert 'data-reuses="3"' in html and "✓ Verified" in html
     client_for(customer).post(f"/p/{answer.pk}/outdated/", {"reason": "Not after firmware 5"})
     html = _suggested_titles(client, "router reboots nightly")
