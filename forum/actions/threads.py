@@ -10,7 +10,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from forum import access, attachments, badges, idempotency, ratelimit, reputation, search, timeline
-from forum.actions import gaps
 from forum.actions.common import link_vendors, lock_thread_row
 from forum.actions.selfservice import record_conversion
 from forum.markdown import Rendered, render
@@ -66,7 +65,6 @@ def create_thread(
         if not pending:
             publish_question(thread=thread, post=post, rendered=rendered, actor=author, tag_names=tag_names)
         record_conversion(user=author)
-        gaps.record_asked_anyway(thread=thread, title=title, body=body)
         idempotency.remember_result(user=author, key=idempotency_key, result_id=thread.pk)
     return thread
 
