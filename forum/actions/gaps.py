@@ -30,11 +30,17 @@ _SEARCH_SALT = "barnraise.gaps.search"
 SEARCH_TOKEN_MAX_AGE = 6 * 3600
 QUERY_MAX = 200
 NOT_SHOWN = "That search was not shown on this site recently."
+PERSONAL_RE = re.compile(r"\S+@\S+|\d[\d\s-]{4,}\d")
 
 
 def normalise_query(text: str) -> str:
-    """Lower case, words only, stop words dropped, in order, deduplicated: "WiFi drops!" -> "wifi drops"."""
-    words = WORD_RE.findall(normalise_text(text or "").lower())
+    """Lower case, words only, stop words dropped, in order, deduplicated: "WiFi drops!" -> "wifi drops".
+
+    Email addresses and long numbers (order, serial and phone numbers) are dropped first:
+    the report keeps what was looked for, never who looked.
+    """
+    text = PERSONAL_RE.sub(" ", normalise_text(text or ""))
+    words = WORD_RE.findall(text.lower())
     kept = [w for w in dict.fromkeys(words) if w not in STOP_WORDS and not re.fullmatch(r"_+", w)]
     return " ".join(kept)[:QUERY_MAX].strip()
 

@@ -205,3 +205,10 @@ def test_suggestions_rank_reused_and_verified_answers_first_and_say_when_flagged
     html = _suggested_titles(client, "router reboots nightly")
     assert "Flagged:</strong> Not after firmware 5" in html
     assert _suggested_order(client, "router reboots nightly")[0] == "Router reboots nightly"
+
+
+def test_gap_queries_keep_no_addresses_or_long_numbers(db):
+    client = client_for(None)
+    token = _search_beacon(client, "Refund for order 12345678 to mei@example.com please")
+    assert client.post("/search/gap/", {"token": token}).status_code == 204
+    assert ContentGap.objects.get().query == "refund order please"
