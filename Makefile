@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-sqlite test-postgres lint format bench bench-swarm bench-ws bench-soak bench-markdown clean
+.PHONY: run test test-sqlite test-postgres lint format bench bench-swarm bench-ws bench-soak bench-markdown bench-matching clean
 
 $(PY):
 	@PYTHON_BIN=$$(scripts/find-python) && $$PYTHON_BIN -m venv $(VENV)
@@ -57,6 +57,11 @@ bench-soak: $(STAMP)
 
 bench-markdown: $(STAMP)
 	$(PY) -m bench.markdown
+
+## Ask suggestions: precision at 5 on bench/matching/pairs.json (seconds, throwaway databases)
+bench-matching: $(STAMP)
+	$(PY) -m bench.matching --db sqlite
+	$(PY) -m bench.matching --db postgres
 
 clean:
 	rm -rf $(VENV) db.sqlite3* staticfiles .pytest_cache .ruff_cache

@@ -403,6 +403,8 @@ BARNRAISE = {
         "flag": (20, 600),
         # Suggestions opened from /ask/ (self-service beacon), per person and per client address.
         "suggestion_open": (30, 3600),
+        # Content-gap beacons from the search page, per client address (no person is kept).
+        "content_gap": (60, 3600),
         "metoo": (10, 600),
         "vendor_proof_email": (5, 3600),  # proof links mailed per applicant
         # The composer (docs/composer.md): live previews and @mention look-ups, per person.

@@ -40,6 +40,34 @@ STOP_WORDS = frozenset({
 })  # fmt: skip
 
 
+# Synonyms from tags: the words people type for what a tag names. An any-word query (the
+# /ask/ suggestions) that uses one also looks for the tag's own word and its other names,
+# so "charge drops overnight" finds "Battery drains overnight" (see bench/matching).
+TAG_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "battery": ("charge", "charging", "drain", "power"),
+    "audio": ("sound", "speakers", "silent", "volume"),
+    "display": ("screen", "monitor", "flicker", "flickers", "flashing", "blinking", "blinks"),
+    "wifi": ("wireless", "wlan", "wi"),
+    "bluetooth": ("bt", "pair", "pairing"),
+    "login": ("signin", "sign", "log", "logging"),
+    "update": ("upgrade", "upgrading", "updating", "patch"),
+    "firmware": ("flash", "upgrade"),
+    "storage": ("space", "memory", "disk"),
+    "crash": ("closes", "quits", "crashes"),
+    "printer": ("print", "printing"),
+    "security": ("2fa", "authenticator", "two"),
+    "streaming": ("buffering", "playback", "stream"),
+}  # fmt: skip
+SYNONYM_WORDS = 4
+_SYNONYM_OF = {word: tag for tag, words in TAG_SYNONYMS.items() for word in words}
+
+
+def expand_synonyms(words: list[str]) -> list[str]:
+    """The tag words that ``words`` name by another name and are not already there (at most a few)."""
+    extra = [_SYNONYM_OF[w] for w in words if w in _SYNONYM_OF]
+    return [w for w in dict.fromkeys(extra) if w not in words][:SYNONYM_WORDS]
+
+
 @dataclass
 class Hit:
     thread: Thread
@@ -115,6 +143,7 @@ def search_threads(query: str, *, limit: int = 20, offset: int = 0, any_word: bo
         words = list(dict.fromkeys(w for w in _words(query) if w not in STOP_WORDS and len(w) > 1))[:ANY_WORDS]
         if not words:
             return []
+        words += expand_synonyms(words)
         query = " or ".join(words)  # websearch_to_tsquery's OR; _fts5_query(any_word=True) splits it again
     if not _words(query):
         return []

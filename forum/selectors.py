@@ -383,6 +383,15 @@ def excerpt_of(html: str, chars: int = EXCERPT_CHARS) -> str:
 class Suggestion:
     thread: Thread
     answer_excerpt: str
+    reuses: int = 0  # other problems its answer solved (forum.models.ArticleReuse)
+    verified: bool = False
+    outdated: str = ""  # the reason its answer was flagged outdated, if it was
+
+
+# Among equally solved suggestions, a reused, verified, recently active answer moves up and a flagged one down:
+# a thread's place in relevance order is divided by these (issue 15, docs/knowledge.md).
+REUSE_BOOST, REUSE_CAP, VERIFIED_BOOST, FRESH_BOOST, OUTDATED_PENALTY = 0.25, 4, 1.5, 1.2, 0.4
+FRESH_DAYS = 365
 
 
 def _distinct_canonicals(hits: list, exclude: set[int]) -> list[Thread]:
@@ -406,10 +415,56 @@ def ask_suggestions(*, title: str, body: str = "", limit: int = 5) -> list[Sugge
     if len(text.strip()) < 3:
         return []
     hits = search.search_threads(text, limit=limit * 4, any_word=True)
-    threads = _distinct_canonicals(hits, exclude=set())[:limit]
-    answer_ids = [t.accepted_post_id for t in threads if t.accepted_post_id]
-    bodies = dict(Post.objects.filter(pk__in=answer_ids).values_list("pk", "body_html")) if answer_ids else {}
-    return [Suggestion(thread=t, answer_excerpt=excerpt_of(bodies.get(t.accepted_post_id, ""))) for t in threads]
+    threads = _distinct_canonicals(hits, exclude=set())[: limit * 2]
+    answers = _answer_facts([t.accepted_post_id for t in threads if t.accepted_post_id])
+    now = datetime.now(UTC)
+
+    def place(item: tuple[int, Thread]) -> tuple[bool, float]:
+        position, thread = item
+        facts = answers.get(thread.accepted_post_id, {})
+        boost = 1 + REUSE_BOOST * min(facts.get("reuses", 0), REUSE_CAP)
+        boost *= VERIFIED_BOOST if facts.get("verified") else 1
+        boost *= FRESH_BOOST if (now - thread.last_activity_at).days < FRESH_DAYS else 1
+        boost *= OUTDATED_PENALTY if facts.get("outdated") else 1
+        return (not thread.is_solved, (position + 1) / boost)
+
+    ranked = [t for _, t in sorted(enumerate(threads), key=place)][:limit]
+    return [
+        Suggestion(
+            thread=t,
+            answer_excerpt=excerpt_of(answers.get(t.accepted_post_id, {}).get("body_html", "")),
+            reuses=answers.get(t.accepted_post_id, {}).get("reuses", 0),
+            verified=bool(answers.get(t.accepted_post_id, {}).get("verified")),
+            outdated=answers.get(t.accepted_post_id, {}).get("outdated") or "",
+        )
+        for t in ranked
+    ]
+
+
+def _answer_facts(answer_ids: list[int]) -> dict[int, dict]:
+    """Accepted answers' bodies with their thread's reuse count, verification and outdated reason (one query)."""
+    from django.db.models import Subquery
+
+    from forum.models import AnswerVerification, ArticleReuse, OutdatedFlag
+
+    if not answer_ids:
+        return {}
+    reuses = (
+        ArticleReuse.objects.filter(article_id=OuterRef("thread_id"))
+        .values("article_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    rows = (
+        Post.objects.filter(pk__in=answer_ids)
+        .values("pk", "body_html")
+        .annotate(
+            reuses=Subquery(reuses[:1]),
+            verified=Exists(AnswerVerification.objects.filter(post_id=OuterRef("pk"))),
+            outdated=Subquery(OutdatedFlag.objects.filter(post_id=OuterRef("pk")).values("reason")[:1]),
+        )
+    )
+    return {r["pk"]: {**r, "reuses": r["reuses"] or 0} for r in rows}
 
 
 def similar_threads(thread: Thread, *, limit: int = 5) -> list[Thread]:

@@ -44,6 +44,9 @@ urlpatterns = [
     path("stats/", knowledge.stats, name="stats"),
     path("kb/", knowledge.kb, name="kb"),
     path("kb/v/<name:handle>/", knowledge.kb, name="kb_vendor"),
+    # The KCS loop (issue 15, docs/knowledge.md): content gaps.
+    path("kb/gaps/", knowledge.gaps, name="kb_gaps"),
+    path("search/gap/", knowledge.search_gap, name="search_gap"),
     path("notifications/", notifications.inbox, name="notifications"),
     path("notifications/read/", notifications.mark_read, name="notifications_read"),
     path("search/", pages.search_page, name="search"),

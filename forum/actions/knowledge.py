@@ -1,4 +1,4 @@
-"""Knowledge upkeep: duplicates, answers verified by a vendor, answers flagged outdated.
+"""Knowledge upkeep: duplicates, answers verified by a vendor, answers flagged outdated, reuse.
 
 Each action records one public timeline event. A verification names its
 vendor in the event's data, never in ``Event.vendor``: that field makes an
@@ -7,12 +7,18 @@ event private to the vendor's staff, and a verification is for everyone.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from forum import access, hooks, timeline
-from forum.models import AnswerVerification, EventKind, OutdatedFlag, Post, Thread, User, Vendor
+from forum.models import AnswerVerification, ArticleReuse, EventKind, OutdatedFlag, Post, Thread, User, Vendor
+from forum.timeline import presenter
 from forum.validation import normalise_text
 
 OUTDATED_REASON_MIN = 5
@@ -157,3 +163,49 @@ def clear_outdated(*, user: User, post: Post) -> None:
         if not deleted:
             raise ValidationError("This answer is not flagged outdated.", code="not_outdated")
         timeline.record(thread=thread, kind=EventKind.OUTDATED_CLEARED, actor=user, post=post, data={})
+
+
+THREAD_LINK_RE = re.compile(r"^/t/(\d{1,12})(?:/|$)")
+MAX_REUSES_PER_REPLY = 5
+
+
+def _site_hosts() -> set[str]:
+    hosts = {h.lower() for h in settings.ALLOWED_HOSTS if h and h != "*" and not h.startswith(".")}
+    return hosts | {urlsplit(settings.SITE_URL).netloc.lower()}
+
+
+def linked_thread_ids(links: Iterable[str]) -> list[int]:
+    """Thread ids that a post's links point to on this site (/t/42/… or https://this-site/t/42/…)."""
+    hosts = _site_hosts()
+    ids: list[int] = []
+    for link in links:
+        parts = urlsplit(link)
+        if parts.netloc and parts.netloc.lower() not in hosts:
+            continue
+        match = THREAD_LINK_RE.match(parts.path)
+        if match and int(match.group(1)) not in ids:
+            ids.append(int(match.group(1)))
+    return ids[:MAX_REUSES_PER_REPLY]
+
+
+def record_reuses(*, thread: Thread, post: Post, links: Iterable[str]) -> list[ArticleReuse]:
+    """A published reply links solved threads (knowledge-base articles): each helped ``thread`` once.
+
+    Part of publishing the reply (``forum.actions.posts.publish_reply``), inside its
+    transaction, so the reply's REPLIED event is the one visible change: a reuse is a
+    counter on the article, not an event of its own. Only public, solved, canonical
+    threads other than this one count; a second link to the same article from the same
+    thread is not a second reuse (a unique constraint).
+    """
+    ids = [pk for pk in linked_thread_ids(links) if pk != thread.pk]
+    if not ids:
+        return []
+    articles = presenter.public_threads(Thread.objects.filter(pk__in=ids, status=Thread.Status.SOLVED))
+    made = []
+    for article in articles.filter(duplicate_of__isnull=True).only("pk"):
+        try:
+            with transaction.atomic():
+                made.append(ArticleReuse.objects.create(article=article, helped=thread, post=post))
+        except IntegrityError:  # this article already helped this thread
+            continue
+    return made

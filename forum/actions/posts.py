@@ -11,6 +11,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from forum import access, attachments, badges, idempotency, ratelimit, search, timeline
+from forum.actions import knowledge
 from forum.actions.common import link_vendors, lock_thread_row
 from forum.markdown import Rendered, render
 from forum.models import EventKind, Post, PostRevision, ReviewState, Thread, ThreadVendor, User
@@ -67,6 +68,7 @@ def publish_reply(*, thread: Thread, post: Post, rendered: Rendered, actor: User
     ThreadVendor.objects.filter(thread=thread).update(last_activity_at=now)
     link_vendors(thread, post, rendered.mentioned_vendors)
     search.index_reply(thread, post)
+    knowledge.record_reuses(thread=thread, post=post, links=rendered.links)
     event = timeline.record(
         thread=thread,
         kind=EventKind.REPLIED,

@@ -60,3 +60,49 @@ class OutdatedFlag(models.Model):
 
     def __str__(self) -> str:
         return f"Post {self.post_id} outdated: {self.reason}"
+
+
+class ContentGap(models.Model):
+    """What people looked for and did not find, counted per day; no personal data.
+
+    Only the normalised query, a tag, a vendor handle and the day are kept, with a
+    count. Written by POST beacons from the search page and by the POST that posts a
+    question (``forum.actions.gaps``), never by a GET.
+    """
+
+    class Kind(models.TextChoices):
+        NO_RESULTS = "no_results", "searched, found nothing"
+        NOT_OPENED = "not_opened", "searched, opened no result"
+        ASKED_ANYWAY = "asked_anyway", "asked although suggestions were shown"
+
+    kind = models.CharField(max_length=14, choices=Kind.choices)
+    query = models.CharField(max_length=200)
+    tag = models.CharField(max_length=100, blank=True, default="")
+    vendor = models.CharField(max_length=30, blank=True, default="")  # a vendor handle, not a key: no cascade
+    day = models.DateField()
+    count = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "query", "tag", "vendor", "day"], name="contentgap_once_a_day")
+        ]
+        indexes = [models.Index(fields=["day"], name="contentgap_day")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} “{self.query}” ×{self.count} on {self.day}"
+
+
+class ArticleReuse(models.Model):
+    """A solved thread (a knowledge-base article) linked in a reply that answered another thread."""
+
+    article = models.ForeignKey("forum.Thread", on_delete=models.CASCADE, related_name="reuses")
+    helped = models.ForeignKey("forum.Thread", on_delete=models.CASCADE, related_name="+")
+    post = models.ForeignKey("forum.Post", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["article", "helped"], name="articlereuse_once_per_thread")]
+        indexes = [models.Index(fields=["article", "-created_at"], name="articlereuse_article")]
+
+    def __str__(self) -> str:
+        return f"Thread {self.article_id} reused in {self.helped_id}"

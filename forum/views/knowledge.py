@@ -1,24 +1,28 @@
-"""Knowledge pages and controls: suggestions on /ask/, /stats/, /kb/, duplicates, verified and outdated answers."""
+"""Knowledge pages and controls: suggestions on /ask/, /stats/, /kb/, duplicates, verified and outdated answers,
+content gaps (the search page's beacon and the report)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from taggit.models import Tag
 
-from forum import selectors
+from forum import access, knowledge_selectors, selectors
+from forum.actions import gaps as gap_actions
 from forum.actions import knowledge as knowledge_actions
 from forum.actions import selfservice
 from forum.models import Post, Thread, Vendor
+from forum.ratelimit import RateLimitedError
 from forum.views.errors import bad_request
 
 SUGGEST_TITLE_MAX = 200
@@ -83,6 +87,9 @@ def kb(request: HttpRequest, handle: str | None = None) -> HttpResponse:
             page = selectors.kb_list(tag=tag, vendor=vendor, cursor=cursor)
         except selectors.BadCursorError as error:
             return bad_request(request, error)
+    reuses = knowledge_selectors.reuse_stats([t.pk for t in page.threads])
+    for t in page.threads:
+        t.reuse = reuses.get(t.pk)  # how many problems it solved, and when last confirmed
     context = {
         "page": page,
         "cursor": cursor,
@@ -190,3 +197,44 @@ def clear_outdated(request: HttpRequest, post_id: int) -> HttpResponse:
         return "The outdated warning is cleared."
 
     return _attempt(request, post, write)
+
+
+GAP_DAYS = (7, 30, 90)
+
+
+@require_POST
+def search_gap(request: HttpRequest) -> HttpResponse:
+    """The search page's beacon: its results (or their absence) were seen and none was opened (204)."""
+    try:
+        gap_actions.record_search_gap(
+            token=request.POST.get("token", "")[:600],
+            opened=request.POST.get("opened") == "1",
+            address=request.META.get("REMOTE_ADDR", ""),
+        )
+    except RateLimitedError as error:
+        return JsonResponse({"detail": str(error)}, status=429)
+    except ValidationError as error:
+        return JsonResponse({"detail": _message(error)}, status=400)
+    return HttpResponse(status=204)
+
+
+@login_required
+def gaps(request: HttpRequest) -> HttpResponse:
+    """What people look for and do not find: all of it for moderators, their own for vendor staff."""
+    if access.is_moderator(request.user):
+        handle = request.GET.get("vendor", "").strip().lower()[:30]
+        vendor = Vendor.objects.filter(handle=handle).first() if handle else None
+    else:
+        vendor = access.staff_vendor_for(request.user)
+        if vendor is None:
+            raise PermissionDenied("The content-gap report is for moderators and vendors' verified staff.")
+    try:
+        days = int(request.GET.get("days", "30"))
+    except ValueError:
+        days = 30
+    days = days if days in GAP_DAYS else 30
+    tag = request.GET.get("tag", "").strip().lower()[:100]
+    since = timezone.localdate() - timedelta(days=days)
+    rows = knowledge_selectors.gap_report(since=since, vendor=vendor, tag=tag)
+    context = {"rows": rows, "vendor": vendor, "tag": tag, "days": days, "day_choices": GAP_DAYS}
+    return render(request, "forum/gaps.html", context)

@@ -97,6 +97,7 @@ def test_default_limits_are_configured():
         "vendor_proof_email",
         "preview",
         "mention_suggest",
+        "content_gap",
     }
     assert all(count >= 5 for count, _ in defaults.values())
 

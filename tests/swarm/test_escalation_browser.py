@@ -46,7 +46,9 @@ def test_escalation_from_question_to_rating(browser, server, thread, customer, v
     staff_page.wait_for_url(f"**{thread.get_absolute_url()}")
 
     # Everyone on the thread sees who claimed it, live.
-    customer_page.locator(".escalation", has_text=f"Claimed by {staff.name} (Northwind Devices)").wait_for(timeout=15000)
+    customer_page.locator(".escalation", has_text=f"Claimed by {staff.name} (Northwind Devices)").wait_for(
+        timeout=15000
+    )
 
     staff_page.fill(".reply-box textarea[name=body]", "Northwind here: update the radio firmware to 2.1.")
     staff_page.click(".reply-box button[type=submit]")
