@@ -55,6 +55,7 @@ urlpatterns = [
     path("t/<int:thread_id>/retag/", reputation.retag, name="retag"),
     path("t/<int:thread_id>/", pages.thread, name="thread_short"),
     path("t/<int:thread_id>/reply/", posting.reply, name="reply"),
+    path("t/<int:thread_id>/seen/", pages.thread_seen, name="thread_seen"),
     path("t/<int:thread_id>/reopen/", posting.reopen, name="reopen"),
     path("t/<int:thread_id>/lock/", moderation.lock, name="lock"),
     path("t/<int:thread_id>/duplicate/", knowledge.mark_duplicate, name="mark_duplicate"),

@@ -3,19 +3,27 @@
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
 from taggit.models import Tag
 
 from forum import access, reputation_selectors, search, selectors
+from forum.actions import reading
 from forum.models import Membership, Vendor
 from forum.views.errors import bad_request
 
 MAX_QUERY_LENGTH = 200
 
 
+BAD_SORT = "Unknown order: choose " + " or ".join(selectors.LIST_SORTS) + "."
+
+
 def _list_page(request: HttpRequest, *, template: str = "forum/thread_list.html", **kwargs) -> HttpResponse:
     cursor = request.GET.get("after") or None
+    sort = request.GET.get("sort", "activity")
+    if sort not in selectors.LIST_SORTS:
+        return bad_request(request, ValidationError(BAD_SORT))
     try:
-        page = selectors.thread_list(cursor=cursor, **kwargs)
+        page = selectors.thread_list(cursor=cursor, sort=sort, user=request.user, **kwargs)
     except selectors.BadCursorError as error:
         return bad_request(request, error)
     context = {"page": page, "cursor": cursor, **kwargs}
@@ -54,7 +62,7 @@ def vendor_page(request: HttpRequest, handle: str) -> HttpResponse:
         return render(request, "forum/vendor_unclaimed.html", {"vendor": vendor})
     cursor = request.GET.get("after") or None
     try:
-        page = selectors.thread_list(vendor=vendor, cursor=cursor)
+        page = selectors.thread_list(vendor=vendor, cursor=cursor, user=request.user)
     except selectors.BadCursorError as error:
         return bad_request(request, error)
     is_admin = access.can_manage_staff(request.user, vendor)
@@ -89,6 +97,21 @@ def thread(request: HttpRequest, thread_id: int, slug: str | None = None) -> Htt
     knowledge = selectors.thread_knowledge(thread=page.thread, user=request.user)
     context = {"p": page, "thread": page.thread, "form": ReplyForm(), "k": knowledge}
     return render(request, "forum/thread.html", context)
+
+
+@require_POST
+def thread_seen(request: HttpRequest, thread_id: int) -> HttpResponse:
+    """The thread page's beacon: the viewer was shown the timeline up to ``seq`` (204).
+
+    A page view never writes; the page's script posts this once it has shown the thread.
+    """
+    if not request.user.is_authenticated:
+        return JsonResponse({"detail": "Log in to keep track of what you have read."}, status=403)
+    try:
+        reading.mark_seen(user=request.user, thread_id=thread_id, seq=request.POST.get("seq", ""))
+    except ValidationError as error:
+        return JsonResponse({"detail": error.messages[0]}, status=400)
+    return HttpResponse(status=204)
 
 
 def search_page(request: HttpRequest) -> HttpResponse:
