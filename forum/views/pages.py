@@ -9,6 +9,7 @@ from taggit.models import Tag
 from forum import access, reputation_selectors, search, selectors
 from forum.actions import reading
 from forum.models import Membership, Vendor
+from forum.search_filters import SearchForm
 from forum.views.errors import bad_request
 
 MAX_QUERY_LENGTH = 200
@@ -115,22 +116,27 @@ def thread_seen(request: HttpRequest, thread_id: int) -> HttpResponse:
 
 
 def search_page(request: HttpRequest) -> HttpResponse:
-    query = request.GET.get("q", "").strip()
-    if len(query) > MAX_QUERY_LENGTH:
+    """Search with filters (tag, vendor, solved, dates asked), an order, and a count of matches."""
+    form = SearchForm(request.GET)
+    if not form.is_valid():
+        errors = [message for messages in form.errors.values() for message in messages]
+        query = request.GET.get("q", "")[:MAX_QUERY_LENGTH]
+        if "q" in form.errors:
+            errors = [f"Searches are limited to {MAX_QUERY_LENGTH} characters."]
         return render(
-            request,
-            "forum/search.html",
-            {"query": query[:MAX_QUERY_LENGTH], "error": f"Searches are limited to {MAX_QUERY_LENGTH} characters."},
-            status=400,
+            request, "forum/search.html", {"form": form, "query": query, "error": " ".join(errors)}, status=400
         )
+    query = form.cleaned_data["q"]
     try:
         offset = max(0, min(int(request.GET.get("offset", 0)), 1000))
     except ValueError:
         offset = 0
-    hits = search.search_threads(query, limit=21, offset=offset) if query else []
+    hits = search.search_threads(query, limit=21, offset=offset, filters=form.filters(), sort=form.order())
     context = {
+        "form": form,
         "query": query,
         "hits": hits[:20],
+        "total": getattr(hits, "total", 0),
         "next_offset": offset + 20 if len(hits) > 20 else None,
         "offset": offset,
     }
