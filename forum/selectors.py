@@ -432,6 +432,38 @@ def notifications_for(user: User, limit: int = 50) -> list:
     return [n for n in items if n.event.thread_id in shown]
 
 
+# Notices about a vendor's work on a thread: the inbox styles them as escalation events.
+ESCALATION_NOTICES = frozenset({"escalated", "claimed", "staff_answer", "claim_activity", "resolved", "invited"})
+
+
+@dataclass
+class NoticeGroup:
+    """One thread's notifications, newest first; ``muted`` says whether the reader muted it."""
+
+    thread: Thread
+    items: list
+    muted: bool = False
+
+    @property
+    def unread(self) -> int:
+        return sum(1 for n in self.items if n.read_at is None)
+
+
+def notification_groups(user: User, limit: int = 50) -> list[NoticeGroup]:
+    """The latest notifications grouped by thread, the thread with the newest notice first. Two queries."""
+    from forum.models import ThreadMute
+
+    groups: dict[int, NoticeGroup] = {}
+    for n in notifications_for(user, limit=limit):
+        n.is_escalation = n.kind in ESCALATION_NOTICES
+        group = groups.setdefault(n.event.thread_id, NoticeGroup(thread=n.event.thread, items=[]))
+        group.items.append(n)
+    muted = set(ThreadMute.objects.filter(user=user, thread_id__in=list(groups)).values_list("thread_id", flat=True))
+    for pk, group in groups.items():
+        group.muted = pk in muted
+    return list(groups.values())
+
+
 @dataclass
 class ModerationQueue:
     flagged: list[Post]

@@ -45,6 +45,7 @@ urlpatterns = [
     path("kb/v/<name:handle>/", knowledge.kb, name="kb_vendor"),
     path("notifications/", notifications.inbox, name="notifications"),
     path("notifications/read/", notifications.mark_read, name="notifications_read"),
+    path("t/<int:thread_id>/mute/", notifications.mute_thread, name="mute_thread"),
     path("search/", pages.search_page, name="search"),
     path("tags/", pages.tags_index, name="tags"),
     path("tags/suggest/", pages.tag_suggest, name="tag_suggest"),

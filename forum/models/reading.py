@@ -20,3 +20,21 @@ class ThreadRead(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} read {self.thread_id} to {self.seq}"
+
+
+class ThreadMute(models.Model):
+    """Someone who hears nothing more about a thread (replies, mentions, escalation notices).
+
+    forum.notifications.notify honours it for every app's notices; moderation notices about
+    the person's own posts and badges still arrive.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="thread_mutes")
+    thread = models.ForeignKey("forum.Thread", on_delete=models.CASCADE, related_name="mutes")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "thread"], name="threadmute_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} muted {self.thread_id}"
