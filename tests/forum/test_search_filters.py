@@ -37,7 +37,7 @@ def test_count_and_every_filter(threads, vendor):
     text = _search().text
     assert "3 threads" in text
     text = _search(tag="printer").text
-    assert "1 thread</strong>" in text and "Printer wifi" in text and "Router wifi" not in text
+    assert "1 thread</strong> matches" in text and "Printer wifi" in text and "Router wifi" not in text
     text = _search(vendor="@" + vendor.handle).text
     assert "Router wifi" in text and "Printer wifi" not in text and "Old wifi" not in text
     text = _search(solved="yes").text
@@ -47,7 +47,7 @@ def test_count_and_every_filter(threads, vendor):
     text = _search(asked_from=start).text
     assert "Old wifi" not in text and "Router wifi" in text
     text = _search(asked_to=(timezone.now() - timedelta(days=300)).date().isoformat()).text
-    assert "Old wifi" in text and "Router wifi" not in text and "1 thread</strong>" in text
+    assert "Old wifi" in text and "Router wifi" not in text and "1 thread</strong> matches" in text
 
 
 def test_sort_orders(threads):
