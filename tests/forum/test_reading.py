@@ -10,7 +10,7 @@ from forum.actions import threads as thread_actions
 from forum.actions import votes as vote_actions
 from forum.models import Post, ReviewState, Thread, ThreadRead
 from swarm.actions import claims, escalations
-from tests.conftest import client_for, make_user
+from tests.conftest import age, client_for, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -148,3 +148,20 @@ def test_list_queries_do_not_grow_with_escalations_or_readers(customer, other_cu
         client.post(f"/t/{t.pk}/seen/", {"seq": 1})
     client.post(f"/t/{first.pk}/seen/", {"seq": 1})
     assert count() == n_one
+
+
+def test_expert_label_from_reputation_threshold(settings, customer, expert, staff, thread):
+    expert.refresh_from_db()
+    settings.BARNRAISE = {**settings.BARNRAISE, "EXPERT_REPUTATION": expert.reputation + 10}
+    answer = post_actions.reply(author=expert, thread=thread, body="Turn off MAC randomisation.")
+    post_actions.reply(author=staff, thread=thread, body="Northwind here.")
+    page = client_for(None).get(thread.get_absolute_url()).text
+    assert "Expert</span>" not in page
+    veteran = make_user("veteran", reputation=100)
+    age(veteran)  # a new account's votes earn nothing (anti-farming)
+    vote_actions.upvote(user=veteran, post=answer)  # +10 reputation: the expert reaches the threshold
+    asked = thread_actions.create_thread(author=expert, title="Expert asks about routers", body="b", tags="r")
+    page = client_for(None).get(thread.get_absolute_url()).text
+    assert page.count(">Expert</span>") == 1  # the expert's reply, not the asker's question or staff's reply
+    assert ">Expert</span>" in _row(client_for(None).get("/").text, asked.title)
+    assert 'data-short="Staff · @northwind"' in page  # the short form phones show
