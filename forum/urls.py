@@ -2,6 +2,7 @@ from django.urls import path, register_converter
 
 from forum import feeds
 from forum.views import (
+    account,
     api_admin,
     community,
     health,
@@ -97,6 +98,7 @@ urlpatterns = [
     path("follow/tag/<name:tag>/", community.follow_tag, name="follow_tag"),
     path("follow/vendor/<name:handle>/", community.follow_vendor, name="follow_vendor"),
     path("follow/thread/<int:thread_id>/", community.follow_thread, name="follow_thread"),
+    path("settings/", account.account_settings, name="account_settings"),
     path("settings/notifications/", community.notification_settings, name="notification_settings"),
     path("feeds/tags/<name:tag>/", feeds.tag_feed, name="feed_tag"),
     path("feeds/v/<name:handle>/", feeds.vendor_feed, name="feed_vendor"),
