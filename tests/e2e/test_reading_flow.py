@@ -79,3 +79,17 @@ def test_lists_beacon_search_and_inbox(new_page, customer, other_customer, exper
     phone.screenshot(path=str(SHOTS / "reading-notifications-phone.png"), full_page=True)
     phone.goto("/search/?q=wifi")
     phone.screenshot(path=str(SHOTS / "reading-search-phone.png"), full_page=True)
+
+
+def test_account_settings_page(new_page, customer):
+    page = new_page()
+    log_in(page, customer.username)
+    page.goto("/settings/")
+    page.get_by_label("Your name").fill("Jeff from Leeds")
+    page.get_by_role("button", name="Save name").click()
+    expect(page.get_by_text("Your name is saved.")).to_be_visible()
+    page.screenshot(path=str(SHOTS / "account-settings.png"), full_page=True)
+    phone = new_page(PHONE)
+    log_in(phone, customer.username)
+    phone.goto("/settings/")
+    phone.screenshot(path=str(SHOTS / "account-settings-phone.png"), full_page=True)
