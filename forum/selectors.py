@@ -215,7 +215,7 @@ def annotate_rows(threads: list[Thread], user: AnyUser) -> list[Thread]:
     """Give each listed thread what its row shows at a glance. One query, whatever the page size.
 
     ``escalation_states`` (vendor, state, claimant; public events only), and ``unread``: None for
-    visitors, "new" for a thread the person never opened, "updated" when its public timeline
+    visitors, "new" for a thread asked since they joined that they never opened, "updated" when its public timeline
     moved past the last seq they were shown (``last_read_seq`` is annotated by the list query).
     """
     ids = [t.pk for t in threads]
@@ -235,7 +235,9 @@ def annotate_rows(threads: list[Thread], user: AnyUser) -> list[Thread]:
         if user is not None and user.is_authenticated:
             seen = getattr(t, "last_read_seq", None)
             if seen is None:
-                t.unread = "new" if t.author_id != user.pk else None
+                # Threads from before someone joined are not "new" to them: a new account's lists stay calm.
+                fresh = t.author_id != user.pk and t.created_at >= user.date_joined
+                t.unread = "new" if fresh else None
             elif t.last_seq > seen:
                 t.unread = "updated"
     return threads

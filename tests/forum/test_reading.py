@@ -165,3 +165,8 @@ def test_expert_label_from_reputation_threshold(settings, customer, expert, staf
     assert page.count(">Expert</span>") == 1  # the expert's reply, not the asker's question or staff's reply
     assert ">Expert</span>" in _row(client_for(None).get("/").text, asked.title)
     assert 'data-short="Staff · @northwind"' in page  # the short form phones show
+
+
+def test_threads_from_before_joining_are_not_new(thread):
+    newcomer = make_user("newcomer")
+    assert "New to you" not in client_for(newcomer).get("/").text
