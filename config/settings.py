@@ -381,6 +381,8 @@ BARNRAISE = {
         "PAIR_WINDOW_DAYS": 30,
         "PAIR_MAX_VOTES": 5,
     },
+    # Reputation from which a name carries the "Expert" label (lists, posts, profiles).
+    "EXPERT_REPUTATION": int(os.environ.get("EXPERT_REPUTATION", "1000")),
     # A claim with no staff activity for this long returns to the vendor's inbox.
     "CLAIM_IDLE_HOURS": float(os.environ.get("CLAIM_IDLE_HOURS", "24")),
     # Images on a post: how many, bytes each, pixels each (decompression bombs).

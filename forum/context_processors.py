@@ -14,4 +14,5 @@ def site(request: HttpRequest) -> dict:
         "SITE_NAME": "Barnraise",
         "SITE_URL": settings.SITE_URL,
         "LIST_TABS": [("latest", "Latest"), ("unanswered", "Unanswered"), ("open", "Open"), ("solved", "Solved")],
+        "LIST_SORT_TABS": [("activity", "Recent activity"), ("votes", "Most votes")],
     }

@@ -30,6 +30,7 @@ from forum.models import (
     TagFollow,
     TaggedThread,
     ThreadFollow,
+    ThreadMute,
     ThreadVendor,
     User,
     VendorFollow,
@@ -94,6 +95,10 @@ def _email_recipients(recipients: dict[int, str]) -> list[int]:
     )
 
 
+# Notices about the person's own standing arrive even on a muted thread.
+UNMUTABLE = frozenset({Notification.Kind.MODERATION, Notification.Kind.BADGE})
+
+
 def fan_out(event: Event) -> None:
     """Create the event's notifications and make its actor follow the thread."""
     if event.vendor_id is not None:
@@ -115,6 +120,13 @@ def notify(event: Event, recipients: dict[int, str], *, override: bool = False, 
     if event.vendor_id is not None:
         raise ValueError("Private (staff-only) events never make notifications.")
     recipients = {uid: kind for uid, kind in recipients.items() if uid != event.actor_id}
+    muting = [uid for uid, kind in recipients.items() if kind not in UNMUTABLE]
+    if muting:  # one query: those who muted the thread hear nothing more of it
+        muted = ThreadMute.objects.filter(thread_id=event.thread_id, user_id__in=muting).values_list(
+            "user_id", flat=True
+        )
+        for uid in set(muted):
+            recipients.pop(uid, None)
     if not recipients:
         return []
     if override:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db import connection
 from django.utils.html import escape
@@ -75,6 +76,62 @@ class Hit:
     rank: float
 
 
+class Results(list):
+    """A page of hits, and ``total``: how many threads match in all (counted in the same query;
+    on PostgreSQL at most RANK_CANDIDATES, the most recently active matches that are ranked)."""
+
+    def __init__(self, hits: list[Hit] = (), *, total: int = 0) -> None:
+        super().__init__(hits)
+        self.total = total
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Narrowing a search: a tag, a vendor involved (ThreadVendor), solved or open, asked between dates.
+
+    ``asked_before`` is exclusive (the view passes the day after the last day asked for).
+    """
+
+    tag_id: int | None = None
+    vendor_id: int | None = None
+    solved: bool | None = None
+    asked_from: datetime | None = None
+    asked_before: datetime | None = None
+
+
+NO_FILTERS = Filters()
+# Orders: key -> SQL ORDER BY over the ranked hits (``rank``, and ``t`` the thread).
+SORTS = {
+    "relevance": "rank DESC, t.id DESC",
+    "newest": "t.created_at DESC, t.id DESC",
+    "votes": "t.score DESC, rank DESC, t.id DESC",
+}
+
+
+def _filter_sql(filters: Filters, t: str = "t") -> tuple[str, list]:
+    """Extra WHERE conditions on the thread aliased ``t``, with their parameters (never user text in SQL)."""
+    sql, params = [], []
+    # ``t`` is one of this module's own aliases, never input.
+    tagged = "EXISTS (SELECT 1 FROM forum_taggedthread tt WHERE tt.content_object_id = {t}.id AND tt.tag_id = %s)"
+    involved = "EXISTS (SELECT 1 FROM forum_threadvendor tv WHERE tv.thread_id = {t}.id AND tv.vendor_id = %s)"
+    if filters.tag_id is not None:
+        sql.append(tagged.format(t=t))
+        params.append(filters.tag_id)
+    if filters.vendor_id is not None:
+        sql.append(involved.format(t=t))
+        params.append(filters.vendor_id)
+    if filters.solved is not None:
+        sql.append(f"{t}.status = %s")
+        params.append(Thread.Status.SOLVED if filters.solved else Thread.Status.OPEN)
+    if filters.asked_from is not None:
+        sql.append(f"{t}.created_at >= %s")
+        params.append(filters.asked_from)
+    if filters.asked_before is not None:
+        sql.append(f"{t}.created_at < %s")
+        params.append(filters.asked_before)
+    return "".join(f" AND {c}" for c in sql), params
+
+
 def _is_postgres() -> bool:
     return connection.vendor == "postgresql"
 
@@ -132,8 +189,17 @@ def _words(query: str) -> list[str]:
     return WORD_RE.findall(query.lower())[:MAX_QUERY_WORDS]
 
 
-def search_threads(query: str, *, limit: int = 20, offset: int = 0, any_word: bool = False) -> list[Hit]:
-    """Threads matching ``query``, best first, solved threads ranked up. Fixed query count.
+def search_threads(
+    query: str,
+    *,
+    limit: int = 20,
+    offset: int = 0,
+    any_word: bool = False,
+    filters: Filters = NO_FILTERS,
+    sort: str = "relevance",
+) -> list[Hit]:
+    """Threads matching ``query``, best first (or newest, or most voted), solved threads ranked up.
+    Fixed query count. ``filters`` narrows the matches (tag, vendor, solved, dates asked).
 
     ``any_word`` matches threads with any of the words (ranked by how many and
     how well), for suggestions from text people are still typing.
@@ -142,21 +208,28 @@ def search_threads(query: str, *, limit: int = 20, offset: int = 0, any_word: bo
     if any_word:
         words = list(dict.fromkeys(w for w in _words(query) if w not in STOP_WORDS and len(w) > 1))[:ANY_WORDS]
         if not words:
-            return []
+            return Results()
         words += expand_synonyms(words)
         query = " or ".join(words)  # websearch_to_tsquery's OR; _fts5_query(any_word=True) splits it again
     if not _words(query):
-        return []
-    rows = _search_postgres(query, limit, offset) if _is_postgres() else _search_sqlite(query, limit, offset, any_word)
+        return Results()
+    order = SORTS[sort]
+    if _is_postgres():
+        rows = _search_postgres(query, limit, offset, _filter_sql(filters), order)
+    else:
+        rows = _search_sqlite(query, limit, offset, any_word, _filter_sql(filters, "th"), order)
     # Results are public: only threads a visitor may see (forum.timeline.presenter), also named as duplicates' targets.
     found = presenter.public_threads(Thread.objects.all()).select_related("author", "duplicate_of")
     threads = found.prefetch_related("tags").in_bulk([r[0] for r in rows])
     presenter.mask_threads(presenter.PUBLIC, [t.duplicate_of for t in threads.values() if t.duplicate_of])
-    return [
-        Hit(thread=threads[tid], snippet=_highlight(snip or ""), rank=rank)
-        for tid, rank, snip in rows
-        if tid in threads
-    ]
+    return Results(
+        [
+            Hit(thread=threads[tid], snippet=_highlight(snip or ""), rank=rank)
+            for tid, rank, snip, _n in rows
+            if tid in threads
+        ],
+        total=rows[0][3] if rows else 0,
+    )
 
 
 # Ranking reads every candidate's tsvector; a common word can match most of the forum,
@@ -164,23 +237,26 @@ def search_threads(query: str, *, limit: int = 20, offset: int = 0, any_word: bo
 RANK_CANDIDATES = 2000
 
 
-def _search_postgres(query: str, limit: int, offset: int) -> list[tuple[int, float, str]]:
+def _search_postgres(
+    query: str, limit: int, offset: int, where: tuple[str, list] = ("", []), order: str = SORTS["relevance"]
+) -> list[tuple[int, float, str]]:
     sql = """
         WITH q AS (SELECT websearch_to_tsquery('english', %s) AS query),
         candidates AS (
             SELECT t.id FROM forum_thread t, q
-            WHERE t.search_vector @@ q.query AND t.review_state = 'visible'
+            WHERE t.search_vector @@ q.query AND t.review_state = 'visible' {where}
             ORDER BY t.last_activity_at DESC
             LIMIT %s
         ),
         hits AS (
-            SELECT t.id, ts_rank(t.search_vector, q.query)
-                   * (CASE WHEN t.status = 'solved' THEN %s ELSE 1 END) AS rank
+            SELECT t.id, t.created_at, t.score, ts_rank(t.search_vector, q.query)
+                   * (CASE WHEN t.status = 'solved' THEN %s ELSE 1 END) AS rank,
+                   count(*) OVER () AS n
             FROM candidates c JOIN forum_thread t ON t.id = c.id, q
-            ORDER BY rank DESC, t.id DESC
+            ORDER BY {order}
             LIMIT %s OFFSET %s
         )
-        SELECT hits.id, hits.rank,
+        SELECT hits.id, hits.rank, hits.n,
                ts_headline('english', t.title || ' — ' || left(p.body, 2000), q.query,
                            'StartSel=' || chr(2) || ', StopSel=' || chr(3) ||
                            ', MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=" … "')
@@ -188,11 +264,11 @@ def _search_postgres(query: str, limit: int, offset: int) -> list[tuple[int, flo
         JOIN forum_thread t ON t.id = hits.id
         JOIN forum_post p ON p.thread_id = t.id AND p.is_question
         CROSS JOIN q
-        ORDER BY hits.rank DESC, hits.id DESC
-    """
+        ORDER BY {outer}
+    """.format(where=where[0], order=order, outer=order.replace("rank", "hits.rank"))  # noqa: S608 - fixed fragments
     with connection.cursor() as cursor:
-        cursor.execute(sql, [query, RANK_CANDIDATES, SOLVED_BOOST, limit, offset])
-        return [(row[0], float(row[1]), row[2]) for row in cursor.fetchall()]
+        cursor.execute(sql, [query, *where[1], RANK_CANDIDATES, SOLVED_BOOST, limit, offset])
+        return [(row[0], float(row[1]), row[3], row[2]) for row in cursor.fetchall()]
 
 
 def _fts5_query(query: str, any_word: bool = False) -> str:
@@ -205,20 +281,30 @@ def _fts5_query(query: str, any_word: bool = False) -> str:
     return " ".join(quoted)
 
 
-def _search_sqlite(query: str, limit: int, offset: int, any_word: bool = False) -> list[tuple[int, float, str]]:
+def _search_sqlite(
+    query: str,
+    limit: int,
+    offset: int,
+    any_word: bool = False,
+    where: tuple[str, list] = ("", []),
+    order: str = SORTS["relevance"],
+) -> list[tuple[int, float, str, int]]:
+    # bm25() and snippet() may not sit beside a window function: rank in a subquery, count around it.
     sql = """
-        SELECT f.rowid,
-               -bm25(forum_thread_fts, 10.0, 4.0, 1.0)
-                 * (CASE WHEN t.status = 'solved' THEN %s ELSE 1 END) AS rank,
-               snippet(forum_thread_fts, -1, char(2), char(3), ' … ', 24)
-        FROM forum_thread_fts f JOIN forum_thread t ON t.id = f.rowid
-        WHERE forum_thread_fts MATCH %s AND t.review_state = 'visible'
-        ORDER BY rank DESC, f.rowid DESC
+        SELECT t.id, t.rank, t.snip, count(*) OVER () AS n FROM (
+            SELECT f.rowid AS id, th.created_at, th.score,
+                   -bm25(forum_thread_fts, 10.0, 4.0, 1.0)
+                     * (CASE WHEN th.status = 'solved' THEN %s ELSE 1 END) AS rank,
+                   snippet(forum_thread_fts, -1, char(2), char(3), ' … ', 24) AS snip
+            FROM forum_thread_fts f JOIN forum_thread th ON th.id = f.rowid
+            WHERE forum_thread_fts MATCH %s AND th.review_state = 'visible' {where}
+        ) t
+        ORDER BY {order}
         LIMIT %s OFFSET %s
-    """
+    """.format(where=where[0], order=order)  # noqa: S608, UP032 - fixed fragments; values are parameters
     with connection.cursor() as cursor:
-        cursor.execute(sql, [SOLVED_BOOST, _fts5_query(query, any_word), limit, offset])
-        return [(row[0], float(row[1]), row[2]) for row in cursor.fetchall()]
+        cursor.execute(sql, [SOLVED_BOOST, _fts5_query(query, any_word), *where[1], limit, offset])
+        return [(row[0], float(row[1]), row[2], row[3]) for row in cursor.fetchall()]
 
 
 def suggest_solved(query: str, *, limit: int = 5) -> list[Hit]:

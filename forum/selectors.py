@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -22,7 +22,20 @@ from taggit.models import Tag
 
 from forum import access
 from forum.access import AnyUser
-from forum.models import Event, Flag, Membership, ModerationLog, Post, ReviewState, Thread, User, Vendor, Vote
+from forum.models import (
+    Event,
+    EventKind,
+    Flag,
+    Membership,
+    ModerationLog,
+    Post,
+    ReviewState,
+    Thread,
+    ThreadRead,
+    User,
+    Vendor,
+    Vote,
+)
 from forum.timeline import presenter
 
 
@@ -36,6 +49,7 @@ class ThreadList:
     next_cursor: str | None
     title: str
     filter: str
+    sort: str = "activity"
 
 
 def encode_cursor(thread: Thread) -> str:
@@ -96,13 +110,43 @@ LIST_FILTERS = {
 }
 
 
-def _keyset_page(qs: QuerySet[Thread], cursor: str | None, limit: int) -> tuple[list[Thread], str | None]:
+# How lists may be ordered: the key columns, newest/highest first, and the cursor's parts.
+LIST_SORTS = {
+    "activity": ("Recent activity", ("-last_activity_at", "-id")),
+    "votes": ("Most votes", ("-score", "-id")),
+}
+
+
+def encode_sort_cursor(thread: Thread, sort: str) -> str:
+    if sort == "votes":
+        raw = f"v{thread.score}|{thread.pk}"
+        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    return encode_cursor(thread)
+
+
+def decode_votes_cursor(cursor: str) -> tuple[int, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        if not raw.startswith("v"):
+            raise ValueError("not a votes cursor")
+        score, pk = raw[1:].split("|")
+        return int(score), int(pk)
+    except (binascii.Error, UnicodeDecodeError, ValueError) as error:
+        raise BadCursorError("That page link is broken or out of date.") from error
+
+
+def _keyset_page(
+    qs: QuerySet[Thread], cursor: str | None, limit: int, sort: str = "activity"
+) -> tuple[list[Thread], str | None]:
     """Up to ``limit`` threads after the cursor, and the cursor of the next page. One query."""
-    if cursor:
+    if cursor and sort == "votes":
+        score, pk = decode_votes_cursor(cursor)
+        qs = qs.filter(Q(score__lt=score) | Q(score=score, id__lt=pk))
+    elif cursor:
         when, pk = decode_cursor(cursor)
         qs = qs.filter(Q(last_activity_at__lt=when) | Q(last_activity_at=when, id__lt=pk))
     threads = list(qs[: limit + 1])
-    next_cursor = encode_cursor(threads[limit - 1]) if len(threads) > limit else None
+    next_cursor = encode_sort_cursor(threads[limit - 1], sort) if len(threads) > limit else None
     return threads, next_cursor
 
 
@@ -116,6 +160,89 @@ def _list_queryset() -> QuerySet[Thread]:
     )
 
 
+# Public timeline kinds that move an escalation (swarm registers them; forum reads only its own timeline).
+ESCALATION_KINDS = [
+    EventKind.ESCALATED,
+    EventKind.CLAIMED,
+    EventKind.RELEASED,
+    EventKind.HANDED_OFF,
+    EventKind.RESOLVED,
+    EventKind.CONFIRMED,
+    EventKind.UNRESOLVED,
+]
+_ESCALATION_STATE = {
+    EventKind.ESCALATED: "escalated",
+    EventKind.CLAIMED: "claimed",
+    EventKind.RELEASED: "escalated",
+    EventKind.UNRESOLVED: "escalated",
+    EventKind.RESOLVED: "resolved",
+    EventKind.CONFIRMED: "confirmed",
+}
+
+
+@dataclass
+class EscalationState:
+    """One escalation as a list row shows it, from the thread's public timeline."""
+
+    vendor: str
+    vendor_name: str
+    state: str  # escalated, claimed, resolved, confirmed, handed_off
+    claimant: str = ""
+
+
+def _fold_escalations(events: list[Event]) -> dict[int, list[EscalationState]]:
+    """The latest state of each escalation per thread, from its public events in seq order."""
+    by_thread: dict[int, dict[int, EscalationState]] = {}
+    for event in events:
+        data = event.data or {}
+        if "escalation" not in data or "vendor" not in data:
+            continue
+        rows = by_thread.setdefault(event.thread_id, {})
+        row = rows.get(data["escalation"]) or EscalationState(
+            vendor=str(data["vendor"]), vendor_name=str(data.get("vendor_name") or data["vendor"]), state="escalated"
+        )
+        if event.kind == EventKind.HANDED_OFF:
+            row.state = "handed_off" if data.get("to_vendor") else "escalated"
+            row.claimant = ""
+        else:
+            row.state = _ESCALATION_STATE.get(event.kind, row.state)
+            row.claimant = str(data.get("claimant") or "") if row.state == "claimed" else ""
+        rows[data["escalation"]] = row
+    return {pk: [r for r in rows.values() if r.state != "handed_off"] for pk, rows in by_thread.items()}
+
+
+def annotate_rows(threads: list[Thread], user: AnyUser) -> list[Thread]:
+    """Give each listed thread what its row shows at a glance. One query, whatever the page size.
+
+    ``escalation_states`` (vendor, state, claimant; public events only), and ``unread``: None for
+    visitors, "new" for a thread asked since they joined that they never opened, "updated" when its public timeline
+    moved past the last seq they were shown (``last_read_seq`` is annotated by the list query).
+    """
+    ids = [t.pk for t in threads]
+    events = (
+        list(
+            Event.objects.filter(thread_id__in=ids, vendor__isnull=True, kind__in=ESCALATION_KINDS)
+            .only("thread_id", "kind", "data", "seq")
+            .order_by("thread_id", "seq")
+        )
+        if ids
+        else []
+    )
+    folded = _fold_escalations(events)
+    for t in threads:
+        t.escalation_states = folded.get(t.pk, [])
+        t.unread = None
+        if user is not None and user.is_authenticated:
+            seen = getattr(t, "last_read_seq", None)
+            if seen is None:
+                # Threads from before someone joined are not "new" to them: a new account's lists stay calm.
+                fresh = t.author_id != user.pk and t.created_at >= user.date_joined
+                t.unread = "new" if fresh else None
+            elif t.last_seq > seen:
+                t.unread = "updated"
+    return threads
+
+
 def thread_list(
     *,
     filter: str = "latest",
@@ -123,19 +250,38 @@ def thread_list(
     vendor: Vendor | None = None,
     cursor: str | None = None,
     limit: int | None = None,
+    sort: str = "activity",
+    user: AnyUser | None = None,
 ) -> ThreadList:
-    """One page of threads, newest activity first. Two queries."""
+    """One page of threads, by activity or votes, each with its state at a glance. Three queries.
+
+    ``user`` adds unread markers (a subquery of their read markers: no extra query).
+    """
     if filter not in LIST_FILTERS:
         raise Http404("Unknown list.")
+    if sort not in LIST_SORTS:
+        raise Http404("Unknown order.")
     title, condition = LIST_FILTERS[filter]
     limit = limit or settings.BARNRAISE["THREADS_PER_PAGE"]
-    qs = _list_queryset().filter(condition)
+    staff_replied = Post.objects.filter(
+        thread=OuterRef("pk"), staff_vendor__isnull=False, review_state=ReviewState.VISIBLE, is_question=False
+    )
+    qs = (
+        _list_queryset()
+        .filter(condition)
+        .annotate(staff_replied=Exists(staff_replied), solution_state=F("accepted_post__review_state"))
+        .order_by(*LIST_SORTS[sort][1])
+    )
+    if user is not None and user.is_authenticated:
+        read = ThreadRead.objects.filter(thread=OuterRef("pk"), user=user).values("seq")[:1]
+        qs = qs.annotate(last_read_seq=Subquery(read))
     if tag is not None:
         qs = qs.filter(taggedthread__tag=tag)
     if vendor is not None:
         qs = qs.filter(vendor_links__vendor=vendor)
-    threads, next_cursor = _keyset_page(qs, cursor, limit)
-    return ThreadList(threads=threads[:limit], next_cursor=next_cursor, title=title, filter=filter)
+    threads, next_cursor = _keyset_page(qs, cursor, limit, sort)
+    threads = annotate_rows(threads[:limit], user)
+    return ThreadList(threads=threads, next_cursor=next_cursor, title=title, filter=filter, sort=sort)
 
 
 HIDDEN_TITLE = presenter.HIDDEN_TITLE
@@ -318,6 +464,38 @@ def notifications_for(user: User, limit: int = 50) -> list:
     # Titles and links as the person sees them now: a thread hidden since keeps no title here.
     shown = {t.pk for t in presenter.mask_threads(user, [n.event.thread for n in items])}
     return [n for n in items if n.event.thread_id in shown]
+
+
+# Notices about a vendor's work on a thread: the inbox styles them as escalation events.
+ESCALATION_NOTICES = frozenset({"escalated", "claimed", "staff_answer", "claim_activity", "resolved", "invited"})
+
+
+@dataclass
+class NoticeGroup:
+    """One thread's notifications, newest first; ``muted`` says whether the reader muted it."""
+
+    thread: Thread
+    items: list
+    muted: bool = False
+
+    @property
+    def unread(self) -> int:
+        return sum(1 for n in self.items if n.read_at is None)
+
+
+def notification_groups(user: User, limit: int = 50) -> list[NoticeGroup]:
+    """The latest notifications grouped by thread, the thread with the newest notice first. Two queries."""
+    from forum.models import ThreadMute
+
+    groups: dict[int, NoticeGroup] = {}
+    for n in notifications_for(user, limit=limit):
+        n.is_escalation = n.kind in ESCALATION_NOTICES
+        group = groups.setdefault(n.event.thread_id, NoticeGroup(thread=n.event.thread, items=[]))
+        group.items.append(n)
+    muted = set(ThreadMute.objects.filter(user=user, thread_id__in=list(groups)).values_list("thread_id", flat=True))
+    for pk, group in groups.items():
+        group.muted = pk in muted
+    return list(groups.values())
 
 
 @dataclass

@@ -2,6 +2,7 @@ from django.urls import path, register_converter
 
 from forum import feeds
 from forum.views import (
+    account,
     api_admin,
     community,
     composer,
@@ -49,6 +50,7 @@ urlpatterns = [
     path("search/gap/", knowledge.search_gap, name="search_gap"),
     path("notifications/", notifications.inbox, name="notifications"),
     path("notifications/read/", notifications.mark_read, name="notifications_read"),
+    path("t/<int:thread_id>/mute/", notifications.mute_thread, name="mute_thread"),
     path("search/", pages.search_page, name="search"),
     path("tags/", pages.tags_index, name="tags"),
     path("tags/suggest/", pages.tag_suggest, name="tag_suggest"),
@@ -61,6 +63,7 @@ urlpatterns = [
     path("t/<int:thread_id>/retag/", reputation.retag, name="retag"),
     path("t/<int:thread_id>/", pages.thread, name="thread_short"),
     path("t/<int:thread_id>/reply/", posting.reply, name="reply"),
+    path("t/<int:thread_id>/seen/", pages.thread_seen, name="thread_seen"),
     path("t/<int:thread_id>/reopen/", posting.reopen, name="reopen"),
     path("t/<int:thread_id>/lock/", moderation.lock, name="lock"),
     path("t/<int:thread_id>/duplicate/", knowledge.mark_duplicate, name="mark_duplicate"),
@@ -101,6 +104,7 @@ urlpatterns = [
     path("follow/tag/<name:tag>/", community.follow_tag, name="follow_tag"),
     path("follow/vendor/<name:handle>/", community.follow_vendor, name="follow_vendor"),
     path("follow/thread/<int:thread_id>/", community.follow_thread, name="follow_thread"),
+    path("settings/", account.account_settings, name="account_settings"),
     path("settings/notifications/", community.notification_settings, name="notification_settings"),
     path("feeds/tags/<name:tag>/", feeds.tag_feed, name="feed_tag"),
     path("feeds/v/<name:handle>/", feeds.vendor_feed, name="feed_vendor"),

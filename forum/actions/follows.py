@@ -9,7 +9,17 @@ from django.db import transaction
 from taggit.models import Tag
 
 from forum import access, notifications
-from forum.models import NotificationSettings, TagFollow, Thread, ThreadFollow, User, Vendor, VendorFollow
+from forum.models import (
+    NotificationSettings,
+    TagFollow,
+    Thread,
+    ThreadFollow,
+    ThreadMute,
+    User,
+    Vendor,
+    VendorFollow,
+)
+from forum.timeline import presenter
 
 LOGIN_TO_FOLLOW = "Log in to follow."
 
@@ -50,6 +60,18 @@ def unfollow_thread(*, user: User, thread: Thread) -> None:
     """Stop hearing about replies; replying again follows the thread again."""
     _require_member(user)
     ThreadFollow.objects.filter(user=user, thread=thread).delete()
+
+
+def mute_thread(*, user: User, thread: Thread) -> None:
+    """Hear nothing more about ``thread``, whatever the reason (replying again does not undo it)."""
+    presenter.require_thread(user, thread)
+    ThreadMute.objects.bulk_create([ThreadMute(user=user, thread=thread)], ignore_conflicts=True)
+    ThreadFollow.objects.filter(user=user, thread=thread).delete()
+
+
+def unmute_thread(*, user: User, thread: Thread) -> None:
+    """Hear about ``thread`` again (mentions at once; replies once you follow it again)."""
+    ThreadMute.objects.filter(user=user, thread=thread).delete()
 
 
 def update_notification_settings(

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('forum', '0018_vendor_join'),
+        ('forum', '0021_reading'),
     ]
 
     operations = [

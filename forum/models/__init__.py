@@ -7,6 +7,7 @@ from forum.models.joining import DomainProof, VendorApplication, VendorLog, Vend
 from forum.models.knowledge import AnswerVerification, ArticleReuse, ContentGap, OutdatedFlag, SuggestionOpen
 from forum.models.moderation import Flag, ModerationLog, ReviewState
 from forum.models.notifications import Notification, ThreadFollow
+from forum.models.reading import ThreadMute, ThreadRead
 from forum.models.reputation import ReputationChange, UserBadge
 from forum.models.threads import Post, PostRevision, TaggedThread, Thread, ThreadVendor, Vote
 from forum.models.timeline import Event, EventKind
@@ -41,6 +42,8 @@ __all__ = [
     "TaggedThread",
     "Thread",
     "ThreadFollow",
+    "ThreadMute",
+    "ThreadRead",
     "ThreadVendor",
     "User",
     "UserBadge",

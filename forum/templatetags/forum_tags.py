@@ -43,6 +43,14 @@ def reltime(value: datetime | None) -> SafeString | str:
     )
 
 
+@register.filter
+def is_expert(user) -> bool:
+    """Whether a person's reputation reaches BARNRAISE["EXPERT_REPUTATION"] (the "Expert" label)."""
+    from django.conf import settings
+
+    return getattr(user, "reputation", 0) >= settings.BARNRAISE["EXPERT_REPUTATION"]
+
+
 @register.simple_tag
 def page_url(request, **params) -> str:
     """The current URL with some query parameters replaced (None removes one)."""

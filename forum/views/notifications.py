@@ -1,16 +1,20 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from forum import notifications, selectors
+from forum.actions import follows as follow_actions
+from forum.models import Thread
 
 
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
-    items = selectors.notifications_for(request.user)
-    return render(request, "forum/notifications.html", {"items": items})
+    groups = selectors.notification_groups(request.user)
+    return render(request, "forum/notifications.html", {"groups": groups})
 
 
 @login_required
@@ -19,3 +23,23 @@ def mark_read(request: HttpRequest) -> HttpResponse:
     count = notifications.mark_all_read(user=request.user)
     messages.success(request, f"Marked {count} notification{'s' if count != 1 else ''} as read.")
     return redirect("forum:notifications")
+
+
+@login_required
+@require_POST
+def mute_thread(request: HttpRequest, thread_id: int) -> HttpResponse:
+    """Mute (``action=mute``) or unmute a thread; back to where the form was (the inbox by default)."""
+    thread = get_object_or_404(Thread.objects.defer("search_vector"), pk=thread_id)
+    action = request.POST.get("action", "")
+    if action not in ("mute", "unmute"):
+        messages.error(request, "Choose mute or unmute.")
+    elif action == "mute":
+        follow_actions.mute_thread(user=request.user, thread=thread)
+        messages.success(request, "Muted: you will hear nothing more about this thread.")
+    else:
+        follow_actions.unmute_thread(user=request.user, thread=thread)
+        messages.success(request, "Unmuted: mentions reach you again; follow the thread to hear of replies.")
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = reverse("forum:notifications")
+    return redirect(back)

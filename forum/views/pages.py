@@ -3,19 +3,28 @@
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
 from taggit.models import Tag
 
 from forum import access, reputation_selectors, search, selectors
+from forum.actions import reading
 from forum.models import Membership, Vendor
+from forum.search_filters import SearchForm
 from forum.views.errors import bad_request
 
 MAX_QUERY_LENGTH = 200
 
 
+BAD_SORT = "Unknown order: choose " + " or ".join(selectors.LIST_SORTS) + "."
+
+
 def _list_page(request: HttpRequest, *, template: str = "forum/thread_list.html", **kwargs) -> HttpResponse:
     cursor = request.GET.get("after") or None
+    sort = request.GET.get("sort", "activity")
+    if sort not in selectors.LIST_SORTS:
+        return bad_request(request, ValidationError(BAD_SORT))
     try:
-        page = selectors.thread_list(cursor=cursor, **kwargs)
+        page = selectors.thread_list(cursor=cursor, sort=sort, user=request.user, **kwargs)
     except selectors.BadCursorError as error:
         return bad_request(request, error)
     context = {"page": page, "cursor": cursor, **kwargs}
@@ -54,7 +63,7 @@ def vendor_page(request: HttpRequest, handle: str) -> HttpResponse:
         return render(request, "forum/vendor_unclaimed.html", {"vendor": vendor})
     cursor = request.GET.get("after") or None
     try:
-        page = selectors.thread_list(vendor=vendor, cursor=cursor)
+        page = selectors.thread_list(vendor=vendor, cursor=cursor, user=request.user)
     except selectors.BadCursorError as error:
         return bad_request(request, error)
     is_admin = access.can_manage_staff(request.user, vendor)
@@ -91,23 +100,43 @@ def thread(request: HttpRequest, thread_id: int, slug: str | None = None) -> Htt
     return render(request, "forum/thread.html", context)
 
 
+@require_POST
+def thread_seen(request: HttpRequest, thread_id: int) -> HttpResponse:
+    """The thread page's beacon: the viewer was shown the timeline up to ``seq`` (204).
+
+    A page view never writes; the page's script posts this once it has shown the thread.
+    """
+    if not request.user.is_authenticated:
+        return JsonResponse({"detail": "Log in to keep track of what you have read."}, status=403)
+    try:
+        reading.mark_seen(user=request.user, thread_id=thread_id, seq=request.POST.get("seq", ""))
+    except ValidationError as error:
+        return JsonResponse({"detail": error.messages[0]}, status=400)
+    return HttpResponse(status=204)
+
+
 def search_page(request: HttpRequest) -> HttpResponse:
-    query = request.GET.get("q", "").strip()
-    if len(query) > MAX_QUERY_LENGTH:
+    """Search with filters (tag, vendor, solved, dates asked), an order, and a count of matches."""
+    form = SearchForm(request.GET)
+    if not form.is_valid():
+        errors = [message for messages in form.errors.values() for message in messages]
+        query = request.GET.get("q", "")[:MAX_QUERY_LENGTH]
+        if "q" in form.errors:
+            errors = [f"Searches are limited to {MAX_QUERY_LENGTH} characters."]
         return render(
-            request,
-            "forum/search.html",
-            {"query": query[:MAX_QUERY_LENGTH], "error": f"Searches are limited to {MAX_QUERY_LENGTH} characters."},
-            status=400,
+            request, "forum/search.html", {"form": form, "query": query, "error": " ".join(errors)}, status=400
         )
+    query = form.cleaned_data["q"]
     try:
         offset = max(0, min(int(request.GET.get("offset", 0)), 1000))
     except ValueError:
         offset = 0
-    hits = search.search_threads(query, limit=21, offset=offset) if query else []
+    hits = search.search_threads(query, limit=21, offset=offset, filters=form.filters(), sort=form.order())
     context = {
+        "form": form,
         "query": query,
         "hits": hits[:20],
+        "total": getattr(hits, "total", 0),
         "next_offset": offset + 20 if len(hits) > 20 else None,
         "offset": offset,
     }

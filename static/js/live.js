@@ -138,6 +138,7 @@
     if (event.seq <= seen) return true; // already applied
     if (event.seq !== seen + 1) return false; // a gap: ask for what was missed
     last[stream] = event.seq;
+    if (stream === "public") root.setAttribute("data-seq", String(event.seq)); // read markers (seen.js)
     switch (event.kind) {
       case "replied":
       case "edited":

@@ -30,7 +30,7 @@ def test_header_search_finds_thread_with_highlighted_words(page, thread):
     with page.expect_navigation():
         box.press("Enter")
     assert "/search/?q=wifi+sleep" in page.url, page.url
-    expect(page.locator(".result-count")).to_contain_text("Results for “wifi sleep”")
+    expect(page.locator(".result-count")).to_contain_text("1 thread matches “wifi sleep”")
     hit = page.locator(".search-hit").filter(has=page.get_by_role("link", name=thread.title))
     expect(hit).to_have_count(1)
     marks = [m.lower() for m in hit.locator("mark").all_inner_texts()]

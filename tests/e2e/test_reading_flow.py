@@ -1,0 +1,95 @@
+"""Lists, the read beacon from a real browser, search filters and the grouped inbox; screenshots."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from forum.actions import posts as post_actions
+from forum.actions import threads as thread_actions
+from forum.models import ThreadRead
+from swarm.actions import claims, escalations
+
+from .conftest import log_in
+
+pytestmark = pytest.mark.e2e
+
+SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+PHONE = {"width": 375, "height": 812}
+
+
+def _wait_for(check, seconds: float = 10.0) -> bool:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if check():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_lists_beacon_search_and_inbox(new_page, customer, other_customer, expert, staff, vendor, thread):
+    escalation = escalations.escalate(user=customer, thread=thread, handle=vendor.handle)
+    claims.claim(staff=staff, escalation=escalation)
+    post_actions.reply(author=staff, thread=thread, body="We are looking at the driver.")
+    solved = thread_actions.create_thread(
+        author=other_customer, title="Printer wifi setup fails after reset", body="WPS fails.", tags="printer wifi"
+    )
+    answer = post_actions.reply(author=expert, thread=solved, body="Hold the WPS button for five seconds.")
+    thread_actions.accept_answer(user=other_customer, thread=solved, post=answer)
+    thread_actions.create_thread(author=expert, title="Laptop fan loud when idle", body="Fan noise.", tags="laptop")
+
+    page = new_page()
+    log_in(page, other_customer.username)
+    page.goto("/")
+    row = page.locator("li.thread-row", has_text=thread.title)
+    expect(row).to_contain_text(f"Claimed by @{vendor.handle}")
+    expect(row).to_contain_text("Staff replied")
+    expect(row).to_contain_text("New to you")
+    expect(
+        page.locator("li.thread-row", has_text="Printer wifi").get_by_role("link", name="Jump to the solution")
+    ).to_be_visible()
+    page.screenshot(path=str(SHOTS / "reading-list.png"), full_page=True)
+
+    # Opening the thread: the page's script posts the beacon; the marker goes away.
+    page.goto(thread.get_absolute_url())
+    assert _wait_for(lambda: ThreadRead.objects.filter(user=other_customer, thread=thread).exists())
+    page.goto("/")
+    expect(page.locator("li.thread-row", has_text=thread.title)).not_to_contain_text("New to you")
+
+    page.goto("/search/?q=wifi&solved=yes&sort=votes")
+    expect(page.get_by_role("status")).to_contain_text("1 thread matches")
+    page.screenshot(path=str(SHOTS / "reading-search.png"), full_page=True)
+    page.goto("/search/?q=wifi&tag=nosuchtag")
+    expect(page.get_by_role("alert")).to_contain_text("There is no tag")
+
+    asker = new_page()
+    log_in(asker, customer.username)
+    asker.goto("/notifications/")
+    expect(asker.locator(".notice-escalation").first).to_be_visible()
+    asker.screenshot(path=str(SHOTS / "reading-notifications.png"), full_page=True)
+
+    phone = new_page(PHONE)
+    log_in(phone, customer.username)
+    phone.goto("/")
+    phone.screenshot(path=str(SHOTS / "reading-list-phone.png"), full_page=True)
+    phone.goto("/notifications/")
+    phone.screenshot(path=str(SHOTS / "reading-notifications-phone.png"), full_page=True)
+    phone.goto("/search/?q=wifi")
+    phone.screenshot(path=str(SHOTS / "reading-search-phone.png"), full_page=True)
+
+
+def test_account_settings_page(new_page, customer):
+    page = new_page()
+    log_in(page, customer.username)
+    page.goto("/settings/")
+    page.get_by_label("Your name").fill("Jeff from Leeds")
+    page.get_by_role("button", name="Save name").click()
+    expect(page.get_by_text("Your name is saved.")).to_be_visible()
+    page.screenshot(path=str(SHOTS / "account-settings.png"), full_page=True)
+    phone = new_page(PHONE)
+    log_in(phone, customer.username)
+    phone.goto("/settings/")
+    phone.screenshot(path=str(SHOTS / "account-settings-phone.png"), full_page=True)
