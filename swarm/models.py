@@ -192,3 +192,30 @@ class RadarHit(models.Model):
 
     def __str__(self) -> str:
         return f"Radar {self.vendor_id} on {self.thread_id}"
+
+
+class TicketLink(models.Model):
+    """The escalation's ticket in the vendor's own system (Jira, Zendesk, a GitHub issue). One per escalation.
+
+    Public links show on the thread to everyone; staff-only ones only to the vendor's staff,
+    and their events go to the vendor's private stream.
+    """
+
+    class Visibility(models.TextChoices):
+        PUBLIC = "public", "Public"
+        STAFF = "staff", "Staff only"
+
+    escalation = models.OneToOneField(Escalation, on_delete=models.CASCADE, related_name="ticket")
+    key = models.CharField(max_length=40)
+    url = models.URLField(max_length=500)
+    status = models.CharField(max_length=40, blank=True)
+    visibility = models.CharField(max_length=6, choices=Visibility.choices, default=Visibility.PUBLIC)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.key} for escalation {self.escalation_id}"
+
+    @property
+    def is_public(self) -> bool:
+        return self.visibility == self.Visibility.PUBLIC

@@ -32,7 +32,7 @@ from forum.models import Membership, Post, Thread, User, Vendor
 from forum.timeline import presenter
 from swarm.actions.claims import awaiting_confirmation
 from swarm.actions.escalations import metoo_refusal
-from swarm.models import Escalation, MeToo, RadarHit, RadarKeyword, StaffNote
+from swarm.models import Escalation, MeToo, RadarHit, RadarKeyword, StaffNote, TicketLink
 
 S = Escalation.State
 
@@ -74,6 +74,17 @@ def _verified_vendor_ids(user: AnyUser) -> list[int]:
     )
 
 
+def visible_ticket(escalation: Escalation, staff_vendor_ids: list[int]) -> TicketLink | None:
+    """The escalation's ticket link if this viewer may see it (staff-only links: that vendor's staff)."""
+    try:
+        link = escalation.ticket
+    except TicketLink.DoesNotExist:
+        return None
+    if link.is_public or escalation.vendor_id in staff_vendor_ids:
+        return link
+    return None
+
+
 def _current_by_vendor(escalations: list[Escalation]) -> dict[int, Escalation]:
     """Each vendor's current case on the thread: the ongoing one, else the latest (rows in creation order)."""
     current: dict[int, Escalation] = {}
@@ -87,13 +98,15 @@ def thread_swarm(*, thread: Thread, user: AnyUser) -> ThreadSwarm:
     """The escalation panel of a thread page, as this viewer may see it (staff see their own vendor's notes)."""
     escalations = list(
         Escalation.objects.filter(thread=thread)
-        .select_related("vendor", "claimed_by", "resolved_by", "handed_from", "handed_to")
+        .select_related("vendor", "claimed_by", "resolved_by", "handed_from", "handed_to", "ticket")
         .order_by("created_at", "pk")
     )
     metoo = MeToo.objects.filter(thread=thread).aggregate(
         n=Count("pk"), mine=Count("pk", filter=Q(user_id=user.pk) if user.is_authenticated else Q(pk__in=[]))
     )
     my_vendor_ids = _verified_vendor_ids(user)
+    for e in escalations:
+        e.shown_ticket = visible_ticket(e, my_vendor_ids)
     desks: list[VendorDesk] = []
     if my_vendor_ids:
         vendors = Vendor.objects.filter(pk__in=my_vendor_ids).order_by("name")

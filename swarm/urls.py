@@ -14,6 +14,7 @@ urlpatterns = [
     path("e/<int:escalation_id>/release/", views.work, {"verb": "release"}, name="release"),
     path("e/<int:escalation_id>/resolve/", views.work, {"verb": "resolve"}, name="resolve"),
     path("e/<int:escalation_id>/handoff/", views.work, {"verb": "handoff"}, name="handoff"),
+    path("e/<int:escalation_id>/ticket/", views.work, {"verb": "ticket"}, name="ticket"),
     path("e/<int:escalation_id>/confirm/", views.confirm, name="confirm"),
     path("e/<int:escalation_id>/rate/", views.rate, name="rate"),
     path("vendors/suggest/", views.vendor_suggest, name="vendor_suggest"),

@@ -19,7 +19,7 @@ from forum.models import Thread, Vendor
 from forum.timeline import presenter
 from forum.validation import normalise_text
 from swarm import access, selectors
-from swarm.actions import claims, escalations, notes, radar
+from swarm.actions import claims, escalations, notes, radar, tickets
 from swarm.models import Escalation, RadarHit, RadarKeyword
 
 
@@ -110,7 +110,7 @@ def metoo(request: HttpRequest, thread_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def work(request: HttpRequest, escalation_id: int, verb: str) -> HttpResponse:
-    """claim / release / resolve / hand off, by the vendor's staff."""
+    """claim / release / resolve / hand off / link a ticket, by the vendor's staff."""
     escalation = _escalation(escalation_id)
     user = request.user
     steps = {
@@ -134,6 +134,19 @@ def work(request: HttpRequest, escalation_id: int, verb: str) -> HttpResponse:
             ),
         ),
     }
+    if verb == "ticket":
+        post = request.POST
+        steps["ticket"] = (
+            "Ticket link saved.",
+            lambda: tickets.link_ticket(
+                staff=user,
+                escalation=escalation,
+                key=post.get("key", ""),
+                url=post.get("url", ""),
+                status=post.get("status", ""),
+                visibility=post.get("visibility", ""),
+            ),
+        )
     done, run = steps[verb]
     return _answer(request, escalation.thread, done, run)
 
