@@ -71,11 +71,18 @@ class Ticket(VendorData):
     visibility: str
 
 
+class TeamChanged(TypedDict):
+    escalation: int
+    team: str | None
+    previous: str | None
+
+
 class SwarmKind:
     """Swarm's kinds that have no forum constant (new ones are registered here alone)."""
 
     TICKET_LINKED = "ticket_linked"
     TICKET_STATUS = "ticket_status"
+    TEAM_CHANGED = "team_changed"
 
 
 _V = {"escalation": 1, "vendor": "northwind", "vendor_name": "Northwind"}
@@ -112,6 +119,12 @@ SWARM_KINDS: list[tuple[str, str, type, dict]] = [
         _V
         | {"key": "NW-1234", "url": "https://t.example/NW-1234", "status": "Done", "previous_status": "New"}
         | {"visibility": "public"},
+    ),
+    (
+        SwarmKind.TEAM_CHANGED,
+        "moved the escalation to a team",
+        TeamChanged,
+        {"escalation": 1, "team": "Tablets", "previous": None},
     ),
     (EventKind.INVITED, "invited the author to escalate", Invited, {"vendor": "northwind", "vendor_name": "Northwind"}),
 ]

@@ -63,6 +63,8 @@ class Escalation(models.Model):
     # Set when this vendor passed the thread to another vendor (state handed_off).
     handed_to = models.ForeignKey("forum.Vendor", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     handed_off_at = models.DateTimeField(null=True, blank=True)
+    # The vendor's team whose inbox holds it (routing rules on arrival, or moved by staff); staff-only.
+    team = models.ForeignKey("swarm.Team", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
 
     objects = EscalationQuerySet.as_manager()
 
@@ -219,3 +221,84 @@ class TicketLink(models.Model):
     @property
     def is_public(self) -> bool:
         return self.visibility == self.Visibility.PUBLIC
+
+
+class Team(models.Model):
+    """A part of a vendor's staff with its own slice of the inbox ("Laptops", "Tablets")."""
+
+    vendor = models.ForeignKey("forum.Vendor", on_delete=models.CASCADE, related_name="teams")
+    name = models.CharField(max_length=40)
+    # Hand each new escalation to the member who was given one longest ago (docs/vendors.md).
+    round_robin = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["vendor", "name"], name="team_unique_name")]
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TeamMember(models.Model):
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="members")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # When round-robin last gave this member an escalation; the oldest (or never) goes next.
+    last_assigned_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["team", "user"], name="teammember_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} in {self.team_id}"
+
+
+class RoutingRule(models.Model):
+    """Send a vendor's new escalations to a team: the first matching rule by position wins."""
+
+    class Match(models.TextChoices):
+        TAG = "tag", "Tag"
+        KEYWORD = "keyword", "Keyword in title or question"
+
+    vendor = models.ForeignKey("forum.Vendor", on_delete=models.CASCADE, related_name="routing_rules")
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="rules")
+    match = models.CharField(max_length=7, choices=Match.choices)
+    value = models.CharField(max_length=60)
+    position = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["position", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.match} {self.value!r} -> {self.team_id}"
+
+
+class ResponseTarget(models.Model):
+    """A vendor's published targets, one row per change: the newest is current, the rest is public history."""
+
+    vendor = models.ForeignKey("forum.Vendor", on_delete=models.CASCADE, related_name="response_targets")
+    first_reply_hours = models.PositiveIntegerField(null=True, blank=True)
+    resolution_days = models.PositiveIntegerField(null=True, blank=True)
+    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["vendor", "-created_at"], name="responsetarget_current")]
+
+    def __str__(self) -> str:
+        return f"{self.vendor_id}: {self.first_reply_hours}h / {self.resolution_days}d"
+
+
+class TargetWarning(models.Model):
+    """Staff were told an escalation is about to miss a target: at most once per escalation and target."""
+
+    escalation = models.ForeignKey(Escalation, on_delete=models.CASCADE, related_name="+")
+    target = models.CharField(max_length=11)  # "first_reply" or "resolution"
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["escalation", "target"], name="targetwarning_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.target} warning for {self.escalation_id}"

@@ -32,7 +32,7 @@ from forum.models import Membership, Post, Thread, User, Vendor
 from forum.timeline import presenter
 from swarm.actions.claims import awaiting_confirmation
 from swarm.actions.escalations import metoo_refusal
-from swarm.models import Escalation, MeToo, RadarHit, RadarKeyword, StaffNote, TicketLink
+from swarm.models import Escalation, MeToo, RadarHit, RadarKeyword, RoutingRule, StaffNote, Team, TeamMember, TicketLink
 
 S = Escalation.State
 
@@ -191,6 +191,9 @@ class Inbox:
     radar_count: int
     keywords: list[RadarKeyword]
     truncated: bool
+    teams: list[Team] = field(default_factory=list)
+    team: str = ""  # "", "none" or a team's id, as given
+    who: str = ""  # "", "mine" or "unclaimed"
     # Claims with no staff activity since this moment are shown as idle (released by the background job).
     idle_before: datetime | None = None
     idle_hours: float = 0
@@ -201,8 +204,19 @@ def _metoo_count() -> Coalesce:
     return Coalesce(Subquery(counts, output_field=IntegerField()), Value(0))
 
 
+INBOX_WHO = {"": "Everyone's", "mine": "Mine", "unclaimed": "Unclaimed"}
+
+
 def inbox(
-    *, vendor: Vendor, tab: str = "escalations", state: str = "active", sort: str = "waiting", tag: str = ""
+    *,
+    vendor: Vendor,
+    tab: str = "escalations",
+    state: str = "active",
+    sort: str = "waiting",
+    tag: str = "",
+    team: str = "",
+    who: str = "",
+    user: AnyUser | None = None,
 ) -> Inbox:
     """One tab of the vendor's inbox: escalations (filtered, sorted) or radar hits with the keywords.
 
@@ -212,6 +226,9 @@ def inbox(
     sort = sort if sort in INBOX_SORTS else "waiting"
     idle_hours = settings.BARNRAISE["CLAIM_IDLE_HOURS"]
     tag = (tag or "").strip()[:100]
+    teams = list(Team.objects.filter(vendor=vendor))
+    team = team if team == "none" or team in {str(t.pk) for t in teams} else ""
+    who = who if who in INBOX_WHO else ""
     counts = dict(
         Escalation.objects.filter(vendor=vendor).values_list("state").annotate(n=Count("pk")).values_list("state", "n")
     )
@@ -227,10 +244,16 @@ def inbox(
         query = Escalation.objects.filter(vendor=vendor).filter(INBOX_STATES[state][1])
         if tag:
             query = query.filter(thread__tags__name__iexact=tag)
+        if team:
+            query = query.filter(team__isnull=True) if team == "none" else query.filter(team_id=int(team))
+        if who == "mine":
+            query = query.filter(claimed_by_id=user.pk if user is not None and user.is_authenticated else -1)
+        elif who == "unclaimed":
+            query = query.filter(state=S.OPEN)
         questions = Prefetch("thread__posts", queryset=Post.objects.filter(is_question=True), to_attr="questions")
         rows = list(
             query.annotate(metoo_count=_metoo_count())
-            .select_related("thread", "thread__author", "claimed_by", "handed_from", "handed_to")
+            .select_related("thread", "thread__author", "claimed_by", "handed_from", "handed_to", "team")
             .prefetch_related("thread__tags", questions)
             .order_by(*INBOX_SORTS[sort][1])[: INBOX_LIMIT + 1]
         )
@@ -248,6 +271,9 @@ def inbox(
         truncated=len(rows) > INBOX_LIMIT,
         idle_before=timezone.now() - timedelta(hours=idle_hours),
         idle_hours=idle_hours,
+        teams=teams,
+        team=team,
+        who=who,
     )
 
 
@@ -395,3 +421,16 @@ def vendor_escalations(*, vendor: Vendor, limit: int = 10) -> tuple[list[Escalat
     open_rows = list(base.filter(state__in=[S.OPEN, S.CLAIMED, S.RESOLVED]).order_by("-created_at", "-pk")[:limit])
     done = list(base.filter(state=S.CONFIRMED).order_by("-confirmed_at", "-pk")[:limit])
     return open_rows, done
+
+
+def team_settings(*, vendor: Vendor) -> dict[str, object]:
+    """The vendor's teams with their members and rules, and its staff to choose from. Four queries."""
+    members = Prefetch("members", queryset=TeamMember.objects.select_related("user").order_by("user__username"))
+    teams = list(Team.objects.filter(vendor=vendor).prefetch_related(members))
+    rules = list(RoutingRule.objects.filter(vendor=vendor).select_related("team"))
+    staff = list(
+        User.objects.filter(
+            memberships__vendor=vendor, memberships__status=Membership.Status.VERIFIED, is_active=True
+        ).order_by("username")
+    )
+    return {"teams": teams, "rules": rules, "staff": staff, "matches": RoutingRule.Match.choices}
