@@ -77,12 +77,17 @@ class TeamChanged(TypedDict):
     previous: str | None
 
 
+class TargetAtRisk(VendorData):
+    target: str  # "first_reply" or "resolution"
+
+
 class SwarmKind:
     """Swarm's kinds that have no forum constant (new ones are registered here alone)."""
 
     TICKET_LINKED = "ticket_linked"
     TICKET_STATUS = "ticket_status"
     TEAM_CHANGED = "team_changed"
+    TARGET_AT_RISK = "target_at_risk"
 
 
 _V = {"escalation": 1, "vendor": "northwind", "vendor_name": "Northwind"}
@@ -125,6 +130,12 @@ SWARM_KINDS: list[tuple[str, str, type, dict]] = [
         "moved the escalation to a team",
         TeamChanged,
         {"escalation": 1, "team": "Tablets", "previous": None},
+    ),
+    (
+        SwarmKind.TARGET_AT_RISK,
+        "is about to miss a published response target",
+        TargetAtRisk,
+        _V | {"target": "first_reply"},
     ),
     (EventKind.INVITED, "invited the author to escalate", Invited, {"vendor": "northwind", "vendor_name": "Northwind"}),
 ]

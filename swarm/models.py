@@ -278,8 +278,9 @@ class ResponseTarget(models.Model):
     """A vendor's published targets, one row per change: the newest is current, the rest is public history."""
 
     vendor = models.ForeignKey("forum.Vendor", on_delete=models.CASCADE, related_name="response_targets")
-    first_reply_hours = models.PositiveIntegerField(null=True, blank=True)
-    resolution_days = models.PositiveIntegerField(null=True, blank=True)
+    # Durations, so SQL compares them with (reply - created) directly; None: no target of that kind.
+    first_reply = models.DurationField(null=True, blank=True)
+    resolution = models.DurationField(null=True, blank=True)
     set_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -288,6 +289,14 @@ class ResponseTarget(models.Model):
 
     def __str__(self) -> str:
         return f"{self.vendor_id}: {self.first_reply_hours}h / {self.resolution_days}d"
+
+    @property
+    def first_reply_hours(self) -> int | None:
+        return round(self.first_reply.total_seconds() / 3600) if self.first_reply is not None else None
+
+    @property
+    def resolution_days(self) -> int | None:
+        return self.resolution.days if self.resolution is not None else None
 
 
 class TargetWarning(models.Model):

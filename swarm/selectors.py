@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db.models import (
     Avg,
     Count,
+    DateTimeField,
     DurationField,
     ExpressionWrapper,
     F,
@@ -32,7 +33,19 @@ from forum.models import Membership, Post, Thread, User, Vendor
 from forum.timeline import presenter
 from swarm.actions.claims import awaiting_confirmation
 from swarm.actions.escalations import metoo_refusal
-from swarm.models import Escalation, MeToo, RadarHit, RadarKeyword, RoutingRule, StaffNote, Team, TeamMember, TicketLink
+from swarm.actions.targets import WARN_FRACTION, target_in_force
+from swarm.models import (
+    Escalation,
+    MeToo,
+    RadarHit,
+    RadarKeyword,
+    ResponseTarget,
+    RoutingRule,
+    StaffNote,
+    Team,
+    TeamMember,
+    TicketLink,
+)
 
 S = Escalation.State
 
@@ -252,12 +265,19 @@ def inbox(
             query = query.filter(state=S.OPEN)
         questions = Prefetch("thread__posts", queryset=Post.objects.filter(is_question=True), to_attr="questions")
         rows = list(
-            query.annotate(metoo_count=_metoo_count())
+            query.annotate(
+                metoo_count=_metoo_count(),
+                first_reply_allowed=target_in_force("first_reply"),
+                resolution_allowed=target_in_force("resolution"),
+            )
             .select_related("thread", "thread__author", "claimed_by", "handed_from", "handed_to", "team")
             .prefetch_related("thread__tags", questions)
             .order_by(*INBOX_SORTS[sort][1])[: INBOX_LIMIT + 1]
         )
         radar_count = new_hits[:INBOX_LIMIT].count()
+    now = timezone.now()
+    for row in rows:
+        row.clocks = target_clocks(row, now)
     return Inbox(
         vendor=vendor,
         rows=rows[:INBOX_LIMIT],
@@ -424,7 +444,7 @@ def vendor_escalations(*, vendor: Vendor, limit: int = 10) -> tuple[list[Escalat
 
 
 def team_settings(*, vendor: Vendor) -> dict[str, object]:
-    """The vendor's teams with their members and rules, and its staff to choose from. Four queries."""
+    """The vendor's teams with their members and rules, its staff to choose from, its targets. Five queries."""
     members = Prefetch("members", queryset=TeamMember.objects.select_related("user").order_by("user__username"))
     teams = list(Team.objects.filter(vendor=vendor).prefetch_related(members))
     rules = list(RoutingRule.objects.filter(vendor=vendor).select_related("team"))
@@ -433,4 +453,90 @@ def team_settings(*, vendor: Vendor) -> dict[str, object]:
             memberships__vendor=vendor, memberships__status=Membership.Status.VERIFIED, is_active=True
         ).order_by("username")
     )
-    return {"teams": teams, "rules": rules, "staff": staff, "matches": RoutingRule.Match.choices}
+    target = ResponseTarget.objects.filter(vendor=vendor).order_by("-created_at", "-pk").first()
+    return {"teams": teams, "rules": rules, "staff": staff, "matches": RoutingRule.Match.choices, "target": target}
+
+
+# ---- Public response targets ----------------------------------------------------------------------
+
+
+@dataclass
+class Clock:
+    """One escalation's time against one target, for the inbox."""
+
+    label: str
+    due: datetime
+    state: str  # "ok", "warn" (within the warning window) or "breach" (missed)
+
+
+def target_clocks(escalation: Escalation, now: datetime) -> list[Clock]:
+    """Clocks of an inbox row annotated with the targets in force when it opened (no query)."""
+    clocks = []
+    pending = [
+        ("First reply", getattr(escalation, "first_reply_allowed", None), escalation.first_staff_reply_at is None),
+        ("Resolution", getattr(escalation, "resolution_allowed", None), escalation.is_active),
+    ]
+    for label, allowed, running in pending:
+        if allowed is None or not running:
+            continue
+        due = escalation.created_at + allowed
+        state = "breach" if now >= due else "warn" if now >= due - allowed * WARN_FRACTION else "ok"
+        clocks.append(Clock(label=label, due=due, state=state))
+    return clocks
+
+
+@dataclass
+class TargetShare:
+    days: int
+    first_reply_met: int
+    first_reply_cases: int
+    resolution_met: int
+    resolution_cases: int
+
+    @property
+    def first_reply_share(self) -> int | None:
+        return round(100 * self.first_reply_met / self.first_reply_cases) if self.first_reply_cases else None
+
+    @property
+    def resolution_share(self) -> int | None:
+        return round(100 * self.resolution_met / self.resolution_cases) if self.resolution_cases else None
+
+
+def target_share(*, vendor: Vendor, days: int, now: datetime | None = None) -> TargetShare:
+    """How many escalations opened in the last ``days`` met the target in force when each opened. One query.
+
+    A case counts once its outcome is known: met, or its time ran out. Handed-off escalations count for
+    the first reply only (the resolution was the next vendor's). Figures start when the vendor joined.
+    """
+    now = now or timezone.now()
+    since = max(now - timedelta(days=days), vendor.joined_at or now)
+    duration = DurationField()
+    rows = Escalation.objects.filter(vendor=vendor, created_at__gte=since).annotate(
+        fr=target_in_force("first_reply"),
+        res=target_in_force("resolution"),
+        age=ExpressionWrapper(Value(now, output_field=DateTimeField()) - F("created_at"), output_field=duration),
+        reply_took=ExpressionWrapper(F("first_staff_reply_at") - F("created_at"), output_field=duration),
+        resolve_took=ExpressionWrapper(F("confirmed_at") - F("created_at"), output_field=duration),
+    )
+    replied_in_time = Q(first_staff_reply_at__isnull=False, reply_took__lte=F("fr"))
+    resolved_in_time = Q(state=S.CONFIRMED, resolve_took__lte=F("res"))
+    has_fr = Q(fr__isnull=False)
+    has_res = Q(res__isnull=False) & ~Q(state=S.HANDED_OFF)
+    totals = rows.aggregate(
+        fr_met=Count("pk", filter=has_fr & replied_in_time),
+        fr_cases=Count("pk", filter=has_fr & (Q(first_staff_reply_at__isnull=False) | Q(age__gte=F("fr")))),
+        res_met=Count("pk", filter=has_res & resolved_in_time),
+        res_cases=Count("pk", filter=has_res & (Q(state=S.CONFIRMED) | Q(age__gte=F("res")))),
+    )
+    return TargetShare(
+        days=days,
+        first_reply_met=totals["fr_met"],
+        first_reply_cases=totals["fr_cases"],
+        resolution_met=totals["res_met"],
+        resolution_cases=totals["res_cases"],
+    )
+
+
+def target_history(vendor: Vendor) -> list[ResponseTarget]:
+    """Every published change, newest first: the public record. One query."""
+    return list(ResponseTarget.objects.filter(vendor=vendor).order_by("-created_at", "-pk"))

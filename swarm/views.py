@@ -19,7 +19,7 @@ from forum.models import Thread, Vendor
 from forum.timeline import presenter
 from forum.validation import normalise_text
 from swarm import access, selectors
-from swarm.actions import bulk, claims, escalations, notes, radar, teams, tickets
+from swarm.actions import bulk, claims, escalations, notes, radar, targets, teams, tickets
 from swarm.models import Escalation, RadarHit, RadarKeyword, RoutingRule, Team
 
 
@@ -343,6 +343,14 @@ def _team_change(request: HttpRequest, vendor: Vendor) -> str:
             admin=admin, vendor=vendor, name=post.get("name", ""), round_robin=post.get("round_robin") == "on"
         )
         return f"Team “{team.name}” created."
+    if op == "publish_targets":
+        targets.publish_targets(
+            admin=admin,
+            vendor=vendor,
+            first_reply_hours=post.get("first_reply_hours", ""),
+            resolution_days=post.get("resolution_days", ""),
+        )
+        return "Targets published. The change is dated on your public vendor page."
     if op == "add_rule":
         team = get_object_or_404(Team, vendor=vendor, pk=_int(post.get("team", "")))
         rule = teams.add_rule(admin=admin, team=team, match=post.get("match", ""), value=post.get("value", ""))
