@@ -130,3 +130,14 @@ def test_the_inbox_shows_each_clock_and_warns_before_a_breach(vendor, vendor_adm
     assert 'data-clock="warn">First reply due' in row(warn)
     assert 'data-clock="breach">First reply target missed' in row(late)
     assert 'data-clock="ok">First reply due' in row(fine) and 'data-clock="ok">Resolution due' in row(fine)
+
+
+def test_an_admin_publishes_targets_on_the_teams_page(vendor, vendor_admin):
+    client = client_for(vendor_admin)
+    url = reverse("swarm:teams", args=["northwind"])
+    page = client.post(url, {"op": "publish_targets", "first_reply_hours": "12"}, follow=True).content.decode()
+    assert "Targets published." in page and "<strong>12 hours</strong>" in page
+    assert page.count('id="targets-heading"') == 1
+    refused = client.post(url, {"op": "publish_targets", "first_reply_hours": "http://x"}, follow=True)
+    assert "must be a whole number" in refused.content.decode()
+    assert ResponseTarget.objects.count() == 1
