@@ -331,7 +331,9 @@ def set_ticket(request: HttpRequest, escalation_id: int, payload: TicketIn):
 )
 def get_ticket(request: HttpRequest, escalation_id: int):
     principal = _caller(request)
-    link = get_object_or_404(TicketLink.objects.select_related("escalation__vendor"), escalation_id=escalation_id)
+    link = get_object_or_404(TicketLink.objects.select_related("escalation__thread"), escalation_id=escalation_id)
+    if presenter.thread(principal.user, link.escalation.thread) is presenter.Seen.NOT_FOUND:
+        raise Http404("No such ticket link.")  # a thread one may not see has no links either
     if not link.is_public:
         vendor_id = link.escalation.vendor_id
         if presenter.notes(principal.user, vendor_id, principal.private_vendor_ids()) is presenter.Seen.NOT_FOUND:

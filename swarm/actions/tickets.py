@@ -72,7 +72,10 @@ def link_ticket(
         link.key, link.url, link.status, link.visibility = key, url, status, visibility
         link.updated_by = staff
         link.updated_at = timezone.now()
-        link.save()
+        if link.pk is None:
+            link.save()
+        else:
+            link.save(update_fields=["key", "url", "status", "visibility", "updated_by", "updated_at"])
         data = vendor_data(escalation) | {
             "key": key,
             "url": url,
