@@ -109,6 +109,9 @@ def warn_before_breach(*, now: datetime | None = None) -> int:
 def _warn(escalation_id: int, target: str, now: datetime) -> int:
     with transaction.atomic():
         escalation = access.lock_escalation(escalation_id)
+        # Re-read under the lock: a reply or a resolution may have landed since the candidates were chosen.
+        if not escalation.is_active or (target == FIRST_REPLY and escalation.first_staff_reply_at is not None):
+            return 0
         try:
             with transaction.atomic():
                 TargetWarning.objects.create(escalation=escalation, target=target, sent_at=now)

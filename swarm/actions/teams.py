@@ -25,6 +25,7 @@ NAME_MAX = 40
 VALUE_MAX = 60
 MAX_TEAMS = 50
 MAX_RULES = 200
+MAX_MEMBERS = 200
 ADMINS_ONLY = "Only {vendor}'s admins can change teams and routing."
 STAFF_ONLY = "Only verified staff of {vendor} can move its escalations between teams."
 
@@ -59,6 +60,8 @@ def create_team(*, admin: User, vendor: Vendor, name: str, round_robin: bool = F
 def update_team(*, admin: User, team: Team, round_robin: bool, usernames: list[str]) -> Team:
     """Set the team's members (verified staff of its vendor, by username) and its round-robin setting."""
     _require_admin(admin, team.vendor)
+    if len(usernames) > MAX_MEMBERS:
+        raise ValidationError(f"A team can have at most {MAX_MEMBERS} members.", code="too_many")
     wanted = {normalise_text(str(u)).strip().lstrip("@").lower() for u in usernames if str(u).strip()}
     staff = dict(
         User.objects.filter(
