@@ -331,7 +331,7 @@ def set_ticket(request: HttpRequest, escalation_id: int, payload: TicketIn):
 )
 def get_ticket(request: HttpRequest, escalation_id: int):
     principal = _caller(request)
-    link = get_object_or_404(TicketLink.objects.select_related("escalation__thread"), escalation_id=escalation_id)
+    link = get_object_or_404(TicketLink.objects.select_related("escalation__thread"), escalation__pk=escalation_id)
     if presenter.thread(principal.user, link.escalation.thread) is presenter.Seen.NOT_FOUND:
         raise Http404("No such ticket link.")  # a thread one may not see has no links either
     if not link.is_public:
