@@ -105,6 +105,13 @@ def can_manage_radar(user: AnyUser, vendor: Vendor) -> bool:
     return is_vendor_admin(user, vendor)
 
 
+def can_manage_teams(user: AnyUser, vendor: Vendor) -> bool:
+    """Teams, routing rules and published response targets: the vendor's admins."""
+    if not _participant(user):
+        return False
+    return is_vendor_admin(user, vendor)
+
+
 def can_confirm(user: AnyUser, escalation: Escalation) -> bool:
     """Only the customer who asked confirms resolution and rates."""
     if not _participant(user):

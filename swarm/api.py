@@ -18,8 +18,8 @@ from forum.api.auth import Principal
 from forum.api.errors import ERROR_CODES, ErrorOut
 from forum.models import Thread, Vendor
 from forum.timeline import presenter
-from swarm.actions import claims, escalations, notes
-from swarm.models import Escalation, StaffNote
+from swarm.actions import claims, escalations, notes, tickets
+from swarm.models import Escalation, StaffNote, TicketLink
 
 router = Router(tags=["escalations"])
 ERRORS = {ERROR_CODES: ErrorOut}
@@ -277,3 +277,65 @@ def add_note(request: HttpRequest, thread_id: int, payload: NoteIn):
     vendor = _notes_vendor(principal, payload.vendor)
     note = notes.add_note(staff=principal.user, thread=thread, vendor=vendor, body=payload.body)
     return Status(201, note_out(StaffNote.objects.select_related("author", "vendor").get(pk=note.pk)))
+
+
+class TicketIn(Schema):
+    key: str = Field(..., max_length=100_000, description="The ticket's key in your system, like NW-1234 (≤ 40)")
+    url: str = Field(..., max_length=100_000, description="http(s) link to the ticket (≤ 500)")
+    status: str = Field("", max_length=100_000, description="Free text, like “In progress” (≤ 40)")
+    visibility: Literal["public", "staff"] = "public"
+
+
+class TicketOut(Schema):
+    escalation: int
+    key: str
+    url: str
+    status: str
+    visibility: Literal["public", "staff"]
+    updated_at: datetime
+
+
+def ticket_out(link: TicketLink) -> dict:
+    return {
+        "escalation": link.escalation_id,
+        "key": link.key,
+        "url": link.url,
+        "status": link.status,
+        "visibility": link.visibility,
+        "updated_at": link.updated_at,
+    }
+
+
+@router.post(
+    "/escalations/{escalation_id}/ticket",
+    response={200: TicketOut, **ERRORS},
+    summary="Link the escalation to your own ticket, or change the link's status (the vendor's staff and keys)",
+)
+def set_ticket(request: HttpRequest, escalation_id: int, payload: TicketIn):
+    principal, escalation = _staff_action(request, escalation_id)
+    link = tickets.link_ticket(
+        staff=principal.user,
+        escalation=escalation,
+        key=payload.key,
+        url=payload.url,
+        status=payload.status,
+        visibility=payload.visibility,
+    )
+    return ticket_out(link)
+
+
+@router.get(
+    "/escalations/{escalation_id}/ticket",
+    response={200: TicketOut, **ERRORS},
+    summary="The escalation's ticket link (staff-only links: the vendor's staff and keys only)",
+)
+def get_ticket(request: HttpRequest, escalation_id: int):
+    principal = _caller(request)
+    link = get_object_or_404(TicketLink.objects.select_related("escalation__thread"), escalation__pk=escalation_id)
+    if presenter.thread(principal.user, link.escalation.thread) is presenter.Seen.NOT_FOUND:
+        raise Http404("No such ticket link.")  # a thread one may not see has no links either
+    if not link.is_public:
+        vendor_id = link.escalation.vendor_id
+        if presenter.notes(principal.user, vendor_id, principal.private_vendor_ids()) is presenter.Seen.NOT_FOUND:
+            raise Http404("No such ticket link.")
+    return ticket_out(link)

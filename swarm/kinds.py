@@ -63,6 +63,33 @@ class Invited(TypedDict):
     vendor_name: str
 
 
+class Ticket(VendorData):
+    key: str
+    url: str
+    status: str
+    previous_status: str | None
+    visibility: str
+
+
+class TeamChanged(TypedDict):
+    escalation: int
+    team: str | None
+    previous: str | None
+
+
+class TargetAtRisk(VendorData):
+    target: str  # "first_reply" or "resolution"
+
+
+class SwarmKind:
+    """Swarm's kinds that have no forum constant (new ones are registered here alone)."""
+
+    TICKET_LINKED = "ticket_linked"
+    TICKET_STATUS = "ticket_status"
+    TEAM_CHANGED = "team_changed"
+    TARGET_AT_RISK = "target_at_risk"
+
+
 _V = {"escalation": 1, "vendor": "northwind", "vendor_name": "Northwind"}
 
 SWARM_KINDS: list[tuple[str, str, type, dict]] = [
@@ -82,6 +109,34 @@ SWARM_KINDS: list[tuple[str, str, type, dict]] = [
     (EventKind.CONFIRMED, "confirmed the resolution", Confirmed, _V | {"solved_by_staff": True}),
     (EventKind.RATED, "rated the help", Rated, _V | {"rating": 5}),
     (EventKind.UNRESOLVED, "said it is not solved yet", Unresolved, _V | {"claimant": None}),
+    (
+        SwarmKind.TICKET_LINKED,
+        "linked the vendor's ticket",
+        Ticket,
+        _V
+        | {"key": "NW-1234", "url": "https://t.example/NW-1234", "status": "New", "previous_status": None}
+        | {"visibility": "public"},
+    ),
+    (
+        SwarmKind.TICKET_STATUS,
+        "changed the ticket's status",
+        Ticket,
+        _V
+        | {"key": "NW-1234", "url": "https://t.example/NW-1234", "status": "Done", "previous_status": "New"}
+        | {"visibility": "public"},
+    ),
+    (
+        SwarmKind.TEAM_CHANGED,
+        "moved the escalation to a team",
+        TeamChanged,
+        {"escalation": 1, "team": "Tablets", "previous": None},
+    ),
+    (
+        SwarmKind.TARGET_AT_RISK,
+        "is about to miss a published response target",
+        TargetAtRisk,
+        _V | {"target": "first_reply"},
+    ),
     (EventKind.INVITED, "invited the author to escalate", Invited, {"vendor": "northwind", "vendor_name": "Northwind"}),
 ]
 

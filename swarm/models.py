@@ -63,6 +63,8 @@ class Escalation(models.Model):
     # Set when this vendor passed the thread to another vendor (state handed_off).
     handed_to = models.ForeignKey("forum.Vendor", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     handed_off_at = models.DateTimeField(null=True, blank=True)
+    # The vendor's team whose inbox holds it (routing rules on arrival, or moved by staff); staff-only.
+    team = models.ForeignKey("swarm.Team", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
 
     objects = EscalationQuerySet.as_manager()
 
@@ -192,3 +194,120 @@ class RadarHit(models.Model):
 
     def __str__(self) -> str:
         return f"Radar {self.vendor_id} on {self.thread_id}"
+
+
+class TicketLink(models.Model):
+    """The escalation's ticket in the vendor's own system (Jira, Zendesk, a GitHub issue). One per escalation.
+
+    Public links show on the thread to everyone; staff-only ones only to the vendor's staff,
+    and their events go to the vendor's private stream.
+    """
+
+    class Visibility(models.TextChoices):
+        PUBLIC = "public", "Public"
+        STAFF = "staff", "Staff only"
+
+    escalation = models.OneToOneField(Escalation, on_delete=models.CASCADE, related_name="ticket")
+    key = models.CharField(max_length=40)
+    url = models.URLField(max_length=500)
+    status = models.CharField(max_length=40, blank=True)
+    visibility = models.CharField(max_length=6, choices=Visibility.choices, default=Visibility.PUBLIC)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.key} for escalation {self.escalation_id}"
+
+    @property
+    def is_public(self) -> bool:
+        return self.visibility == self.Visibility.PUBLIC
+
+
+class Team(models.Model):
+    """A part of a vendor's staff with its own slice of the inbox ("Laptops", "Tablets")."""
+
+    vendor = models.ForeignKey("forum.Vendor", on_delete=models.CASCADE, related_name="teams")
+    name = models.CharField(max_length=40)
+    # Hand each new escalation to the member who was given one longest ago (docs/vendors.md).
+    round_robin = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["vendor", "name"], name="team_unique_name")]
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TeamMember(models.Model):
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="members")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # When round-robin last gave this member an escalation; the oldest (or never) goes next.
+    last_assigned_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["team", "user"], name="teammember_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} in {self.team_id}"
+
+
+class RoutingRule(models.Model):
+    """Send a vendor's new escalations to a team: the first matching rule by position wins."""
+
+    class Match(models.TextChoices):
+        TAG = "tag", "Tag"
+        KEYWORD = "keyword", "Keyword in title or question"
+
+    vendor = models.ForeignKey("forum.Vendor", on_delete=models.CASCADE, related_name="routing_rules")
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="rules")
+    match = models.CharField(max_length=7, choices=Match.choices)
+    value = models.CharField(max_length=60)
+    position = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["position", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.match} {self.value!r} -> {self.team_id}"
+
+
+class ResponseTarget(models.Model):
+    """A vendor's published targets, one row per change: the newest is current, the rest is public history."""
+
+    vendor = models.ForeignKey("forum.Vendor", on_delete=models.CASCADE, related_name="response_targets")
+    # Durations, so SQL compares them with (reply - created) directly; None: no target of that kind.
+    first_reply = models.DurationField(null=True, blank=True)
+    resolution = models.DurationField(null=True, blank=True)
+    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["vendor", "-created_at"], name="responsetarget_current")]
+
+    def __str__(self) -> str:
+        return f"{self.vendor_id}: {self.first_reply_hours}h / {self.resolution_days}d"
+
+    @property
+    def first_reply_hours(self) -> int | None:
+        return round(self.first_reply.total_seconds() / 3600) if self.first_reply is not None else None
+
+    @property
+    def resolution_days(self) -> int | None:
+        return self.resolution.days if self.resolution is not None else None
+
+
+class TargetWarning(models.Model):
+    """Staff were told an escalation is about to miss a target: at most once per escalation and target."""
+
+    escalation = models.ForeignKey(Escalation, on_delete=models.CASCADE, related_name="+")
+    target = models.CharField(max_length=11)  # "first_reply" or "resolution"
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["escalation", "target"], name="targetwarning_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.target} warning for {self.escalation_id}"

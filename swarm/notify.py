@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from forum import notifications
 from forum.models import Event, Membership, Notification, Thread, User
-from swarm.models import Escalation, MeTooEmail
+from swarm.models import Escalation, MeTooEmail, TeamMember
 
 K = Notification.Kind
 
@@ -38,6 +38,16 @@ def escalated(escalation: Escalation, event: Event) -> None:
 
 def claimed(escalation: Escalation, event: Event) -> None:
     _tell(event, {escalation.thread.author_id: K.CLAIMED})
+
+
+def target_at_risk(escalation: Escalation, event: Event) -> None:
+    """The claimant, else the escalation's team, else all the vendor's staff: once (TargetWarning)."""
+    if escalation.claimed_by_id:
+        _tell(event, {escalation.claimed_by_id: K.CLAIM_ACTIVITY})
+        return
+    staff = set(_staff_ids(escalation.vendor_id))
+    team = set(TeamMember.objects.filter(team_id=escalation.team_id).values_list("user_id", flat=True))
+    _tell(event, dict.fromkeys((team & staff) or staff, K.ESCALATED))
 
 
 def resolved(escalation: Escalation, event: Event) -> None:

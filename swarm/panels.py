@@ -57,7 +57,13 @@ def vendor_page(request: HttpRequest, vendor: Vendor) -> str:
     for metrics in periods:
         metrics.deflection = forum_selectors.deflection_stats(since=now - timedelta(days=metrics.days), vendor=vendor)
     open_rows, done_rows = selectors.vendor_escalations(vendor=vendor)
+    history = selectors.target_history(vendor)
     context = {
+        "targets": history[0] if history else None,
+        "target_history": history,
+        "target_shares": [selectors.target_share(vendor=vendor, days=m.days, now=now) for m in periods]
+        if history
+        else [],
         "vendor": vendor,
         "periods": periods,
         "chart": _chart(periods[1].weekly),

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db.models import (
     Avg,
     Count,
+    DateTimeField,
     DurationField,
     ExpressionWrapper,
     F,
@@ -33,7 +34,19 @@ from forum.timeline import presenter
 from swarm import access
 from swarm.actions.claims import awaiting_confirmation
 from swarm.actions.escalations import metoo_refusal
-from swarm.models import Escalation, MeToo, RadarHit, RadarKeyword, StaffNote
+from swarm.actions.targets import WARN_FRACTION, target_in_force
+from swarm.models import (
+    Escalation,
+    MeToo,
+    RadarHit,
+    RadarKeyword,
+    ResponseTarget,
+    RoutingRule,
+    StaffNote,
+    Team,
+    TeamMember,
+    TicketLink,
+)
 
 S = Escalation.State
 
@@ -88,6 +101,17 @@ def note_vendors(user: AnyUser) -> list[Vendor]:
     return [v for v in Vendor.objects.filter(pk__in=ids).order_by("name") if access.can_write_note(user, v)]
 
 
+def visible_ticket(escalation: Escalation, staff_vendor_ids: list[int]) -> TicketLink | None:
+    """The escalation's ticket link if this viewer may see it (staff-only links: that vendor's staff)."""
+    try:
+        link = escalation.ticket
+    except TicketLink.DoesNotExist:
+        return None
+    if link.is_public or escalation.vendor_id in staff_vendor_ids:
+        return link
+    return None
+
+
 def _current_by_vendor(escalations: list[Escalation]) -> dict[int, Escalation]:
     """Each vendor's current case on the thread: the ongoing one, else the latest (rows in creation order)."""
     current: dict[int, Escalation] = {}
@@ -101,13 +125,15 @@ def thread_swarm(*, thread: Thread, user: AnyUser) -> ThreadSwarm:
     """The escalation panel of a thread page, as this viewer may see it (staff see their own vendor's notes)."""
     escalations = list(
         Escalation.objects.filter(thread=thread)
-        .select_related("vendor", "claimed_by", "resolved_by", "handed_from", "handed_to")
+        .select_related("vendor", "claimed_by", "resolved_by", "handed_from", "handed_to", "ticket")
         .order_by("created_at", "pk")
     )
     metoo = MeToo.objects.filter(thread=thread).aggregate(
         n=Count("pk"), mine=Count("pk", filter=Q(user_id=user.pk) if user.is_authenticated else Q(pk__in=[]))
     )
     my_vendor_ids = _verified_vendor_ids(user)
+    for e in escalations:
+        e.shown_ticket = visible_ticket(e, my_vendor_ids)
     desks: list[VendorDesk] = []
     if my_vendor_ids:
         vendors = Vendor.objects.filter(pk__in=my_vendor_ids).order_by("name")
@@ -192,6 +218,9 @@ class Inbox:
     radar_count: int
     keywords: list[RadarKeyword]
     truncated: bool
+    teams: list[Team] = field(default_factory=list)
+    team: str = ""  # "", "none" or a team's id, as given
+    who: str = ""  # "", "mine" or "unclaimed"
     # Claims with no staff activity since this moment are shown as idle (released by the background job).
     idle_before: datetime | None = None
     idle_hours: float = 0
@@ -202,8 +231,19 @@ def _metoo_count() -> Coalesce:
     return Coalesce(Subquery(counts, output_field=IntegerField()), Value(0))
 
 
+INBOX_WHO = {"": "Everyone's", "mine": "Mine", "unclaimed": "Unclaimed"}
+
+
 def inbox(
-    *, vendor: Vendor, tab: str = "escalations", state: str = "active", sort: str = "waiting", tag: str = ""
+    *,
+    vendor: Vendor,
+    tab: str = "escalations",
+    state: str = "active",
+    sort: str = "waiting",
+    tag: str = "",
+    team: str = "",
+    who: str = "",
+    user: AnyUser | None = None,
 ) -> Inbox:
     """One tab of the vendor's inbox: escalations (filtered, sorted) or radar hits with the keywords.
 
@@ -213,6 +253,9 @@ def inbox(
     sort = sort if sort in INBOX_SORTS else "waiting"
     idle_hours = settings.BARNRAISE["CLAIM_IDLE_HOURS"]
     tag = (tag or "").strip()[:100]
+    teams = list(Team.objects.filter(vendor=vendor))
+    team = team if team == "none" or team in {str(t.pk) for t in teams} else ""
+    who = who if who in INBOX_WHO else ""
     counts = dict(
         Escalation.objects.filter(vendor=vendor).values_list("state").annotate(n=Count("pk")).values_list("state", "n")
     )
@@ -228,14 +271,27 @@ def inbox(
         query = Escalation.objects.filter(vendor=vendor).filter(INBOX_STATES[state][1])
         if tag:
             query = query.filter(thread__tags__name__iexact=tag)
+        if team:
+            query = query.filter(team__isnull=True) if team == "none" else query.filter(team_id=int(team))
+        if who == "mine":
+            query = query.filter(claimed_by_id=user.pk if user is not None and user.is_authenticated else -1)
+        elif who == "unclaimed":
+            query = query.filter(state=S.OPEN)
         questions = Prefetch("thread__posts", queryset=Post.objects.filter(is_question=True), to_attr="questions")
         rows = list(
-            query.annotate(metoo_count=_metoo_count())
-            .select_related("thread", "thread__author", "claimed_by", "handed_from", "handed_to")
+            query.annotate(
+                metoo_count=_metoo_count(),
+                first_reply_allowed=target_in_force("first_reply"),
+                resolution_allowed=target_in_force("resolution"),
+            )
+            .select_related("thread", "thread__author", "claimed_by", "handed_from", "handed_to", "team")
             .prefetch_related("thread__tags", questions)
             .order_by(*INBOX_SORTS[sort][1])[: INBOX_LIMIT + 1]
         )
         radar_count = new_hits[:INBOX_LIMIT].count()
+    now = timezone.now()
+    for row in rows:
+        row.clocks = target_clocks(row, now)
     return Inbox(
         vendor=vendor,
         rows=rows[:INBOX_LIMIT],
@@ -249,6 +305,9 @@ def inbox(
         truncated=len(rows) > INBOX_LIMIT,
         idle_before=timezone.now() - timedelta(hours=idle_hours),
         idle_hours=idle_hours,
+        teams=teams,
+        team=team,
+        who=who,
     )
 
 
@@ -450,3 +509,102 @@ def escalation_choices(*, typed: str) -> list[VendorChoice]:
             median, cases = metrics.median_first_reply, metrics.first_reply_cases
         choices.append(VendorChoice(vendor, tags.get(vendor.pk, []), median, cases))
     return choices
+
+
+def team_settings(*, vendor: Vendor) -> dict[str, object]:
+    """The vendor's teams with their members and rules, its staff to choose from, its targets. Five queries."""
+    members = Prefetch("members", queryset=TeamMember.objects.select_related("user").order_by("user__username"))
+    teams = list(Team.objects.filter(vendor=vendor).prefetch_related(members))
+    rules = list(RoutingRule.objects.filter(vendor=vendor).select_related("team"))
+    staff = list(
+        User.objects.filter(
+            memberships__vendor=vendor, memberships__status=Membership.Status.VERIFIED, is_active=True
+        ).order_by("username")
+    )
+    target = ResponseTarget.objects.filter(vendor=vendor).order_by("-created_at", "-pk").first()
+    return {"teams": teams, "rules": rules, "staff": staff, "matches": RoutingRule.Match.choices, "target": target}
+
+
+# ---- Public response targets ----------------------------------------------------------------------
+
+
+@dataclass
+class Clock:
+    """One escalation's time against one target, for the inbox."""
+
+    label: str
+    due: datetime
+    state: str  # "ok", "warn" (within the warning window) or "breach" (missed)
+
+
+def target_clocks(escalation: Escalation, now: datetime) -> list[Clock]:
+    """Clocks of an inbox row annotated with the targets in force when it opened (no query)."""
+    clocks = []
+    pending = [
+        ("First reply", getattr(escalation, "first_reply_allowed", None), escalation.first_staff_reply_at is None),
+        ("Resolution", getattr(escalation, "resolution_allowed", None), escalation.is_active),
+    ]
+    for label, allowed, running in pending:
+        if allowed is None or not running:
+            continue
+        due = escalation.created_at + allowed
+        state = "breach" if now >= due else "warn" if now >= due - allowed * WARN_FRACTION else "ok"
+        clocks.append(Clock(label=label, due=due, state=state))
+    return clocks
+
+
+@dataclass
+class TargetShare:
+    days: int
+    first_reply_met: int
+    first_reply_cases: int
+    resolution_met: int
+    resolution_cases: int
+
+    @property
+    def first_reply_share(self) -> int | None:
+        return round(100 * self.first_reply_met / self.first_reply_cases) if self.first_reply_cases else None
+
+    @property
+    def resolution_share(self) -> int | None:
+        return round(100 * self.resolution_met / self.resolution_cases) if self.resolution_cases else None
+
+
+def target_share(*, vendor: Vendor, days: int, now: datetime | None = None) -> TargetShare:
+    """How many escalations opened in the last ``days`` met the target in force when each opened. One query.
+
+    A case counts once its outcome is known: met, or its time ran out. Handed-off escalations count for
+    the first reply only (the resolution was the next vendor's). Figures start when the vendor joined.
+    """
+    now = now or timezone.now()
+    since = max(now - timedelta(days=days), vendor.joined_at or now)
+    duration = DurationField()
+    rows = Escalation.objects.filter(vendor=vendor, created_at__gte=since).annotate(
+        fr=target_in_force("first_reply"),
+        res=target_in_force("resolution"),
+        age=ExpressionWrapper(Value(now, output_field=DateTimeField()) - F("created_at"), output_field=duration),
+        reply_took=ExpressionWrapper(F("first_staff_reply_at") - F("created_at"), output_field=duration),
+        resolve_took=ExpressionWrapper(F("confirmed_at") - F("created_at"), output_field=duration),
+    )
+    replied_in_time = Q(first_staff_reply_at__isnull=False, reply_took__lte=F("fr"))
+    resolved_in_time = Q(state=S.CONFIRMED, resolve_took__lte=F("res"))
+    has_fr = Q(fr__isnull=False)
+    has_res = Q(res__isnull=False) & ~Q(state=S.HANDED_OFF)
+    totals = rows.aggregate(
+        fr_met=Count("pk", filter=has_fr & replied_in_time),
+        fr_cases=Count("pk", filter=has_fr & (Q(first_staff_reply_at__isnull=False) | Q(age__gte=F("fr")))),
+        res_met=Count("pk", filter=has_res & resolved_in_time),
+        res_cases=Count("pk", filter=has_res & (Q(state=S.CONFIRMED) | Q(age__gte=F("res")))),
+    )
+    return TargetShare(
+        days=days,
+        first_reply_met=totals["fr_met"],
+        first_reply_cases=totals["fr_cases"],
+        resolution_met=totals["res_met"],
+        resolution_cases=totals["res_cases"],
+    )
+
+
+def target_history(vendor: Vendor) -> list[ResponseTarget]:
+    """Every published change, newest first: the public record. One query."""
+    return list(ResponseTarget.objects.filter(vendor=vendor).order_by("-created_at", "-pk"))

@@ -1,4 +1,4 @@
-"""The swarm's background work, run by the worker (docs/worker.md); both jobs are safe to run twice."""
+"""The swarm's background work, run by the worker (docs/worker.md); every job is safe to run twice."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import timedelta
 from django.tasks import task
 
 from forum import periodic
-from swarm.actions import claims, presence
+from swarm.actions import claims, presence, targets
 
 
 @task
@@ -22,9 +22,16 @@ def forget_stale_presence() -> int:
     return presence.purge_stale()
 
 
+@task
+def warn_target_breaches() -> int:
+    """Tell staff once when an escalation is about to miss its vendor's published target; returns how many."""
+    return targets.warn_before_breach()
+
+
 def register_periodic_jobs() -> None:
     periodic.register("release_idle_claims", release_idle_claims, every=timedelta(minutes=5))
     periodic.register("forget_stale_presence", forget_stale_presence, every=timedelta(minutes=10))
+    periodic.register("warn_target_breaches", warn_target_breaches, every=timedelta(minutes=5))
 
 
 @task

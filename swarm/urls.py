@@ -14,10 +14,13 @@ urlpatterns = [
     path("e/<int:escalation_id>/release/", views.work, {"verb": "release"}, name="release"),
     path("e/<int:escalation_id>/resolve/", views.work, {"verb": "resolve"}, name="resolve"),
     path("e/<int:escalation_id>/handoff/", views.work, {"verb": "handoff"}, name="handoff"),
+    path("e/<int:escalation_id>/ticket/", views.work, {"verb": "ticket"}, name="ticket"),
     path("e/<int:escalation_id>/confirm/", views.confirm, name="confirm"),
     path("e/<int:escalation_id>/rate/", views.rate, name="rate"),
     path("vendors/suggest/", views.vendor_suggest, name="vendor_suggest"),
     path("v/<name:handle>/inbox/", views.inbox, name="inbox"),
+    path("v/<name:handle>/inbox/bulk/", views.inbox_bulk, name="inbox_bulk"),
+    path("v/<name:handle>/teams/", views.team_settings, name="teams"),
     path("v/<name:handle>/radar/", views.radar_keywords, name="radar_keywords"),
     path("v/<name:handle>/radar/<int:hit_id>/", views.radar_hit, name="radar_hit"),
 ]

@@ -19,8 +19,8 @@ from forum.models import Thread, Vendor
 from forum.timeline import presenter
 from forum.validation import normalise_text
 from swarm import access, selectors
-from swarm.actions import claims, escalations, notes, radar
-from swarm.models import Escalation, RadarHit, RadarKeyword
+from swarm.actions import bulk, claims, escalations, notes, radar, targets, teams, tickets
+from swarm.models import Escalation, RadarHit, RadarKeyword, RoutingRule, Team
 
 
 def _is_htmx(request: HttpRequest) -> bool:
@@ -113,7 +113,7 @@ def metoo(request: HttpRequest, thread_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def work(request: HttpRequest, escalation_id: int, verb: str) -> HttpResponse:
-    """claim / release / resolve / hand off, by the vendor's staff."""
+    """claim / release / resolve / hand off / link a ticket, by the vendor's staff."""
     escalation = _escalation(escalation_id)
     user = request.user
     steps = {
@@ -137,6 +137,19 @@ def work(request: HttpRequest, escalation_id: int, verb: str) -> HttpResponse:
             ),
         ),
     }
+    if verb == "ticket":
+        post = request.POST
+        steps["ticket"] = (
+            "Ticket link saved.",
+            lambda: tickets.link_ticket(
+                staff=user,
+                escalation=escalation,
+                key=post.get("key", ""),
+                url=post.get("url", ""),
+                status=post.get("status", ""),
+                visibility=post.get("visibility", ""),
+            ),
+        )
     done, run = steps[verb]
     return _answer(request, escalation.thread, done, run)
 
@@ -226,6 +239,9 @@ def inbox(request: HttpRequest, handle: str) -> HttpResponse:
         state=request.GET.get("state", "active"),
         sort=request.GET.get("sort", "waiting"),
         tag=normalise_text(request.GET.get("tag", "")),
+        team=request.GET.get("team", ""),
+        who=request.GET.get("who", ""),
+        user=request.user,
     )
     # Titles and question summaries as this member of staff may see them (a hidden question is masked).
     presenter.mask_threads(request.user, [row.thread for row in [*box.rows, *box.radar]])
@@ -235,6 +251,7 @@ def inbox(request: HttpRequest, handle: str) -> HttpResponse:
         "tab": tab,
         "states": selectors.INBOX_STATES,
         "sorts": selectors.INBOX_SORTS,
+        "whos": selectors.INBOX_WHO,
         "is_admin": access.can_manage_radar(request.user, vendor),
     }
     template = "swarm/_inbox_body.html" if fragment else "swarm/inbox.html"
@@ -277,6 +294,89 @@ def radar_hit(request: HttpRequest, handle: str, hit_id: int) -> HttpResponse:
         return redirect(hit.thread)
     messages.success(request, "Invited the author to escalate." if action == "invite" else "Dismissed.")
     return _back_to_radar(vendor)
+
+
+def _team_or_none(vendor: Vendor, value: str) -> Team | None:
+    """The vendor's team named by id in a form; "" or "none" is no team."""
+    if value in ("", "none"):
+        return None
+    return get_object_or_404(Team, vendor=vendor, pk=_int(value))
+
+
+@login_required
+@require_POST
+def inbox_bulk(request: HttpRequest, handle: str) -> HttpResponse:
+    """Claim, release or move the selected escalations; back to the inbox with what was done and refused."""
+    vendor = _staff_vendor(request, handle)
+    ids = [_int(v) for v in request.POST.getlist("escalation")[: bulk.BULK_MAX + 1]]
+    verb = request.POST.get("verb", "")
+    try:
+        team = _team_or_none(vendor, request.POST.get("team", "")) if verb == "move" else None
+        result = bulk.bulk_act(staff=request.user, vendor=vendor, escalation_ids=ids, verb=verb, team=team)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        if result.done:
+            messages.success(request, f"Done for {result.done} escalation{'s' if result.done != 1 else ''}.")
+        for refusal in result.refused[:10]:
+            messages.error(request, refusal)
+    back = request.POST.get("next", "")
+    return redirect(f"{vendor.get_absolute_url()}inbox/{back if back.startswith('?') else ''}")
+
+
+@login_required
+def team_settings(request: HttpRequest, handle: str) -> HttpResponse:
+    """The vendor admin's teams, routing rules and response targets (GET shows, each POST runs one action)."""
+    vendor = _staff_vendor(request, handle)
+    if request.method == "POST":
+        try:
+            done = _team_change(request, vendor)
+        except ValidationError as error:
+            messages.error(request, error.messages[0])
+        else:
+            messages.success(request, done)
+        return redirect("swarm:teams", handle=vendor.handle)
+    context = selectors.team_settings(vendor=vendor) | {
+        "vendor": vendor,
+        "is_admin": access.can_manage_teams(request.user, vendor),
+    }
+    return render(request, "swarm/teams.html", context)
+
+
+def _team_change(request: HttpRequest, vendor: Vendor) -> str:
+    post = request.POST
+    admin = request.user
+    op = post.get("op", "")
+    if op == "create_team":
+        team = teams.create_team(
+            admin=admin, vendor=vendor, name=post.get("name", ""), round_robin=post.get("round_robin") == "on"
+        )
+        return f"Team “{team.name}” created."
+    if op == "publish_targets":
+        targets.publish_targets(
+            admin=admin,
+            vendor=vendor,
+            first_reply_hours=post.get("first_reply_hours", ""),
+            resolution_days=post.get("resolution_days", ""),
+        )
+        return "Targets published. The change is dated on your public vendor page."
+    if op == "add_rule":
+        team = get_object_or_404(Team, vendor=vendor, pk=_int(post.get("team", "")))
+        rule = teams.add_rule(admin=admin, team=team, match=post.get("match", ""), value=post.get("value", ""))
+        return f"New escalations matching “{rule.value}” go to {team.name}."
+    if op == "remove_rule":
+        rule = get_object_or_404(RoutingRule.objects.select_related("vendor"), vendor=vendor, pk=_int(post.get("rule")))
+        teams.remove_rule(admin=admin, rule=rule)
+        return "Rule removed."
+    team = get_object_or_404(Team.objects.select_related("vendor"), vendor=vendor, pk=_int(post.get("team", "")))
+    if op == "update_team":
+        usernames = normalise_text(post.get("members", "")).replace(",", " ").split()
+        teams.update_team(admin=admin, team=team, round_robin=post.get("round_robin") == "on", usernames=usernames)
+        return f"Team “{team.name}” saved."
+    if op == "delete_team":
+        teams.delete_team(admin=admin, team=team)
+        return f"Team “{team.name}” deleted; its escalations are in no team now."
+    raise ValidationError("Unknown change.")
 
 
 def _int(value: str) -> int:

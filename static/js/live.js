@@ -108,7 +108,8 @@
 
   // Swarm events (escalations, claims, me too, staff notes) re-read the escalation panel.
   const SWARM_KINDS = ["escalated", "metoo", "metoo_withdrawn", "claimed", "released", "handed_off", "note",
-    "resolved", "confirmed", "unresolved", "rated", "invited", "accepted", "reopened"];
+    "resolved", "confirmed", "unresolved", "rated", "invited", "accepted", "reopened", "ticket_linked",
+    "ticket_status", "team_changed", "target_at_risk"];
   let panelTimer = null;
   function refreshPanel() {
     clearTimeout(panelTimer);

@@ -22,7 +22,7 @@ from forum import timeline
 from forum.models import EventKind, Membership, Thread, User
 from forum.validation import normalise_text
 from swarm import access, notify
-from swarm.actions.common import require_state, vendor_data
+from swarm.actions.common import require_state, set_claimant, vendor_data
 from swarm.actions.escalations import find_vendor, open_escalation
 from swarm.actions.notes import write_note
 from swarm.live import wake_inboxes
@@ -51,7 +51,7 @@ def claim(*, staff: User, escalation: Escalation) -> Escalation:
                 code="taken",
             )
         _require_active(escalation, message="This escalation is resolved; there is nothing to claim.")
-        _set_claimant(escalation, staff)
+        set_claimant(escalation, staff)
         event = timeline.record(
             thread=escalation.thread,
             kind=EventKind.CLAIMED,
@@ -61,16 +61,6 @@ def claim(*, staff: User, escalation: Escalation) -> Escalation:
         notify.claimed(escalation, event)
         wake_inboxes([escalation.vendor_id], "claimed")
     return escalation
-
-
-def _set_claimant(escalation: Escalation, staff: User) -> None:
-    now = timezone.now()
-    escalation.state = S.CLAIMED
-    escalation.claimed_by = staff
-    escalation.claimed_at = now
-    escalation.first_claimed_at = escalation.first_claimed_at or now
-    escalation.last_staff_activity_at = now
-    escalation.save(update_fields=["state", "claimed_by", "claimed_at", "first_claimed_at", "last_staff_activity_at"])
 
 
 def release(*, staff: User, escalation: Escalation) -> Escalation:
@@ -146,7 +136,7 @@ def _hand_to_colleague(*, staff: User, escalation: Escalation, username: str, no
         escalation = _lock_for_staff(staff, escalation)
         colleague = _find_colleague(staff, escalation, username)
         _require_active(escalation)
-        _set_claimant(escalation, colleague)
+        set_claimant(escalation, colleague)
         event = timeline.record(
             thread=escalation.thread,
             kind=EventKind.HANDED_OFF,

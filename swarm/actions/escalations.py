@@ -14,6 +14,7 @@ from forum import ratelimit, timeline
 from forum.models import EventKind, Thread, ThreadVendor, User, Vendor
 from forum.validation import normalise_text
 from swarm import access, notify
+from swarm.actions import teams
 from swarm.actions.common import vendor_data
 from swarm.live import wake_inboxes
 from swarm.models import Escalation, MeToo
@@ -65,6 +66,7 @@ def open_escalation(
     data = vendor_data(escalation) | {"handed_from": handed_from.handle if handed_from else None}
     event = timeline.record(thread=thread, kind=EventKind.ESCALATED, actor=actor, data=data)
     notify.escalated(escalation, event)
+    teams.route(escalation)  # after ESCALATED, so a round-robin claim follows it on the timeline
     wake_inboxes([vendor.pk], "escalated")
     return escalation
 

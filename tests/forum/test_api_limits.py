@@ -63,6 +63,8 @@ def route_table(s) -> tuple[dict[tuple[str, str], tuple[int, dict]], dict]:
         ("post", "/api/escalations/{escalation_id}/rating"): (403, {"rating": 5}),
         ("get", "/api/threads/{thread_id}/notes"): (403, {"vendor": "bluewave"}),
         ("post", "/api/threads/{thread_id}/notes"): (403, {"vendor": "bluewave", "body": "planted"}),
+        ("post", "/api/escalations/{escalation_id}/ticket"): (403, {"key": "BW-1", "url": "https://x.example/1"}),
+        ("get", "/api/escalations/{escalation_id}/ticket"): (404, {}),
     }, ids
 
 

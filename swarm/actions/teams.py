@@ -1,0 +1,199 @@
+"""A vendor's teams and routing rules, routing new escalations, and moving one to another team.
+
+Teams and rules are the vendor's own configuration (no thread event); an escalation
+moved between teams records one event on the vendor's private stream.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F, Max
+from django.utils import timezone
+
+from forum import timeline
+from forum.models import EventKind, Membership, Post, Thread, User, Vendor
+from forum.validation import normalise_text
+from swarm import access, notify
+from swarm.actions.common import set_claimant, vendor_data
+from swarm.kinds import SwarmKind
+from swarm.models import Escalation, RoutingRule, Team, TeamMember
+
+NAME_MAX = 40
+VALUE_MAX = 60
+MAX_TEAMS = 50
+MAX_RULES = 200
+MAX_MEMBERS = 200
+ADMINS_ONLY = "Only {vendor}'s admins can change teams and routing."
+STAFF_ONLY = "Only verified staff of {vendor} can move its escalations between teams."
+
+
+def _require_admin(admin: User, vendor: Vendor) -> None:
+    access.require(admin, access.can_manage_teams(admin, vendor), ADMINS_ONLY.format(vendor=vendor.name))
+
+
+def _team_name(name: str) -> str:
+    name = " ".join(normalise_text(str(name or "")).split())
+    if not name:
+        raise ValidationError("Give the team a name, like “Tablets”.", code="no_name")
+    if len(name) > NAME_MAX:
+        raise ValidationError(f"Keep team names under {NAME_MAX} characters.", code="too_long")
+    return name
+
+
+def create_team(*, admin: User, vendor: Vendor, name: str, round_robin: bool = False) -> Team:
+    _require_admin(admin, vendor)
+    name = _team_name(name)
+    if Team.objects.filter(vendor=vendor).count() >= MAX_TEAMS:
+        raise ValidationError(f"A vendor can have at most {MAX_TEAMS} teams.", code="too_many")
+    if Team.objects.filter(vendor=vendor, name__iexact=name).exists():
+        raise ValidationError(f"There is already a team called “{name}”.", code="duplicate")
+    try:
+        with transaction.atomic():
+            return Team.objects.create(vendor=vendor, name=name, round_robin=round_robin)
+    except IntegrityError:
+        raise ValidationError(f"There is already a team called “{name}”.", code="duplicate") from None
+
+
+def update_team(*, admin: User, team: Team, round_robin: bool, usernames: list[str]) -> Team:
+    """Set the team's members (verified staff of its vendor, by username) and its round-robin setting."""
+    _require_admin(admin, team.vendor)
+    if len(usernames) > MAX_MEMBERS:
+        raise ValidationError(f"A team can have at most {MAX_MEMBERS} members.", code="too_many")
+    wanted = {normalise_text(str(u)).strip().lstrip("@").lower() for u in usernames if str(u).strip()}
+    staff = dict(
+        User.objects.filter(
+            memberships__vendor=team.vendor, memberships__status=Membership.Status.VERIFIED, is_active=True
+        ).values_list("username", "pk")
+    )
+    by_lower = {name.lower(): pk for name, pk in staff.items()}
+    unknown = sorted(wanted - set(by_lower))
+    if unknown:
+        names = ", ".join("@" + u[:40] for u in unknown[:3])
+        raise ValidationError(f"Not verified staff of {team.vendor.name}: {names}.", code="not_staff")
+    with transaction.atomic():
+        team = Team.objects.select_for_update().get(pk=team.pk)
+        ids = {by_lower[u] for u in wanted}
+        TeamMember.objects.filter(team=team).exclude(user_id__in=ids).delete()
+        have = set(TeamMember.objects.filter(team=team).values_list("user_id", flat=True))
+        TeamMember.objects.bulk_create([TeamMember(team=team, user_id=pk) for pk in sorted(ids - have)])
+        team.round_robin = round_robin
+        team.save(update_fields=["round_robin"])
+    return team
+
+
+def delete_team(*, admin: User, team: Team) -> None:
+    """Its escalations stay, in no team; its rules go with it."""
+    _require_admin(admin, team.vendor)
+    team.delete()
+
+
+def add_rule(*, admin: User, team: Team, match: str, value: str) -> RoutingRule:
+    vendor = team.vendor
+    _require_admin(admin, vendor)
+    if match not in RoutingRule.Match.values:
+        raise ValidationError("Route by a tag or by a keyword.", code="bad_match")
+    value = " ".join(normalise_text(str(value or "")).split()).lower()
+    if not value:
+        raise ValidationError("Give the tag or keyword to route by.", code="no_value")
+    if len(value) > VALUE_MAX:
+        raise ValidationError(f"Keep routing values under {VALUE_MAX} characters.", code="too_long")
+    with transaction.atomic():
+        Vendor.objects.select_for_update().filter(pk=vendor.pk).values_list("pk", flat=True).get()  # one writer
+        if RoutingRule.objects.filter(vendor=vendor).count() >= MAX_RULES:
+            raise ValidationError(f"A vendor can have at most {MAX_RULES} routing rules.", code="too_many")
+        last = RoutingRule.objects.filter(vendor=vendor).aggregate(last=Max("position"))["last"]
+        return RoutingRule.objects.create(vendor=vendor, team=team, match=match, value=value, position=(last or 0) + 1)
+
+
+def remove_rule(*, admin: User, rule: RoutingRule) -> None:
+    _require_admin(admin, rule.vendor)
+    rule.delete()
+
+
+def _has_word(text: str, phrase: str) -> bool:
+    return re.search(rf"(?<!\w){re.escape(phrase)}(?!\w)", text) is not None
+
+
+def matching_team(*, vendor: Vendor, thread: Thread) -> Team | None:
+    """The team of the first rule (by position) the thread matches: a tag it carries, or a keyword."""
+    rules = list(RoutingRule.objects.filter(vendor=vendor).select_related("team"))
+    if not rules:
+        return None
+    tags = {name.lower() for name in thread.tags.values_list("name", flat=True)}
+    question = Post.objects.filter(thread=thread, is_question=True).values_list("body", flat=True).first() or ""
+    text = normalise_text(f"{thread.title}\n{question}").lower()
+    for rule in rules:
+        if rule.match == RoutingRule.Match.TAG and rule.value in tags:
+            return rule.team
+        if rule.match == RoutingRule.Match.KEYWORD and _has_word(text, rule.value):
+            return rule.team
+    return None
+
+
+def route(escalation: Escalation) -> None:
+    """Put a new escalation in its team's inbox and, for round-robin teams, assign it.
+
+    Runs inside open_escalation's transaction, with the thread locked.
+    """
+    team = matching_team(vendor=escalation.vendor, thread=escalation.thread)
+    if team is None:
+        return
+    escalation.team = team
+    escalation.save(update_fields=["team"])
+    if team.round_robin:
+        _assign_next(escalation, team)
+
+
+def _assign_next(escalation: Escalation, team: Team) -> None:
+    """Claim it for the member given one longest ago; the team row lock keeps two arrivals from picking one."""
+    Team.objects.select_for_update().filter(pk=team.pk).values_list("pk", flat=True).get()
+    member = (
+        TeamMember.objects.filter(
+            team=team,
+            user__is_active=True,
+            user__memberships__vendor_id=team.vendor_id,
+            user__memberships__status=Membership.Status.VERIFIED,
+        )
+        .select_related("user")
+        .order_by(F("last_assigned_at").asc(nulls_first=True), "pk")
+        .first()
+    )
+    if member is None:
+        return  # nobody on the team can take it: it waits in the team's inbox
+    member.last_assigned_at = timezone.now()
+    member.save(update_fields=["last_assigned_at"])
+    set_claimant(escalation, member.user)
+    event = timeline.record(
+        thread=escalation.thread,
+        kind=EventKind.CLAIMED,
+        actor=None,  # the routing, not a person; the claimant is named in the event
+        data=vendor_data(escalation) | {"claimant": member.user.name},
+    )
+    notify.handed_to(member.user, event)
+
+
+def move_to_team(*, staff: User, escalation: Escalation, team: Team | None) -> Escalation:
+    """Move an escalation to another team's inbox (or to none); one event on the vendor's private stream."""
+    with transaction.atomic():
+        escalation = access.access_escalation_for_update(
+            staff, escalation.pk, check=access.can_work_on, message=STAFF_ONLY
+        )
+        if team is not None and team.vendor_id != escalation.vendor_id:
+            raise ValidationError("That team belongs to another vendor.", code="wrong_vendor")
+        if escalation.team_id == (team.pk if team else None):
+            where = f"in {team.name}" if team else "in no team"
+            raise ValidationError(f"It is already {where}.", code="unchanged")
+        previous = Team.objects.filter(pk=escalation.team_id).values_list("name", flat=True).first()
+        escalation.team = team
+        escalation.save(update_fields=["team"])
+        timeline.record(
+            thread=escalation.thread,
+            kind=SwarmKind.TEAM_CHANGED,
+            actor=staff,
+            vendor=escalation.vendor,
+            data={"escalation": escalation.pk, "team": team.name if team else None, "previous": previous},
+        )
+    return escalation
