@@ -27,6 +27,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
+from forum import access as forum_access
 from forum.access import AnyUser
 from forum.models import Membership, Post, Thread, User, Vendor
 from forum.timeline import presenter
@@ -65,13 +66,7 @@ class ThreadSwarm:
 
 
 def _verified_vendor_ids(user: AnyUser) -> list[int]:
-    if not user.is_authenticated:
-        return []
-    return list(
-        Membership.objects.filter(user=user, status=Membership.Status.VERIFIED, user__is_active=True).values_list(
-            "vendor_id", flat=True
-        )
-    )
+    return [v.pk for v in forum_access.verified_vendors(user)]  # remembered per request user
 
 
 def _current_by_vendor(escalations: list[Escalation]) -> dict[int, Escalation]:
@@ -96,7 +91,7 @@ def thread_swarm(*, thread: Thread, user: AnyUser) -> ThreadSwarm:
     my_vendor_ids = _verified_vendor_ids(user)
     desks: list[VendorDesk] = []
     if my_vendor_ids:
-        vendors = Vendor.objects.filter(pk__in=my_vendor_ids).order_by("name")
+        vendors = forum_access.verified_vendors(user)
         notes = list(
             StaffNote.objects.filter(thread=thread, vendor_id__in=my_vendor_ids)
             .select_related("author")
@@ -240,7 +235,7 @@ def inbox(
 
 def open_escalation_counts(user: AnyUser) -> list[tuple[Vendor, int]]:
     """For the top bar: each vendor the user is staff of, with its unclaimed escalations. One query."""
-    if not user.is_authenticated:
+    if not forum_access.verified_vendors(user):  # most people staff no vendor: no query for them
         return []
     vendors = Vendor.objects.filter(memberships__user=user, memberships__status=Membership.Status.VERIFIED).annotate(
         waiting=Count("escalations", filter=Q(escalations__state=S.OPEN))

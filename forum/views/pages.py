@@ -86,7 +86,7 @@ def thread(request: HttpRequest, thread_id: int, slug: str | None = None) -> Htt
         return redirect(page.thread, permanent=True)
     from forum.forms import ReplyForm
 
-    knowledge = selectors.thread_knowledge(thread=page.thread, user=request.user)
+    knowledge = selectors.thread_knowledge(thread=page.thread, user=request.user, history=page.history)
     context = {"p": page, "thread": page.thread, "form": ReplyForm(), "k": knowledge}
     return render(request, "forum/thread.html", context)
 
