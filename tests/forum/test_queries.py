@@ -152,3 +152,20 @@ def test_profile_page_queries_do_not_grow(client, customer, expert):
     _make_threads(customer, 25, start=2)
     n_many, _ = _count(client, f"/u/{customer.username}/")
     assert n_few == n_many
+
+
+def test_similar_threads_search_runs_once_and_a_hidden_thread_drops_out_at_once(customer, moderator):
+    from forum.actions import moderation
+
+    thread = thread_actions.create_thread(author=customer, title="Router reboots every night", body="q")
+    other = thread_actions.create_thread(author=customer, title="Router reboots after update", body="q")
+    client = client_for(None)
+    assert "Router reboots after update" in client.get(thread.get_absolute_url()).text  # fills the cache
+    connection.queries_log.clear()
+    with CaptureQueriesContext(connection) as ctx:
+        page = client.get(thread.get_absolute_url()).text
+    sql = " ".join(q["sql"] for q in ctx.captured_queries)
+    assert "Router reboots after update" in page
+    assert "bm25" not in sql and "ts_rank" not in sql  # no full-text search on a repeat view
+    moderation.hide_post(moderator=moderator, post=other.posts.get(is_question=True), reason="spam")
+    assert "Router reboots after update" not in client.get(thread.get_absolute_url()).text
