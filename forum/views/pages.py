@@ -97,6 +97,7 @@ def thread(request: HttpRequest, thread_id: int, slug: str | None = None) -> Htt
     if etag:
         not_modified = get_conditional_response(request, etag=etag)
         if not_modified is not None:  # a visitor's revalidation: 304 without rendering
+            not_modified["ETag"] = etag
             patch_vary_headers(not_modified, ["Cookie"])
             return not_modified
     context = {"p": page, "thread": page.thread, "form": ReplyForm(), "k": knowledge}

@@ -394,7 +394,7 @@ def test_a_visitors_revalidation_is_a_304_and_changes_with_a_reply(thread, exper
     etag = first["ETag"]
     assert first.status_code == 200 and etag and "Cookie" in first["Vary"]
     again = visitor.get(url, headers={"if-none-match": etag})
-    assert again.status_code == 304 and again.content == b""
+    assert again.status_code == 304 and again.content == b"" and again["ETag"] == etag
     post_actions.reply(author=expert, thread=thread, body="A brand new answer")
     fresh = visitor.get(url, headers={"if-none-match": etag})
     assert fresh.status_code == 200 and "A brand new answer" in fresh.text
