@@ -191,6 +191,9 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# The thread page's "Similar threads" search result (ids only) is reused this long per thread and title.
+SIMILAR_THREADS_CACHE_SECONDS = int(os.environ.get("SIMILAR_THREADS_CACHE_SECONDS", "900"))
+
 # Background work: Django's tasks framework, stored in the database (django-tasks-db) and run by
 # `manage.py run_worker` (docs/worker.md). TASKS_BACKEND overrides (the immediate backend runs inline).
 TASKS = {"default": {"BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}
@@ -311,6 +314,9 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 
 # Security. Cookies are HttpOnly always; Secure only behind HTTPS.
 SESSION_COOKIE_HTTPONLY = True
+# Sessions are read from the cache (Redis in production) and written through to the database: a
+# logged-in page view costs no session query (docs/performance.md).
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = HTTPS

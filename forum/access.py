@@ -222,10 +222,30 @@ def require(allowed: bool, message: str) -> None:
 # ---- Knowledge: duplicates, verified and outdated answers ----
 
 
+def verified_vendors(user: AnyUser) -> list[Vendor]:
+    """Vendors the user is verified, active staff of, by name. One query, then remembered on the
+    user object: a request's user lives for one request, and its page asks several times."""
+    if not user.is_authenticated or not user.is_active:
+        return []
+    memo = getattr(user, "_verified_vendors", None)
+    if memo is None:
+        memo = list(
+            Vendor.objects.filter(memberships__user=user, memberships__status=Membership.Status.VERIFIED).order_by(
+                "name", "pk"
+            )
+        )
+        user._verified_vendors = memo
+    return memo
+
+
 def vendors_staffed_on_thread(user: AnyUser, thread: Thread) -> list[Vendor]:
     """Vendors involved in the thread (ThreadVendor) of which the user is verified staff. One query."""
     if not user.is_authenticated or not user.is_active:
         return []
+    links = getattr(thread, "_prefetched_objects_cache", {}).get("vendor_links")
+    if links is not None:  # the thread page prefetched its vendors: no query beyond verified_vendors()
+        mine = {v.pk for v in verified_vendors(user)}
+        return [link.vendor for link in links if link.vendor_id in mine]
     return list(
         Vendor.objects.filter(
             thread_links__thread=thread,
@@ -244,7 +264,9 @@ def is_escalated(thread: Thread) -> bool:
     return Event.objects.filter(thread=thread, vendor__isnull=True, kind=EventKind.ESCALATED).exists()
 
 
-def can_mark_duplicate(user: AnyUser, thread: Thread, staffed: list[Vendor] | None = None) -> bool:
+def can_mark_duplicate(
+    user: AnyUser, thread: Thread, staffed: list[Vendor] | None = None, *, escalated: bool | None = None
+) -> bool:
     """Moderators; on a thread never escalated, also trusted members and staff of a vendor on it.
 
     An escalated thread carries vendors' escalations (their state, ratings and history);
@@ -254,7 +276,8 @@ def can_mark_duplicate(user: AnyUser, thread: Thread, staffed: list[Vendor] | No
         return False
     if is_moderator(user):
         return True
-    if is_escalated(thread):
+    # ``escalated`` is passed by a caller that already read the thread's public events.
+    if is_escalated(thread) if escalated is None else escalated:
         return False
     if has_privilege(user, "mark_duplicate"):
         return True

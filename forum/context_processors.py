@@ -8,7 +8,10 @@ def site(request: HttpRequest) -> dict:
     if user is not None and user.is_authenticated:
         from forum.notifications import unread_count
 
-        unread = unread_count(user)
+        # Once per request: a page that renders panels with request=request runs this again.
+        if not hasattr(request, "_unread_notifications"):
+            request._unread_notifications = unread_count(user)
+        unread = request._unread_notifications
     return {
         "UNREAD_NOTIFICATIONS": unread,
         "SITE_NAME": "Barnraise",

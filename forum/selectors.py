@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -319,18 +320,67 @@ class ThreadPage:
     vendors: list[Vendor] = field(default_factory=list)
 
 
+def _as_prefetched(qs: QuerySet, rows: list) -> QuerySet:
+    qs._result_cache = rows  # what prefetch_related leaves behind: .all() on the relation runs no query
+    qs._prefetch_done = True
+    return qs
+
+
+def _cached_relations(thread: Thread) -> None:
+    """Put the thread's tags and vendor links in its prefetch cache, from Django's cache while its
+    stream has not moved.
+
+    Tags and vendor links change only in actions that record an event (create, retag, a staff reply
+    or mention, an escalation), so ``last_seq`` versions them. A renamed tag or vendor shows its new
+    name here within ``SIMILAR_THREADS_CACHE_SECONDS``.
+    """
+    from django.core.cache import cache
+
+    from forum.models import ThreadVendor
+
+    key = f"thread-relations:v1:{thread.pk}:{thread.last_seq}"
+    found = cache.get(key)
+    if found is None:
+        found = (list(thread.tags.all()), list(ThreadVendor.objects.filter(thread=thread).select_related("vendor")))
+        cache.set(key, found, settings.SIMILAR_THREADS_CACHE_SECONDS)
+    tags, links = found
+    thread._prefetched_objects_cache = {
+        "tags": _as_prefetched(Tag.objects.none(), tags),
+        "vendor_links": _as_prefetched(ThreadVendor.objects.none(), links),
+    }
+
+
 def thread_page(*, thread_id: int, user: AnyUser) -> ThreadPage:
     """Everything the thread page shows. A fixed number of queries, whatever the replies."""
-    thread = get_object_or_404(
-        Thread.objects.select_related("author").defer("search_vector").prefetch_related("tags", "vendor_links__vendor"),
-        pk=thread_id,
+    from forum.models import AnswerVerification, Attachment, OutdatedFlag, ThreadFollow
+
+    # Per-viewer and rarely-present facts ride on the thread and post rows as EXISTS columns, so
+    # the page costs the same few queries for every role (tests/forum/test_queries.py).
+    here = OuterRef("pk")
+    thread_qs = (
+        Thread.objects.select_related("author")
+        .defer("search_vector")
+        .annotate(
+            has_attachments=Exists(Attachment.objects.filter(post__thread=here)),
+            has_duplicates=Exists(Thread.objects.filter(duplicate_of=here)),
+            has_verifications=Exists(AnswerVerification.objects.filter(post__thread=here)),
+            has_outdated=Exists(OutdatedFlag.objects.filter(post__thread=here)),
+        )
     )
-    posts = list(
-        Post.objects.filter(thread=thread)
-        .select_related("author", "staff_vendor")
-        .prefetch_related("attachments")
-        .order_by("created_at", "id")
+    post_qs = (
+        Post.objects.filter(thread_id=thread_id).select_related("author", "staff_vendor").order_by("created_at", "id")
     )
+    if user.is_authenticated:
+        thread_qs = thread_qs.annotate(viewer_follows=Exists(ThreadFollow.objects.filter(thread=here, user=user)))
+        post_qs = post_qs.annotate(viewer_voted=Exists(Vote.objects.filter(post=here, user=user)))
+    thread = get_object_or_404(thread_qs, pk=thread_id)
+    _cached_relations(thread)
+    if thread.has_attachments:
+        post_qs = post_qs.prefetch_related("attachments")
+    posts = list(post_qs)
+    if not thread.has_attachments:
+        for p in posts:  # nothing attached anywhere in the thread: no query per post either
+            p._prefetched_objects_cache = {"attachments": Attachment.objects.none()}
     question = next((p for p in posts if p.is_question), None)
     if question is None:
         raise Http404("This thread has no question.")
@@ -343,9 +393,7 @@ def thread_page(*, thread_id: int, user: AnyUser) -> ThreadPage:
         _annotate_open_flags(thread, posts)
     replies = [p for p in posts if not p.is_question]
     accepted = next((p for p in replies if p.pk == thread.accepted_post_id), None)
-    my_votes: set[int] = set()
-    if user.is_authenticated:
-        my_votes = set(Vote.objects.filter(post__thread=thread, user=user).values_list("post_id", flat=True))
+    my_votes = {p.pk for p in posts if getattr(p, "viewer_voted", False)}
     history = list(Event.objects.filter(thread=thread, vendor__isnull=True).select_related("actor").order_by("seq"))
     presenter.mask_history(history, posts)
     vendors = [link.vendor for link in thread.vendor_links.all()]
@@ -646,13 +694,31 @@ def _answer_facts(answer_ids: list[int]) -> dict[int, dict]:
 
 
 def similar_threads(thread: Thread, *, limit: int = 5) -> list[Thread]:
-    """Threads like this one, by its title: solved first, never itself, its canonical or its duplicates."""
+    """Threads like this one, by its title: solved first, never itself, its canonical or its duplicates.
+
+    The full-text search runs once per thread and title per ``SIMILAR_THREADS_CACHE_SECONDS``: the
+    cache keeps only the ids, and each view fetches those threads again through the presenter's public
+    filter (one query), so a thread hidden since then drops out at once and statuses are current.
+    """
+    from django.core.cache import cache
+
     from forum import search
 
-    hits = search.search_threads(thread.title, limit=limit * 3, any_word=True)
-    hits = [h for h in hits if h.thread.duplicate_of_id != thread.pk]
-    exclude = {thread.pk} | ({thread.duplicate_of_id} if thread.duplicate_of_id else set())
-    return _distinct_canonicals(hits, exclude=exclude)[:limit]
+    title_key = hashlib.blake2b(thread.title.encode(), digest_size=8).hexdigest()
+    key = f"similar:v1:{thread.pk}:{thread.duplicate_of_id or 0}:{title_key}"
+    ids = cache.get(key)
+    if ids is None:
+        hits = search.search_threads(thread.title, limit=limit * 3, any_word=True)
+        hits = [h for h in hits if h.thread.duplicate_of_id != thread.pk]
+        exclude = {thread.pk} | ({thread.duplicate_of_id} if thread.duplicate_of_id else set())
+        ids = [t.pk for t in _distinct_canonicals(hits, exclude=exclude)[: limit * 2]]
+        cache.set(key, ids, settings.SIMILAR_THREADS_CACHE_SECONDS)
+    if not ids:
+        return []
+    found = presenter.public_threads(Thread.objects.defer("search_vector"))
+    by_id = found.filter(pk__in=ids, duplicate_of__isnull=True).in_bulk()
+    threads = [by_id[pk] for pk in ids if pk in by_id]
+    return sorted(threads, key=lambda t: not t.is_solved)[:limit]  # stable: relevance within each group
 
 
 @dataclass
@@ -668,9 +734,13 @@ class ThreadKnowledge:
     can_clear_outdated: bool
 
 
-def thread_knowledge(*, thread: Thread, user: AnyUser) -> ThreadKnowledge:
+def thread_knowledge(*, thread: Thread, user: AnyUser, history: list[Event] | None = None) -> ThreadKnowledge:
     """What the thread page adds for knowledge: duplicate links, similar threads, verified and
-    outdated answers, and which controls the user may see. A fixed number of queries."""
+    outdated answers, and which controls the user may see. A fixed number of queries.
+
+    ``thread`` from ``thread_page`` carries ``has_duplicates``/``has_verifications``/``has_outdated``
+    (EXISTS columns), so absent knowledge costs no query; ``history`` (its public events) answers
+    whether it was escalated without another query."""
     from forum import access
     from forum.models import AnswerVerification, OutdatedFlag
 
@@ -678,13 +748,20 @@ def thread_knowledge(*, thread: Thread, user: AnyUser) -> ThreadKnowledge:
     if thread.duplicate_of_id:
         found = Thread.objects.defer("search_vector").filter(pk=thread.duplicate_of_id)
         canonical = next(iter(presenter.mask_threads(user, found)), None)
-    duplicates = Thread.objects.defer("search_vector").filter(duplicate_of=thread).order_by("created_at", "id")
-    duplicates = presenter.mask_threads(user, duplicates)  # titles as this viewer may see them
+    duplicates: list[Thread] = []
+    if getattr(thread, "has_duplicates", True):
+        found = Thread.objects.defer("search_vector").filter(duplicate_of=thread).order_by("created_at", "id")
+        duplicates = presenter.mask_threads(user, found)  # titles as this viewer may see them
     verifications: dict[int, list[Vendor]] = {}
-    for v in AnswerVerification.objects.filter(post__thread=thread).select_related("vendor").order_by("verified_at"):
-        verifications.setdefault(v.post_id, []).append(v.vendor)
-    outdated = {f.post_id: f for f in OutdatedFlag.objects.filter(post__thread=thread).select_related("flagged_by")}
+    if getattr(thread, "has_verifications", True):
+        found = AnswerVerification.objects.filter(post__thread=thread).select_related("vendor").order_by("verified_at")
+        for v in found:
+            verifications.setdefault(v.post_id, []).append(v.vendor)
+    outdated = {}
+    if getattr(thread, "has_outdated", True):
+        outdated = {f.post_id: f for f in OutdatedFlag.objects.filter(post__thread=thread).select_related("flagged_by")}
     staffed = access.vendors_staffed_on_thread(user, thread)
+    escalated = None if history is None else any(e.kind == EventKind.ESCALATED for e in history)
     return ThreadKnowledge(
         canonical=canonical,
         duplicates=duplicates,
@@ -692,7 +769,7 @@ def thread_knowledge(*, thread: Thread, user: AnyUser) -> ThreadKnowledge:
         verifications=verifications,
         outdated=outdated,
         staffed_vendors=staffed,
-        can_mark_duplicate=access.can_mark_duplicate(user, thread, staffed),
+        can_mark_duplicate=access.can_mark_duplicate(user, thread, staffed, escalated=escalated),
         can_flag_outdated=access.can_flag_outdated(user, thread, staffed),
         can_clear_outdated=access.can_clear_outdated(user, thread, staffed),
     )

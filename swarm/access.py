@@ -72,9 +72,14 @@ def can_withdraw_metoo(user: AnyUser) -> bool:
     return _participant(user)
 
 
+def can_act_for_vendors(user: AnyUser) -> bool:
+    """The first half of ``can_work_for``: may act as staff at all (the second is verified staff of the vendor)."""
+    return _acting_for_vendor(user)
+
+
 def can_work_for(user: AnyUser, vendor: Vendor) -> bool:
     """Act as the vendor's staff (claim, hand off, resolve, notes, radar hits): verified and not suspended."""
-    if not _acting_for_vendor(user):
+    if not can_act_for_vendors(user):
         return False
     return is_vendor_staff(user, vendor)
 

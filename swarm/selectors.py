@@ -28,6 +28,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
+from forum import access as forum_access
 from forum.access import AnyUser
 from forum.models import Membership, Post, Thread, User, Vendor
 from forum.timeline import presenter
@@ -84,21 +85,15 @@ class ThreadSwarm:
 
 
 def _verified_vendor_ids(user: AnyUser) -> list[int]:
-    if not user.is_authenticated:
-        return []
-    return list(
-        Membership.objects.filter(user=user, status=Membership.Status.VERIFIED, user__is_active=True).values_list(
-            "vendor_id", flat=True
-        )
-    )
+    return [v.pk for v in forum_access.verified_vendors(user)]  # remembered per request user
 
 
 def note_vendors(user: AnyUser) -> list[Vendor]:
-    """Vendors the user may write staff notes for (the composer's switch). Two queries at most."""
-    ids = _verified_vendor_ids(user)
-    if not ids:
+    """Vendors the user may write staff notes for (the composer's switch): ``access.can_write_note`` for
+    each of their verified vendors, from the request's remembered list (no query of its own)."""
+    if not access.can_act_for_vendors(user):
         return []
-    return [v for v in Vendor.objects.filter(pk__in=ids).order_by("name") if access.can_write_note(user, v)]
+    return forum_access.verified_vendors(user)
 
 
 def visible_ticket(escalation: Escalation, staff_vendor_ids: list[int]) -> TicketLink | None:
@@ -136,7 +131,7 @@ def thread_swarm(*, thread: Thread, user: AnyUser) -> ThreadSwarm:
         e.shown_ticket = visible_ticket(e, my_vendor_ids)
     desks: list[VendorDesk] = []
     if my_vendor_ids:
-        vendors = Vendor.objects.filter(pk__in=my_vendor_ids).order_by("name")
+        vendors = forum_access.verified_vendors(user)
         notes = list(
             StaffNote.objects.filter(thread=thread, vendor_id__in=my_vendor_ids)
             .select_related("author")
@@ -313,7 +308,7 @@ def inbox(
 
 def open_escalation_counts(user: AnyUser) -> list[tuple[Vendor, int]]:
     """For the top bar: each vendor the user is staff of, with its unclaimed escalations. One query."""
-    if not user.is_authenticated:
+    if not forum_access.verified_vendors(user):  # most people staff no vendor: no query for them
         return []
     vendors = Vendor.objects.filter(memberships__user=user, memberships__status=Membership.Status.VERIFIED).annotate(
         waiting=Count("escalations", filter=Q(escalations__state=S.OPEN))

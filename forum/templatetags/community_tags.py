@@ -23,6 +23,9 @@ def follow_button(context, target: Tag | Vendor | Thread) -> dict:
         following = follows.follows_vendor(user, target)
         data = button_context(request, vendor=target, following=following)
     else:
-        following = follows.follows_thread(user, target)
+        # thread_page annotates whether the viewer follows it: no query of its own on the thread page.
+        following = getattr(target, "viewer_follows", None)
+        if following is None:
+            following = follows.follows_thread(user, target)
         data = button_context(request, thread=target, following=following)
     return {**data, "user": user, "request": request, "next": request.get_full_path()}

@@ -1,8 +1,14 @@
 """Pages people read: lists, a thread, search, tags, vendors, profiles."""
 
+import functools
+import hashlib
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.views.decorators.http import require_POST
 from taggit.models import Tag
 
@@ -95,9 +101,53 @@ def thread(request: HttpRequest, thread_id: int, slug: str | None = None) -> Htt
         return redirect(page.thread, permanent=True)
     from forum.forms import ReplyForm
 
-    knowledge = selectors.thread_knowledge(thread=page.thread, user=request.user)
+    knowledge = selectors.thread_knowledge(thread=page.thread, user=request.user, history=page.history)
+    etag = _visitor_etag(request, page, knowledge)
+    if etag:
+        not_modified = get_conditional_response(request, etag=etag)
+        if not_modified is not None:  # a visitor's revalidation: 304 without rendering
+            not_modified["ETag"] = etag
+            patch_vary_headers(not_modified, ["Cookie"])
+            return not_modified
     context = {"p": page, "thread": page.thread, "form": ReplyForm(), "k": knowledge}
-    return render(request, "forum/thread.html", context)
+    response = render(request, "forum/thread.html", context)
+    patch_vary_headers(response, ["Cookie"])
+    if etag:
+        response["ETag"] = etag
+        patch_cache_control(response, no_cache=True)  # always revalidate; the answer is usually a 304
+    return response
+
+
+@functools.cache
+def _static_version() -> str:
+    """Changes with each deploy's collected static files (their manifest), so a new deploy re-renders."""
+    manifest = settings.STATIC_ROOT / "staticfiles.json"
+    return str(manifest.stat().st_mtime_ns) if manifest.exists() else "dev"
+
+
+def _visitor_etag(request: HttpRequest, page: selectors.ThreadPage, knowledge) -> str:
+    """An ETag for what a visitor sees, or "" when the page is not the same for every visitor.
+
+    Never for a logged-in user, nor for a visitor with a session (flash messages live there).
+    The thread's event stream (last_seq) versions everything on it; the similar threads, the
+    hour (relative times) and the CSRF cookie (the token inside the forms) complete it.
+    """
+    if request.user.is_authenticated or settings.SESSION_COOKIE_NAME in request.COOKIES:
+        return ""
+    if "messages" in request.COOKIES:
+        return ""
+    thread = page.thread
+    parts = [
+        thread.pk,
+        thread.last_seq,
+        thread.last_activity_at.isoformat() if thread.last_activity_at else "",
+        _static_version(),
+        ",".join(str(t.pk) + t.status for t in knowledge.similar),
+        timezone.now().strftime("%Y%m%d%H"),
+        request.COOKIES.get(settings.CSRF_COOKIE_NAME, ""),
+    ]
+    digest = hashlib.blake2b("|".join(map(str, parts)).encode(), digest_size=12).hexdigest()
+    return f'"{digest}"'
 
 
 @require_POST

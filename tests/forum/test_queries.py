@@ -13,6 +13,9 @@ pytestmark = pytest.mark.django_db
 
 
 def _count(client, url, **params) -> tuple[int, object]:
+    # Setting up 200 replies fills Django's 9,000-entry query log; a full log makes
+    # CaptureQueriesContext count nothing, so start from an empty one.
+    connection.queries_log.clear()
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(url, params)
     assert response.status_code == 200
@@ -34,11 +37,37 @@ def test_thread_page_queries_do_not_grow_with_replies(customer, expert, other_cu
     viewer = make_user("viewer")
     vote_actions.upvote(user=viewer, post=big.posts.filter(is_question=False).first())
     client = client_for(viewer if logged_in else None)
-    client.get(small.get_absolute_url())  # warm caches (session, content types)
+    client.get(small.get_absolute_url())  # warm caches (session, content types, tags, similar threads)
+    client.get(big.get_absolute_url())
     n_small, _ = _count(client, small.get_absolute_url())
     n_big, response = _count(client, big.get_absolute_url())
     assert "Reply number 199" in response.text
     assert n_small == n_big
+
+
+THREAD_PAGE_MAX_QUERIES = 12  # issue 12: for every role, whatever the replies
+
+
+@pytest.mark.parametrize("role", ["visitor", "customer", "thread_author", "staff", "moderator"])
+def test_thread_page_costs_at_most_twelve_queries_for_every_role(customer, expert, staff, moderator, role):
+    """The same count for 1 and 200 replies, and never more than 12, as each kind of viewer sees it."""
+    viewers = {"visitor": None, "customer": expert, "thread_author": customer, "staff": staff, "moderator": moderator}
+    small = thread_actions.create_thread(author=customer, title="Printer drops wifi", body="q", tags="a b")
+    big = thread_actions.create_thread(author=customer, title="Scanner drops bluetooth", body="q", tags="a b")
+    # Staff replies on both (a vendor on the thread), votes and a follow: every per-viewer part shows.
+    _add_replies(small, [staff], 1)
+    _add_replies(big, [expert, staff, moderator], 200)
+    for thread in (small, big):
+        vote_actions.upvote(user=customer, post=thread.posts.filter(author=staff).first())
+    client = client_for(viewers[role])
+    counts = []
+    for thread in (small, big):
+        client.get(thread.get_absolute_url())  # warm: session cache, content types, similar threads
+        n, response = _count(client, thread.get_absolute_url())
+        counts.append(n)
+    assert "Reply number 199" in response.text
+    assert counts[0] == counts[1], counts
+    assert counts[1] <= THREAD_PAGE_MAX_QUERIES, counts
 
 
 def _make_threads(author, n, start=0):
@@ -123,3 +152,20 @@ def test_profile_page_queries_do_not_grow(client, customer, expert):
     _make_threads(customer, 25, start=2)
     n_many, _ = _count(client, f"/u/{customer.username}/")
     assert n_few == n_many
+
+
+def test_similar_threads_search_runs_once_and_a_hidden_thread_drops_out_at_once(customer, moderator):
+    from forum.actions import moderation
+
+    thread = thread_actions.create_thread(author=customer, title="Router reboots every night", body="q")
+    other = thread_actions.create_thread(author=customer, title="Router reboots after update", body="q")
+    client = client_for(None)
+    assert "Router reboots after update" in client.get(thread.get_absolute_url()).text  # fills the cache
+    connection.queries_log.clear()
+    with CaptureQueriesContext(connection) as ctx:
+        page = client.get(thread.get_absolute_url()).text
+    sql = " ".join(q["sql"] for q in ctx.captured_queries)
+    assert "Router reboots after update" in page
+    assert "bm25" not in sql and "ts_rank" not in sql  # no full-text search on a repeat view
+    moderation.hide_post(moderator=moderator, post=other.posts.get(is_question=True), reason="spam")
+    assert "Router reboots after update" not in client.get(thread.get_absolute_url()).text

