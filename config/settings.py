@@ -314,9 +314,8 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 
 # Security. Cookies are HttpOnly always; Secure only behind HTTPS.
 SESSION_COOKIE_HTTPONLY = True
-# Sessions are read from the cache (Redis in production) and written through to the database: a
-# logged-in page view costs no session query (docs/performance.md).
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Sessions stay in the database (Django's default). The cached_db engine would save a query per
+# page, but it re-raises a Redis outage from load(), and pages must keep working without Redis.
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = HTTPS

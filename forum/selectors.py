@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import logging
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -38,6 +39,8 @@ from forum.models import (
     Vote,
 )
 from forum.timeline import presenter
+
+logger = logging.getLogger(__name__)
 
 
 class BadCursorError(ValueError):
@@ -334,15 +337,14 @@ def _cached_relations(thread: Thread) -> None:
     or mention, an escalation), so ``last_seq`` versions them. A renamed tag or vendor shows its new
     name here within ``SIMILAR_THREADS_CACHE_SECONDS``.
     """
-    from django.core.cache import cache
 
     from forum.models import ThreadVendor
 
     key = f"thread-relations:v1:{thread.pk}:{thread.last_seq}"
-    found = cache.get(key)
+    found = _cache_get(key)
     if found is None:
         found = (list(thread.tags.all()), list(ThreadVendor.objects.filter(thread=thread).select_related("vendor")))
-        cache.set(key, found, settings.SIMILAR_THREADS_CACHE_SECONDS)
+        _cache_set(key, found, settings.SIMILAR_THREADS_CACHE_SECONDS)
     tags, links = found
     thread._prefetched_objects_cache = {
         "tags": _as_prefetched(Tag.objects.none(), tags),
@@ -700,19 +702,18 @@ def similar_threads(thread: Thread, *, limit: int = 5) -> list[Thread]:
     cache keeps only the ids, and each view fetches those threads again through the presenter's public
     filter (one query), so a thread hidden since then drops out at once and statuses are current.
     """
-    from django.core.cache import cache
 
     from forum import search
 
     title_key = hashlib.blake2b(thread.title.encode(), digest_size=8).hexdigest()
     key = f"similar:v1:{thread.pk}:{thread.duplicate_of_id or 0}:{title_key}"
-    ids = cache.get(key)
+    ids = _cache_get(key)
     if ids is None:
         hits = search.search_threads(thread.title, limit=limit * 3, any_word=True)
         hits = [h for h in hits if h.thread.duplicate_of_id != thread.pk]
         exclude = {thread.pk} | ({thread.duplicate_of_id} if thread.duplicate_of_id else set())
         ids = [t.pk for t in _distinct_canonicals(hits, exclude=exclude)[: limit * 2]]
-        cache.set(key, ids, settings.SIMILAR_THREADS_CACHE_SECONDS)
+        _cache_set(key, ids, settings.SIMILAR_THREADS_CACHE_SECONDS)
     if not ids:
         return []
     found = presenter.public_threads(Thread.objects.defer("search_vector"))
@@ -851,3 +852,23 @@ def kb_list(
         qs = qs.filter(vendor_links__vendor=vendor)
     threads, next_cursor = _keyset_page(qs, cursor, limit)
     return ThreadList(threads=threads[:limit], next_cursor=next_cursor, title="Knowledge base", filter="solved")
+
+
+def _cache_get(key: str):
+    """A cached value, or None when absent or when the cache (Redis) is down: pages work without it."""
+    from django.core.cache import cache
+
+    try:
+        return cache.get(key)
+    except Exception:  # noqa: BLE001 - any cache failure is a miss
+        logger.warning("Cache unavailable: %s read as a miss", key.split(":", 1)[0])
+        return None
+
+
+def _cache_set(key: str, value, timeout: float) -> None:
+    from django.core.cache import cache
+
+    try:
+        cache.set(key, value, timeout)
+    except Exception:  # noqa: BLE001 - a page never fails because the cache is down
+        logger.warning("Cache unavailable: %s not stored", key.split(":", 1)[0])
