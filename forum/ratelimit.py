@@ -53,23 +53,30 @@ def _check(*, action: str, who: str) -> None:
     now = time.time()
     window = int(now // period)
     key = f"ratelimit:{action}:{who}:{window}"
-    try:
-        used = _count(key, period)
-    except Exception:  # the cache (Redis) is down: let people post rather than fail the write
-        logger.warning("Rate limit for %s not checked: the cache is unavailable", action, exc_info=True)
+    used = count_in_window(key, period)
+    if used is None:
         return
     if used > count:
         metrics.RATE_LIMITED.labels(action).inc()
         raise RateLimitedError(math.ceil((window + 1) * period - now))
 
 
-def _count(key: str, period: int) -> int:
-    cache.add(key, 0, timeout=period + 1)
+def count_in_window(key: str, period: int) -> int | None:
+    """Add one to a fixed-window counter in the cache and return it; None when the cache is down.
+
+    The one counter every limit uses (these actions, the REST API). A Redis outage lets the
+    request through rather than fail it: the limit is a guard, not the write path.
+    """
     try:
-        return cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=period + 1)
-        return 1
+        cache.add(key, 0, timeout=period + 1)
+        try:
+            return cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, timeout=period + 1)
+            return 1
+    except Exception:
+        logger.warning("Rate limit %s not checked: the cache is unavailable", key.split(":", 2)[1], exc_info=True)
+        return None
 
 
 @contextmanager

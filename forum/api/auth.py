@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.utils import timezone
@@ -21,7 +20,7 @@ from ninja.errors import AuthenticationError
 from ninja.security import HttpBearer
 from ninja.utils import check_csrf
 
-from forum import access, metrics
+from forum import access, metrics, ratelimit
 from forum.access import AnyUser
 from forum.actions.api import KEY_PREFIX, TOKEN_PREFIX, hash_secret
 from forum.models import Membership, PersonalAccessToken, Vendor, VendorApiKey
@@ -88,14 +87,8 @@ def _rate_limit(identity: str) -> None:
     limit, window = settings.API_RATE_LIMIT
     now = int(timezone.now().timestamp())
     bucket = now // window
-    cache_key = f"api-rate:{identity}:{bucket}"
-    cache.add(cache_key, 0, timeout=window + 1)
-    try:
-        count = cache.incr(cache_key)
-    except ValueError:  # expired between add and incr
-        cache.set(cache_key, 1, timeout=window + 1)
-        count = 1
-    if count > limit:
+    count = ratelimit.count_in_window(f"api-rate:{identity}:{bucket}", window)
+    if count is not None and count > limit:
         metrics.RATE_LIMITED.labels("api").inc()
         raise RateLimitedError(retry_after=max(1, (bucket + 1) * window - now))
 
