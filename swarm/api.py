@@ -18,6 +18,7 @@ from forum.api.auth import Principal
 from forum.api.errors import ERROR_CODES, ErrorOut
 from forum.models import Thread, Vendor
 from forum.timeline import presenter
+from swarm import selectors
 from swarm.actions import claims, escalations, notes, tickets
 from swarm.models import Escalation, StaffNote, TicketLink
 
@@ -334,8 +335,6 @@ def get_ticket(request: HttpRequest, escalation_id: int):
     link = get_object_or_404(TicketLink.objects.select_related("escalation__thread"), escalation__pk=escalation_id)
     if presenter.thread(principal.user, link.escalation.thread) is presenter.Seen.NOT_FOUND:
         raise Http404("No such ticket link.")  # a thread one may not see has no links either
-    if not link.is_public:
-        vendor_id = link.escalation.vendor_id
-        if presenter.notes(principal.user, vendor_id, principal.private_vendor_ids()) is presenter.Seen.NOT_FOUND:
-            raise Http404("No such ticket link.")
+    if selectors.visible_ticket(principal.user, link.escalation, principal.private_vendor_ids()) is None:
+        raise Http404("No such ticket link.")
     return ticket_out(link)

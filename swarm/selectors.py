@@ -96,15 +96,19 @@ def note_vendors(user: AnyUser) -> list[Vendor]:
     return forum_access.verified_vendors(user)
 
 
-def visible_ticket(escalation: Escalation, staff_vendor_ids: list[int]) -> TicketLink | None:
-    """The escalation's ticket link if this viewer may see it (staff-only links: that vendor's staff)."""
+def visible_ticket(
+    user: AnyUser, escalation: Escalation, staff_vendor_ids: list[int] | None = None
+) -> TicketLink | None:
+    """The escalation's ticket link if this viewer may see it. A staff-only link lives on the vendor's
+    private stream, so the presenter's stream rule decides (pages and the API alike)."""
     try:
         link = escalation.ticket
     except TicketLink.DoesNotExist:
         return None
-    if link.is_public or escalation.vendor_id in staff_vendor_ids:
-        return link
-    return None
+    stream_vendor = None if link.is_public else escalation.vendor_id
+    if presenter.stream(user, stream_vendor, staff_vendor_ids) is presenter.Seen.NOT_FOUND:
+        return None
+    return link
 
 
 def _current_by_vendor(escalations: list[Escalation]) -> dict[int, Escalation]:
@@ -128,7 +132,7 @@ def thread_swarm(*, thread: Thread, user: AnyUser) -> ThreadSwarm:
     )
     my_vendor_ids = _verified_vendor_ids(user)
     for e in escalations:
-        e.shown_ticket = visible_ticket(e, my_vendor_ids)
+        e.shown_ticket = visible_ticket(user, e, my_vendor_ids)
     desks: list[VendorDesk] = []
     if my_vendor_ids:
         vendors = forum_access.verified_vendors(user)
