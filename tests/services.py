@@ -205,7 +205,7 @@ def redis_server() -> Iterator[RedisServer]:
         shutil.rmtree(server.workdir, ignore_errors=True)
 
 
-def wait_until_healthy(process: subprocess.Popen, base_url: str, timeout: float = 30.0) -> None:
+def wait_until_healthy(process: subprocess.Popen, base_url: str, timeout: float = 90.0) -> None:
     """Wait for a server process to answer 200 on /healthz; raise if it exits or never does."""
     import httpx
 

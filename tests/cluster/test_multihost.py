@@ -1,8 +1,10 @@
 """A rehearsal of production on one machine: nginx in front of two app hosts, PostgreSQL and Redis.
 
 Each app host is a daphne process on its own loopback address (127.0.0.2, 127.0.0.3);
-nginx runs the deployed locations (deploy/nginx/barnraise-locations.conf). One host
-dies during a burst of replies, and PostgreSQL restarts under load.
+nginx runs the deployed locations (deploy/nginx/barnraise-locations.conf), and a
+worker (``manage.py run_worker``) on the same database and Redis sends the emails to a
+counting SMTP server. One host dies during a burst of replies, and PostgreSQL restarts
+under load: no email is lost or sent twice, and the worker carries on without a restart.
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ import asyncio
 import contextlib
 import json
 import re
+import subprocess
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -25,9 +29,13 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import close_old_connections
 from django.test import Client
+from django_tasks_db.models import DBTaskResult
 
+from forum.actions import follows as follow_actions
 from forum.models import Event, Post
 from tests.cluster.helpers import Nginx, next_frame, reconnect, start_nginx
+from tests.conftest import make_user
+from tests.forum.worker_helpers import CountingMailServer, smtp_server, start_worker, stop
 from tests.services import missing, started_postgres
 from tests.swarm.conftest import Daphne, start_daphne
 
@@ -38,6 +46,7 @@ WATCHERS = 6
 REPLIES_BEFORE_KILL, REPLIES_AFTER_KILL = 20, 40
 JSON = {"Accept": "application/json"}
 FAIL_FAST = 5  # seconds: DB_CONNECT_TIMEOUT's default; a refused connection fails at once
+FOLLOWERS = 3  # people who follow the thread by email
 
 
 @pytest.fixture
@@ -45,22 +54,50 @@ def posters(expert, customer, other_customer, moderator) -> list:
     return [expert, customer, other_customer, moderator]
 
 
+@pytest.fixture
+def followers(transactional_db, thread) -> list:
+    """People following the thread who want an email for every reply."""
+    people = []
+    for n in range(FOLLOWERS):
+        person = make_user(f"mailfollower{n}")
+        follow_actions.follow_thread(user=person, thread=thread)
+        follow_actions.update_notification_settings(
+            user=person, new_thread_live=False, daily_digest=False, email_replies_mentions=True
+        )
+        people.append(person)
+    return people
+
+
 @dataclass
 class Cluster:
     front: Nginx
     apps: list[Daphne]
+    worker: subprocess.Popen
+    mail: CountingMailServer
+
+    def emails_to(self, people: list) -> Counter:
+        """How many distinct messages each of ``people`` received (a message sent twice counts twice)."""
+        addresses = {person.email for person in people}
+        with self.mail.lock:
+            return Counter(
+                rcpt for (rcpt, _), times in self.mail.accepted.items() if rcpt in addresses for _ in range(times)
+            )
 
 
 @pytest.fixture
 def make_cluster(redis, transactional_db, tmp_path) -> Iterator:
-    """Start nginx in front of one daphne per host (``HOSTS`` unless told); ``env`` adds settings for them."""
+    """Start nginx in front of one daphne per host (``HOSTS`` unless told) and a worker; ``env`` adds settings."""
     started: list[Nginx | Daphne] = []
+    stack = contextlib.ExitStack()
+    mail, email_url = stack.enter_context(smtp_server())
+    workers: list[subprocess.Popen] = []
 
     def make(hosts: tuple[str, ...] = HOSTS, **env: str) -> Cluster:
         env = {
             "TRUSTED_PROXIES": "127.0.0.1",  # nginx reaches the app hosts from 127.0.0.1
             "ALLOWED_HOSTS": ",".join(["127.0.0.1", *HOSTS]),
             "DB_CONN_MAX_AGE": "60",  # the default outside tests: connections kept and health-checked
+            "TASKS_BACKEND": "django_tasks_db.DatabaseBackend",  # as deployed: the worker runs the tasks
             **env,
         }
         apps: list[Daphne] = []
@@ -69,23 +106,32 @@ def make_cluster(redis, transactional_db, tmp_path) -> Iterator:
                 pool.submit(start_daphne, redis.url, host=host, log=tmp_path / f"daphne-{host}.log", **env)
                 for host in hosts
             ]
+            errors = []
             for future in booting:
-                with contextlib.suppress(Exception):
+                try:
                     apps.append(future.result())
+                except Exception as error:  # noqa: BLE001 (reported below with the logs)
+                    errors.append(repr(error))
         started.extend(apps)
-        assert len(apps) == len(hosts), "an app host did not start: " + read_logs(tmp_path)
+        assert len(apps) == len(hosts), f"an app host did not start: {errors} " + read_logs(tmp_path)
         front = start_nginx([f"{app.host}:{app.port}" for app in apps])
         started.append(front)
-        return Cluster(front=front, apps=apps)
+        # The worker as deployed (deploy/systemd): its own process on the same database and Redis.
+        worker = start_worker(env={"EMAIL_URL": email_url, "REDIS_URL": redis.url, **env})
+        workers.append(worker)
+        return Cluster(front=front, apps=apps, worker=worker, mail=mail)
 
     try:
         yield make
     finally:
+        for worker in workers:
+            stop(worker)
         for server in reversed(started):
             if isinstance(server, Nginx):
                 server.stop()
             else:
                 server.kill()
+        stack.close()
 
 
 @pytest.fixture
@@ -167,7 +213,9 @@ class Watcher:
         await ws.send(json.dumps({"type": "resume", "after": {"public": self.last}}))
 
 
-async def test_watchers_on_a_killed_host_resume_through_nginx_on_the_other_without_gaps(cluster, thread, posters):
+async def test_watchers_on_a_killed_host_resume_through_nginx_on_the_other_without_gaps(
+    cluster, thread, posters, followers
+):
     front, (a, b) = cluster.front, cluster.apps
     final: asyncio.Future = asyncio.get_running_loop().create_future()
     watchers = [Watcher(front, thread.pk) for _ in range(WATCHERS)]
@@ -213,6 +261,12 @@ async def test_watchers_on_a_killed_host_resume_through_nginx_on_the_other_witho
     assert sum(w.drops for w in watchers) >= 1, "no watcher was on the killed host"
     for watcher in watchers:
         assert watcher.seen == expected, f"a watcher that dropped {watcher.drops} time(s) has a gap or duplicate"
+
+    # The worker emailed every follower once per reply, whichever host took the reply.
+    replies = posts - 1
+    want = {person.email: replies for person in followers}
+    await asyncio.to_thread(wait_until, lambda: cluster.emails_to(followers) == want, 60, cluster)
+    assert cluster.worker.poll() is None, "the worker exited"
 
 
 def test_through_nginx_limits_count_each_client_and_ignore_what_it_forges(make_cluster):
@@ -281,6 +335,19 @@ def forget_dead_connections() -> None:
     asyncio.run(sync_to_async(close_old_connections)())
 
 
+def wait_until(check, timeout: float, cluster: Cluster) -> None:
+    """Wait for the worker to reach ``check``; on timeout say what the mail server got."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline or cluster.worker.poll() is not None:
+            tasks = list(DBTaskResult.objects.values_list("task_path", "status"))
+            raise AssertionError(
+                f"the worker did not deliver in {timeout} s: {dict(cluster.mail.accepted)}; tasks {tasks}; "
+                f"worker said: {stop(cluster.worker)[-3000:]}"
+            )
+        time.sleep(0.2)
+
+
 def wait_for(check, timeout: float) -> float:
     started = time.monotonic()
     while not check():
@@ -289,7 +356,9 @@ def wait_for(check, timeout: float) -> float:
     return time.monotonic() - started
 
 
-def test_a_postgresql_restart_answers_a_quick_503_and_the_hosts_recover_without_a_restart(cluster, thread, posters):
+def test_a_postgresql_restart_answers_a_quick_503_and_the_hosts_recover_without_a_restart(
+    cluster, thread, posters, followers
+):
     postgres = started_postgres()
     if postgres is None:
         missing("a PostgreSQL server started by the tests (unset DATABASE_URL)")
@@ -331,6 +400,11 @@ def test_a_postgresql_restart_answers_a_quick_503_and_the_hosts_recover_without_
 
     assert [app.process.poll() for app in apps] == [None, None], "an app host exited"
     assert [app.process.pid for app in apps] == pids
+    # The worker lived through the restart too: every reply, before and after it, reached each follower once.
+    replies = Post.objects.filter(thread=thread).count() - 1
+    want = {person.email: replies for person in followers}
+    wait_until(lambda: cluster.emails_to(followers) == want, 60, cluster)
+    assert cluster.worker.poll() is None, "the worker exited during the outage"
     statuses = {status for _, status, _ in load.results}
     assert 503 in statuses, "the load never met the outage"
     assert statuses <= {200, 302, 503}, f"answers other than 200/302/503: {sorted(statuses)}"
