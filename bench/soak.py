@@ -109,15 +109,27 @@ class Stats:
 
 
 class SoakWatcher:
-    """A websocket client that keeps the last seq, resumes after a drop and pings like the real one."""
+    """A websocket client that follows docs/websocket.md's client rule, as the site's own script does.
+
+    It keeps the last public seq applied; a seq at or below it is a duplicate (counted, ignored),
+    the next one is applied, anything else is a gap and it sends ``resume``. It resumes after
+    every reconnect, and pings every 5 s: a pong that names a newer seq means a live event was
+    lost on the way, so it resumes. ``seqs`` is what it applied, in order.
+    """
 
     def __init__(self, servers: list[Server], thread: int, index: int) -> None:
         self.servers, self.thread, self.index = servers, thread, index
         self.seqs: list[int] = []
         self.first: int | None = None
         self.reconnects = 0
+        self.resumes = 0  # gaps and pongs that made it ask again
+        self.ignored = 0  # duplicates received and dropped by the rule
         self.reasons: dict[str, int] = {}
         self.stop = asyncio.Event()
+
+    @property
+    def last(self) -> int | None:
+        return self.seqs[-1] if self.seqs else None
 
     async def run(self) -> None:
         attempt = 0
@@ -127,9 +139,8 @@ class SoakWatcher:
                 async with websockets.connect(
                     f"{server.ws}/ws/t/{self.thread}/", origin=server.http, open_timeout=30, ping_interval=None
                 ) as ws:
-                    last = self.seqs[-1] if self.seqs else None
-                    if last is not None:
-                        await ws.send(json.dumps({"type": "resume", "after": {"public": last}}))
+                    if self.last is not None:
+                        await self._resume(ws)
                     pinger = asyncio.create_task(self._ping(ws))
                     try:
                         while not self.stop.is_set():
@@ -137,7 +148,7 @@ class SoakWatcher:
                                 message = await asyncio.wait_for(ws.recv(), timeout=1)
                             except TimeoutError:
                                 continue
-                            self._take(json.loads(message))
+                            await self._take(ws, json.loads(message))
                     finally:
                         pinger.cancel()
             except (OSError, websockets.WebSocketException, TimeoutError) as error:
@@ -147,24 +158,40 @@ class SoakWatcher:
                 self.reconnects += 1
                 await asyncio.sleep(min(5, 0.5 * attempt))
 
+    async def _resume(self, ws) -> None:
+        self.resumes += 1
+        await ws.send(json.dumps({"type": "resume", "after": {"public": self.last}}))
+
     async def _ping(self, ws) -> None:
         with contextlib.suppress(websockets.WebSocketException):
             while True:
                 await asyncio.sleep(5)
                 await ws.send('{"type":"ping"}')
 
-    def _take(self, frame: dict) -> None:
-        events = []
-        if frame.get("type") == "event":
+    async def _take(self, ws, frame: dict) -> None:
+        kind = frame.get("type")
+        if kind == "pong":
+            if self.last is not None and frame.get("seq", 0) > self.last:
+                await self._resume(ws)
+            return
+        if kind == "event":
             events = [frame["event"]]
-        elif frame.get("type") == "replay" and frame.get("stream") == "public":
+        elif kind == "replay" and frame.get("stream") == "public":
             events = frame["events"]
+        else:
+            return
         for event in events:
             if event.get("stream", "public") != "public":
                 continue
             seq = event["seq"]
             if self.first is None:
                 self.first = seq
+            elif seq <= self.last:
+                self.ignored += 1
+                continue
+            elif seq != self.last + 1:
+                await self._resume(ws)
+                return
             self.seqs.append(seq)
 
 
@@ -284,7 +311,7 @@ async def mixed(servers: list[Server], info: dict, minutes: float, n_watchers: i
     started = time.monotonic()
     await asyncio.gather(sampler(), *loops)
     elapsed = time.monotonic() - started
-    await asyncio.sleep(5)  # let the last events arrive
+    await asyncio.sleep(12)  # let the last events arrive: two pings, so a lost one is asked for again
     for w in watchers:
         w.stop.set()
     await asyncio.gather(*watcher_tasks, return_exceptions=True)
@@ -364,7 +391,7 @@ def main() -> None:
                 mixed(servers, info, args.minutes, args.watchers, args.sample, probes)
             )
 
-            lost = duplicated = 0
+            lost = duplicated = out_of_order = 0
             for w in watchers:
                 if w.first is None:
                     continue
@@ -376,8 +403,10 @@ def main() -> None:
                         (w.thread, w.first),
                     ).fetchall()
                 ]
+                # What it applied must be the database's events from its first, in order: no gap, no duplicate.
                 duplicated += len(w.seqs) - len(set(w.seqs))
                 lost += len(set(db) - set(w.seqs))
+                out_of_order += w.seqs != sorted(w.seqs)
             pg.close()
     finally:
         if worker is not None and worker.poll() is None:
@@ -408,7 +437,9 @@ def main() -> None:
         for reason, n in w.reasons.items():
             reasons[reason] = reasons.get(reason, 0) + n
     print(
-        f"\nWatchers: {len(watchers)}, events lost {lost}, duplicated {duplicated}, reconnects {reconnects} {reasons}"
+        f"\nWatchers: {len(watchers)}, events lost {lost}, applied twice {duplicated}, out of order {out_of_order}; "
+        f"reconnects {reconnects} {reasons}; resumes {sum(w.resumes for w in watchers)}, "
+        f"duplicates ignored {sum(w.ignored for w in watchers)}"
     )
     print(f"Client errors: {len(stats.errors)} {stats.errors[:5]}")
     five_hundreds = sum(n for per in stats.statuses.values() for code, n in per.items() if code >= 500)

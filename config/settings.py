@@ -183,7 +183,23 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1000, "expiry": 30},
+            "CONFIG": {
+                # redis-py 8 gives every connection a 5 s read timeout and every pool 100 connections.
+                # channels-redis waits for messages with a 5 s BZPOPMIN, so an answer that came a moment
+                # late (a busy machine, a slow Redis) timed out in the client and closed all of a
+                # process's sockets with 1011; and a burst of over 100 group operations in one process
+                # failed at once with "Too many connections". The read timeout leaves a margin over
+                # the 5 s wait; the pool is sized for bursts (docs/deploy.md has the arithmetic).
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "socket_timeout": float(os.environ.get("CHANNEL_REDIS_SOCKET_TIMEOUT", "10")),
+                        "max_connections": int(os.environ.get("CHANNEL_REDIS_MAX_CONNECTIONS", "1000")),
+                    }
+                ],
+                "capacity": 1000,
+                "expiry": 30,
+            },
         }
     }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}

@@ -5,6 +5,7 @@ import json
 import time
 
 import pytest
+import redis.asyncio as redis_client
 import websockets
 from asgiref.sync import sync_to_async
 
@@ -133,4 +134,31 @@ async def test_posting_survives_a_redis_outage_and_live_delivery_catches_up(two_
     assert await sync_to_async(post_reply)(client, thread, "four after Redis is back") == 302
     await catch_up(5)
     assert seen == [2, 3, 4, 5]
+    await ws.close()
+
+
+async def test_a_watcher_stays_connected_when_redis_answers_late(two_daphnes, redis, thread, expert):
+    """Redis pauses for 3 s while the channel layer's 5 s wait for messages is running.
+
+    The answer to that wait then comes after 5 s. With redis-py's default 5 s read timeout,
+    the wait timed out in the client and the socket closed with 1011; it must stay open and
+    the next reply must arrive.
+    """
+    a, b = two_daphnes
+    ws = await open_watch(b, thread.pk)
+    client = await sync_to_async(logged_in_client)(a, expert)
+    control = redis_client.Redis.from_url(redis.url)
+    try:
+        for _ in range(2):  # two waits, whatever phase the layer's loop is in
+            await asyncio.sleep(2.5)
+            await control.execute_command("CLIENT", "PAUSE", 3000, "ALL")
+            await asyncio.sleep(3.5)
+    finally:
+        await control.aclose()
+    assert await sync_to_async(post_reply)(client, thread, "After the slow spell") == 302
+    frame = await next_frame(ws, timeout=10)
+    while frame["type"] == "presence":
+        frame = await next_frame(ws, timeout=10)
+    assert frame["type"] == "event", frame
+    assert "After the slow spell" in frame["event"]["html"]
     await ws.close()
