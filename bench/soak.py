@@ -322,12 +322,17 @@ def stable(samples: list[dict], key: str, slack: float = 0.0) -> dict:
     values = [s[key] for s in samples[len(samples) // 4 :]] or [0]
     mean = statistics.mean(values)
     limit = max(mean * 0.10, slack)
+    third = max(1, len(values) // 3)
+    early, late = statistics.mean(values[:third]), statistics.mean(values[-third:])
     return {
         "key": key,
         "min": min(values),
         "max": max(values),
         "mean": round(mean, 1),
         "ok": all(abs(v - mean) <= limit for v in values),
+        # Growth: the last third's mean against the first third's (a leak grows; load only wobbles).
+        "drift": round((late - early) / early * 100, 1) if early else 0.0,
+        "drift_ok": abs(late - early) <= max(early * 0.10, slack),
     }
 
 
@@ -427,10 +432,16 @@ def main() -> None:
             f"| {name} | {len(times)} | {len(times) / elapsed:.1f} | {pct(times, 50) * 1000:.1f} | "
             f"{pct(times, 99) * 1000:.1f} | {bad} {dict(stats.statuses[name]) if bad else ''} |"
         )
-    print("\n| resource (after warm-up) | min | max | mean | within 10% |\n| --- | --- | --- | --- | --- |")
+    print(
+        "\n| resource (after warm-up) | min | max | mean | every sample within 10% of the mean "
+        "| last third vs first third | drift within 10% |\n| --- | --- | --- | --- | --- | --- | --- |"
+    )
     for key, slack in (("rss_kb", 0), ("files", 5), ("pg_connections", 5), ("redis_keys", 5)):
         r = stable(samples, key, slack)
-        print(f"| {key} | {r['min']} | {r['max']} | {r['mean']} | {'yes' if r['ok'] else 'NO'} |")
+        print(
+            f"| {key} | {r['min']} | {r['max']} | {r['mean']} | {'yes' if r['ok'] else 'NO'} "
+            f"| {r['drift']:+.1f}% | {'yes' if r['drift_ok'] else 'NO'} |"
+        )
     reconnects = sum(w.reconnects for w in watchers)
     reasons: dict[str, int] = {}
     for w in watchers:
