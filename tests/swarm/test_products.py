@@ -119,3 +119,12 @@ def test_staff_of_another_vendor_get_403_and_nothing_changes(tablets, vendor, st
     assert list(Product.objects.values_list("name", flat=True)) == ["Surface Pro"]
     assert sorted(ProductTerm.objects.values_list("term", flat=True)) == ["sp9", "surface pro", "surface pro x"]
     assert RoutingRule.objects.count() == 1
+
+
+def test_escalating_from_the_thread_page_routes_by_product(tablets, customer, staff):
+    thread = thread_actions.create_thread(author=customer, title="Pen stopped working", body="On my SP9.")
+    client_for(customer).post(reverse("swarm:escalate", args=[thread.pk]), {"handle": "northwind"})
+    escalation = Escalation.objects.get(thread=thread)
+    assert escalation.team == tablets
+    inbox = client_for(staff).get(reverse("swarm:inbox", args=["northwind"]), {"team": tablets.pk}).content.decode()
+    assert f'data-escalation="{escalation.pk}"' in inbox
