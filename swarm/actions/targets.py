@@ -162,6 +162,9 @@ def set_business_hours(
     week = [_day_hours(o, c, day=label) for (o, c), label in zip(days, DAY_LABELS, strict=True)]
     if not any(week):
         raise ValidationError(_("Open on at least one day."), code="never_open")
+    if sum(day[1] - day[0] for day in week if day) < 60:
+        # Less would push the longest targets decades away (business_hours.MAX_DAYS_WALKED).
+        raise ValidationError(_("Be open at least one hour a week."), code="too_few_hours")
     Week(zone_name, tuple(tuple(d) if d else None for d in week))  # the same checks the clocks rely on
     return _publish(
         admin=admin,

@@ -116,3 +116,11 @@ def test_bad_weeks_are_refused_and_a_week_reads_as_people_write_it():
     assert NINE_TO_FIVE.describe() == "Europe/Berlin, Mon–Fri 9–17"
     odd = Week("Europe/Berlin", ((540, 1020), (540, 1020), None, (540, 1020), (570, 810), (600, 780), None))
     assert odd.describe() == "Europe/Berlin, Mon–Tue 9–17, Thu 9–17, Fri 9:30–13:30, Sat 10–13"
+
+
+def test_the_longest_targets_on_the_thinnest_week_still_fall_due():
+    # An hour a week (what set_business_hours accepts at least): 720 open hours is 720 weeks away.
+    thin = Week("Europe/Berlin", ((540, 600), None, None, None, None, None, None))
+    start = berlin(2026, 11, 16, 9, 0)
+    assert due(start, 720 * H, thin) == berlin(2026, 11, 16, 10, 0) + timedelta(weeks=719)
+    assert due(start, timedelta(days=365), thin, in_days=True) == berlin(2026, 11, 16, 9, 0) + timedelta(weeks=365)

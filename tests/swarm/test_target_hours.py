@@ -133,6 +133,7 @@ def test_bad_hours_get_a_message_and_change_nothing(vendor, vendor_admin):
         ("Europe/Berlin", [("9am", "17:00"), *week[1:]], "Monday's opening time “9am” is not a time like 09:00"),
         ("Europe/Berlin", [("25:00", "26:00"), *week[1:]], "is not a time like 09:00"),
         ("Europe/Berlin", [("", "")] * 7, "Open on at least one day"),
+        ("Europe/Berlin", [("09:00", "09:30"), *[("", "")] * 6], "at least one hour a week"),
         ("Europe/Berlin", week[:3], "all seven days"),
     ]
     for zone, days, message in cases:
