@@ -99,7 +99,8 @@ def test_the_inbox_clock_counts_business_time_across_the_change_to_winter_time(v
 def test_one_warning_when_a_fifth_of_the_open_time_is_left(vendor, vendor_admin, staff, customer):
     _business_targets(vendor, vendor_admin, hours="10", when=at(2026, 10, 1, 12, 0))
     escalation = _ask(customer, "Monday morning question", when=at(2026, 11, 16, 9, 0))  # due Tue 11:00
-    # Calendar time would warn at 17:00 on Monday plus nothing: 8 of 10 open hours are gone only then.
+    # 8 of the 10 open hours are gone at 17:00 on Monday. At 23:00 a calendar-time target would be
+    # missed already (due 19:00), so no warning; counted in open time it is due Tuesday 11:00.
     assert targets.warn_before_breach(now=at(2026, 11, 16, 16, 59)) == 0
     assert targets.warn_before_breach(now=at(2026, 11, 16, 23, 0)) == 1
     assert targets.warn_before_breach(now=at(2026, 11, 17, 10, 0)) == 0  # told once
