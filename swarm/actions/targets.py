@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
+from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext as _
 
 from forum import timeline
@@ -25,8 +26,8 @@ MAX_HOURS = 24 * 30
 MAX_DAYS = 365
 FIRST_REPLY = "first_reply"
 RESOLUTION = "resolution"
-DAY_LABELS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_TIME = re.compile(r"(\d{1,2}):(\d{2})")
+DAY_LABELS = tuple(WEEKDAYS[day] for day in range(7))  # Django's own translated names, Monday first
+_TIME = re.compile(r"(\d{1,2}):(\d{2})(?::00)?")  # a browser's time field may add seconds
 
 
 def _number(value: object, *, what: str, most: int) -> int | None:
