@@ -7,6 +7,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
+from swarm.business_hours import Week
+
 
 class EscalationQuerySet(models.QuerySet):
     def ongoing(self) -> EscalationQuerySet:
@@ -259,11 +261,14 @@ class RoutingRule(models.Model):
     class Match(models.TextChoices):
         TAG = "tag", "Tag"
         KEYWORD = "keyword", "Keyword in title or question"
+        PRODUCT = "product", "Product (named, by any alias, or tagged)"
 
     vendor = models.ForeignKey("forum.Vendor", on_delete=models.CASCADE, related_name="routing_rules")
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="rules")
     match = models.CharField(max_length=7, choices=Match.choices)
     value = models.CharField(max_length=60)
+    # Set for product rules (value keeps the product's name); deleting the product removes its rules.
+    product = models.ForeignKey("swarm.Product", on_delete=models.CASCADE, null=True, blank=True, related_name="rules")
     position = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -281,6 +286,12 @@ class ResponseTarget(models.Model):
     # Durations, so SQL compares them with (reply - created) directly; None: no target of that kind.
     first_reply = models.DurationField(null=True, blank=True)
     resolution = models.DurationField(null=True, blank=True)
+    # Count only the vendor's open hours (swarm.business_hours), in its time zone.
+    business_hours = models.BooleanField(default=False)
+    # The vendor's weekly hours, carried on every record so a change is dated like a target change:
+    # an IANA zone and seven [open, close] minute pairs (Monday first), null for a closed day.
+    time_zone = models.CharField(max_length=64, blank=True)
+    opening_hours = models.JSONField(default=list, blank=True)
     set_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -297,6 +308,52 @@ class ResponseTarget(models.Model):
     @property
     def resolution_days(self) -> int | None:
         return self.resolution.days if self.resolution is not None else None
+
+    @property
+    def hours(self) -> Week | None:
+        """The weekly hours on record (None until the vendor sets them)."""
+        if not self.time_zone:
+            return None
+        return Week(self.time_zone, tuple(tuple(day) if day else None for day in self.opening_hours))
+
+    @property
+    def counted_in(self) -> Week | None:
+        """The hours the clocks count in: None for calendar time."""
+        return self.hours if self.business_hours else None
+
+
+class Product(models.Model):
+    """A product a vendor supports ("Surface Pro"), known by its name and aliases, for routing."""
+
+    vendor = models.ForeignKey("forum.Vendor", on_delete=models.CASCADE, related_name="products")
+    name = models.CharField(max_length=60)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def aliases(self) -> list[str]:
+        """The other names (its lowercased name is a term too, not shown as an alias)."""
+        return [t.term for t in self.terms.all() if t.term != self.name.lower()]
+
+
+class ProductTerm(models.Model):
+    """A lowercased name or alias of a product; unique per vendor, so one word names one product."""
+
+    vendor = models.ForeignKey("forum.Vendor", on_delete=models.CASCADE, related_name="+")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="terms")
+    term = models.CharField(max_length=60)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["vendor", "term"], name="productterm_unique")]
+        ordering = ["term"]
+
+    def __str__(self) -> str:
+        return self.term
 
 
 class TargetWarning(models.Model):

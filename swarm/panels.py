@@ -61,7 +61,7 @@ def vendor_page(request: HttpRequest, vendor: Vendor) -> str:
     context = {
         "targets": history[0] if history else None,
         "target_history": history,
-        "target_shares": [selectors.target_share(vendor=vendor, days=m.days, now=now) for m in periods]
+        "target_shares": [selectors.target_share(vendor=vendor, days=m.days, now=now, history=history) for m in periods]
         if history
         else [],
         "vendor": vendor,

@@ -32,13 +32,15 @@ from forum import access as forum_access
 from forum.access import AnyUser
 from forum.models import Membership, Post, Thread, User, Vendor
 from forum.timeline import presenter
-from swarm import access
+from swarm import access, business_hours
 from swarm.actions.claims import awaiting_confirmation
 from swarm.actions.escalations import metoo_refusal
-from swarm.actions.targets import WARN_FRACTION, target_in_force
+from swarm.actions.targets import DAY_LABELS, FIRST_REPLY, RESOLUTION, clock_for, counted_weeks, target_in_force
+from swarm.business_hours import Week
 from swarm.models import (
     Escalation,
     MeToo,
+    Product,
     RadarHit,
     RadarKeyword,
     ResponseTarget,
@@ -282,6 +284,7 @@ def inbox(
                 metoo_count=_metoo_count(),
                 first_reply_allowed=target_in_force("first_reply"),
                 resolution_allowed=target_in_force("resolution"),
+                target_pk=target_in_force("pk"),
             )
             .select_related("thread", "thread__author", "claimed_by", "handed_from", "handed_to", "team")
             .prefetch_related("thread__tags", questions)
@@ -289,8 +292,9 @@ def inbox(
         )
         radar_count = new_hits[:INBOX_LIMIT].count()
     now = timezone.now()
+    weeks = counted_weeks(row.target_pk for row in rows)  # no query when no row has a target
     for row in rows:
-        row.clocks = target_clocks(row, now)
+        row.clocks = target_clocks(row, now, weeks)
     return Inbox(
         vendor=vendor,
         rows=rows[:INBOX_LIMIT],
@@ -511,7 +515,8 @@ def escalation_choices(*, typed: str) -> list[VendorChoice]:
 
 
 def team_settings(*, vendor: Vendor) -> dict[str, object]:
-    """The vendor's teams with their members and rules, its staff to choose from, its targets. Five queries."""
+    """The vendor's teams with their members and rules, its products, its staff to choose from, its targets
+    and business hours. Seven queries."""
     members = Prefetch("members", queryset=TeamMember.objects.select_related("user").order_by("user__username"))
     teams = list(Team.objects.filter(vendor=vendor).prefetch_related(members))
     rules = list(RoutingRule.objects.filter(vendor=vendor).select_related("team"))
@@ -521,7 +526,31 @@ def team_settings(*, vendor: Vendor) -> dict[str, object]:
         ).order_by("username")
     )
     target = ResponseTarget.objects.filter(vendor=vendor).order_by("-created_at", "-pk").first()
-    return {"teams": teams, "rules": rules, "staff": staff, "matches": RoutingRule.Match.choices, "target": target}
+    products = list(Product.objects.filter(vendor=vendor).prefetch_related("terms"))
+    hours = target.hours if target else None
+    week = [
+        (index, name, _hhmm(day[0]) if day else "", _hhmm(day[1]) if day else "")
+        for index, (name, day) in enumerate(zip(DAY_LABELS, hours.days if hours else [None] * 7, strict=True))
+    ]
+    if hours is None:  # a starting point for the form, not saved until the admin says so
+        week = [(i, name, "09:00", "17:00") if i < 5 else (i, name, "", "") for i, name, _o, _c in week]
+    return {
+        "teams": teams,
+        "rules": rules,
+        "staff": staff,
+        "matches": RoutingRule.Match.choices,
+        "target": target,
+        "products": products,
+        "hours": hours,
+        "week": week,
+        "time_zone": hours.zone_name if hours else settings.TIME_ZONE,
+        "time_zones": sorted(business_hours.time_zones()),
+    }
+
+
+def _hhmm(minutes: int) -> str:
+    minutes %= 24 * 60  # midnight at the end of a day shows as 00:00, which the form reads back as 24:00
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 # ---- Public response targets ----------------------------------------------------------------------
@@ -534,21 +563,31 @@ class Clock:
     label: str
     due: datetime
     state: str  # "ok", "warn" (within the warning window) or "breach" (missed)
+    business_hours: bool = False  # counts only the vendor's open hours
 
 
-def target_clocks(escalation: Escalation, now: datetime) -> list[Clock]:
-    """Clocks of an inbox row annotated with the targets in force when it opened (no query)."""
+def target_clocks(escalation: Escalation, now: datetime, weeks: dict[int, Week] | None = None) -> list[Clock]:
+    """Clocks of an inbox row annotated with the targets in force when it opened (no query).
+
+    ``weeks``: business hours by target record (``counted_weeks``); a target not in it counts calendar time.
+    """
+    week = (weeks or {}).get(getattr(escalation, "target_pk", None))
     clocks = []
     pending = [
-        ("First reply", getattr(escalation, "first_reply_allowed", None), escalation.first_staff_reply_at is None),
-        ("Resolution", getattr(escalation, "resolution_allowed", None), escalation.is_active),
+        (
+            FIRST_REPLY,
+            "First reply",
+            getattr(escalation, "first_reply_allowed", None),
+            escalation.first_staff_reply_at is None,
+        ),
+        (RESOLUTION, "Resolution", getattr(escalation, "resolution_allowed", None), escalation.is_active),
     ]
-    for label, allowed, running in pending:
+    for target, label, allowed, running in pending:
         if allowed is None or not running:
             continue
-        due = escalation.created_at + allowed
-        state = "breach" if now >= due else "warn" if now >= due - allowed * WARN_FRACTION else "ok"
-        clocks.append(Clock(label=label, due=due, state=state))
+        timing = clock_for(target, opened=escalation.created_at, allowed=allowed, week=week)
+        state = "breach" if now >= timing.due else "warn" if now >= timing.warn_from else "ok"
+        clocks.append(Clock(label=label, due=timing.due, state=state, business_hours=week is not None))
     return clocks
 
 
@@ -569,18 +608,30 @@ class TargetShare:
         return round(100 * self.resolution_met / self.resolution_cases) if self.resolution_cases else None
 
 
-def target_share(*, vendor: Vendor, days: int, now: datetime | None = None) -> TargetShare:
-    """How many escalations opened in the last ``days`` met the target in force when each opened. One query.
+def target_share(
+    *, vendor: Vendor, days: int, now: datetime | None = None, history: list[ResponseTarget] | None = None
+) -> TargetShare:
+    """How many escalations opened in the last ``days`` met the target in force when each opened.
 
     A case counts once its outcome is known: met, or its time ran out. Handed-off escalations count for
     the first reply only (the resolution was the next vendor's). Figures start when the vendor joined.
+    Calendar-time targets are counted by the database in one query; cases under a business-hours
+    target need the vendor's calendar (swarm.business_hours.clock), so one more query reads just their
+    dates. ``history`` (target_history's list) spares the query for the vendor's target records.
     """
     now = now or timezone.now()
     since = max(now - timedelta(days=days), vendor.joined_at or now)
+    if history is None:
+        history = target_history(vendor)
+    weeks = {t.pk: t.counted_in for t in history if t.business_hours}
     duration = DurationField()
     rows = Escalation.objects.filter(vendor=vendor, created_at__gte=since).annotate(
         fr=target_in_force("first_reply"),
         res=target_in_force("resolution"),
+        target_pk=target_in_force("pk"),
+    )
+    calendar = rows.exclude(target_pk__in=list(weeks)) if weeks else rows
+    calendar = calendar.annotate(
         age=ExpressionWrapper(Value(now, output_field=DateTimeField()) - F("created_at"), output_field=duration),
         reply_took=ExpressionWrapper(F("first_staff_reply_at") - F("created_at"), output_field=duration),
         resolve_took=ExpressionWrapper(F("confirmed_at") - F("created_at"), output_field=duration),
@@ -589,19 +640,35 @@ def target_share(*, vendor: Vendor, days: int, now: datetime | None = None) -> T
     resolved_in_time = Q(state=S.CONFIRMED, resolve_took__lte=F("res"))
     has_fr = Q(fr__isnull=False)
     has_res = Q(res__isnull=False) & ~Q(state=S.HANDED_OFF)
-    totals = rows.aggregate(
+    totals = calendar.aggregate(
         fr_met=Count("pk", filter=has_fr & replied_in_time),
         fr_cases=Count("pk", filter=has_fr & (Q(first_staff_reply_at__isnull=False) | Q(age__gte=F("fr")))),
         res_met=Count("pk", filter=has_res & resolved_in_time),
         res_cases=Count("pk", filter=has_res & (Q(state=S.CONFIRMED) | Q(age__gte=F("res")))),
     )
-    return TargetShare(
+    share = TargetShare(
         days=days,
         first_reply_met=totals["fr_met"],
         first_reply_cases=totals["fr_cases"],
         resolution_met=totals["res_met"],
         resolution_cases=totals["res_cases"],
     )
+    if weeks:
+        business = rows.filter(target_pk__in=list(weeks)).values_list(
+            "created_at", "first_staff_reply_at", "confirmed_at", "state", "fr", "res", "target_pk"
+        )
+        for opened, replied, confirmed, state, fr, res, target_pk in business:
+            week = weeks[target_pk]
+            if fr is not None:
+                due = clock_for(FIRST_REPLY, opened=opened, allowed=fr, week=week).due
+                share.first_reply_cases += replied is not None or now >= due
+                share.first_reply_met += replied is not None and replied <= due
+            if res is not None and state != S.HANDED_OFF:
+                due = clock_for(RESOLUTION, opened=opened, allowed=res, week=week).due
+                solved = state == S.CONFIRMED
+                share.resolution_cases += solved or now >= due
+                share.resolution_met += solved and confirmed <= due
+    return share
 
 
 def target_history(vendor: Vendor) -> list[ResponseTarget]:

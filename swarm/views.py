@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from forum import access as forum_access
@@ -19,8 +20,8 @@ from forum.models import Thread, Vendor
 from forum.timeline import presenter
 from forum.validation import normalise_text
 from swarm import access, selectors
-from swarm.actions import bulk, claims, escalations, notes, radar, targets, teams, tickets
-from swarm.models import Escalation, RadarHit, RadarKeyword, RoutingRule, Team
+from swarm.actions import bulk, claims, escalations, notes, products, radar, targets, teams, tickets
+from swarm.models import Escalation, Product, RadarHit, RadarKeyword, RoutingRule, Team
 
 
 def _is_htmx(request: HttpRequest) -> bool:
@@ -358,12 +359,34 @@ def _team_change(request: HttpRequest, vendor: Vendor) -> str:
             vendor=vendor,
             first_reply_hours=post.get("first_reply_hours", ""),
             resolution_days=post.get("resolution_days", ""),
+            business_hours=post.get("business_hours") == "on",
         )
         return "Targets published. The change is dated on your public vendor page."
+    if op == "set_hours":
+        days = [(post.get(f"open_{day}", ""), post.get(f"close_{day}", "")) for day in range(7)]
+        targets.set_business_hours(admin=admin, vendor=vendor, time_zone=post.get("time_zone", ""), days=days)
+        return _("Business hours saved. The change is dated on your public vendor page.")
     if op == "add_rule":
-        team = get_object_or_404(Team, vendor=vendor, pk=_int(post.get("team", "")))
-        rule = teams.add_rule(admin=admin, team=team, match=post.get("match", ""), value=post.get("value", ""))
+        # Any vendor's team by id, so the action can say it belongs to another vendor.
+        team = get_object_or_404(Team.objects.select_related("vendor"), pk=_int(post.get("team", "")))
+        rule = teams.add_rule(
+            admin=admin, vendor=vendor, team=team, match=post.get("match", ""), value=post.get("value", "")
+        )
         return f"New escalations matching “{rule.value}” go to {team.name}."
+    if op == "create_product":
+        product = products.create_product(
+            admin=admin, vendor=vendor, name=post.get("name", ""), aliases=post.get("aliases", "")
+        )
+        return _("Product “%(name)s” added.") % {"name": product.name}
+    if op in ("set_aliases", "delete_product"):
+        product = get_object_or_404(
+            Product.objects.select_related("vendor"), vendor=vendor, pk=_int(post.get("product"))
+        )
+        if op == "delete_product":
+            products.delete_product(admin=admin, product=product)
+            return _("Product “%(name)s” deleted, with its routing rules.") % {"name": product.name}
+        products.set_aliases(admin=admin, product=product, aliases=post.get("aliases", ""))
+        return _("Aliases of “%(name)s” saved.") % {"name": product.name}
     if op == "remove_rule":
         rule = get_object_or_404(RoutingRule.objects.select_related("vendor"), vendor=vendor, pk=_int(post.get("rule")))
         teams.remove_rule(admin=admin, rule=rule)

@@ -10,8 +10,9 @@ import re
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max
+from django.db.models import F, Max, Prefetch
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from forum import timeline
 from forum.models import EventKind, Membership, Post, Thread, User, Vendor
@@ -19,7 +20,7 @@ from forum.validation import normalise_text
 from swarm import access, notify
 from swarm.actions.common import set_claimant, vendor_data
 from swarm.kinds import SwarmKind
-from swarm.models import Escalation, RoutingRule, Team, TeamMember
+from swarm.models import Escalation, ProductTerm, RoutingRule, Team, TeamMember
 
 NAME_MAX = 40
 VALUE_MAX = 60
@@ -90,22 +91,40 @@ def delete_team(*, admin: User, team: Team) -> None:
     team.delete()
 
 
-def add_rule(*, admin: User, team: Team, match: str, value: str) -> RoutingRule:
-    vendor = team.vendor
+def add_rule(*, admin: User, team: Team, match: str, value: str, vendor: Vendor | None = None) -> RoutingRule:
+    """Route by a tag, a keyword, or a product (``value`` names it, by its name or an alias).
+
+    ``vendor``: the vendor whose settings page sent the rule; a team of another vendor is refused.
+    """
+    vendor = vendor or team.vendor
     _require_admin(admin, vendor)
+    if team.vendor_id != vendor.pk:
+        raise ValidationError(_("That team belongs to another vendor."), code="wrong_vendor")
     if match not in RoutingRule.Match.values:
-        raise ValidationError("Route by a tag or by a keyword.", code="bad_match")
+        raise ValidationError(_("Route by a tag, a keyword or a product."), code="bad_match")
     value = " ".join(normalise_text(str(value or "")).split()).lower()
     if not value:
-        raise ValidationError("Give the tag or keyword to route by.", code="no_value")
+        raise ValidationError(_("Give the tag, keyword or product to route by."), code="no_value")
     if len(value) > VALUE_MAX:
         raise ValidationError(f"Keep routing values under {VALUE_MAX} characters.", code="too_long")
+    product = None
+    if match == RoutingRule.Match.PRODUCT:
+        term = ProductTerm.objects.filter(vendor=vendor, term=value).select_related("product").first()
+        if term is None:
+            raise ValidationError(
+                _("%(vendor)s has no product called “%(value)s”. Add it under Products first.")
+                % {"vendor": vendor.name, "value": value},
+                code="no_product",
+            )
+        product, value = term.product, term.product.name[:VALUE_MAX]
     with transaction.atomic():
         Vendor.objects.select_for_update().filter(pk=vendor.pk).values_list("pk", flat=True).get()  # one writer
         if RoutingRule.objects.filter(vendor=vendor).count() >= MAX_RULES:
             raise ValidationError(f"A vendor can have at most {MAX_RULES} routing rules.", code="too_many")
         last = RoutingRule.objects.filter(vendor=vendor).aggregate(last=Max("position"))["last"]
-        return RoutingRule.objects.create(vendor=vendor, team=team, match=match, value=value, position=(last or 0) + 1)
+        return RoutingRule.objects.create(
+            vendor=vendor, team=team, match=match, value=value, product=product, position=(last or 0) + 1
+        )
 
 
 def remove_rule(*, admin: User, rule: RoutingRule) -> None:
@@ -117,12 +136,21 @@ def _has_word(text: str, phrase: str) -> bool:
     return re.search(rf"(?<!\w){re.escape(phrase)}(?!\w)", text) is not None
 
 
+def _tag_terms(name: str) -> str:
+    """A tag as words: "surface-pro" names the product "Surface Pro"."""
+    return " ".join(name.lower().replace("-", " ").replace("_", " ").split())
+
+
 def matching_team(*, vendor: Vendor, thread: Thread) -> Team | None:
-    """The team of the first rule (by position) the thread matches: a tag it carries, or a keyword."""
-    rules = list(RoutingRule.objects.filter(vendor=vendor).select_related("team"))
+    """The team of the first rule (by position) the thread matches: a tag it carries, a keyword, or a
+    product named in the title or question (by name or alias) or carried as a tag. Four queries at most."""
+    terms = Prefetch("product__terms", queryset=ProductTerm.objects.only("product_id", "term"))
+    rules = list(RoutingRule.objects.filter(vendor=vendor).select_related("team", "product").prefetch_related(terms))
     if not rules:
         return None
-    tags = {name.lower() for name in thread.tags.values_list("name", flat=True)}
+    tag_names = list(thread.tags.values_list("name", flat=True))
+    tags = {name.lower() for name in tag_names}
+    tag_words = {_tag_terms(name) for name in tag_names}
     question = Post.objects.filter(thread=thread, is_question=True).values_list("body", flat=True).first() or ""
     text = normalise_text(f"{thread.title}\n{question}").lower()
     for rule in rules:
@@ -130,6 +158,10 @@ def matching_team(*, vendor: Vendor, thread: Thread) -> Team | None:
             return rule.team
         if rule.match == RoutingRule.Match.KEYWORD and _has_word(text, rule.value):
             return rule.team
+        if rule.match == RoutingRule.Match.PRODUCT and rule.product is not None:
+            names = [t.term for t in rule.product.terms.all()]
+            if any(_tag_terms(n) in tag_words or _has_word(text, n) for n in names):
+                return rule.team
     return None
 
 
