@@ -1,6 +1,6 @@
 """/api/docs: the API reference rendered on the server from the OpenAPI schema (docs/api.md).
 
-No script at all, so it loads fast on phones and runs under the site's CSP; the interactive
+No console script (only the site's own), so it loads fast on phones and runs under the site's CSP; the interactive
 Swagger UI stays one link away at /api/docs/try for those who want to send requests.
 """
 
