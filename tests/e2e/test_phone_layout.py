@@ -173,3 +173,18 @@ def test_staff_reach_the_question_within_two_screens_on_a_phone(new_page, story,
     tools.click()
     expect(page.get_by_text("Note 5: checked the thermal logs").first).to_be_visible()
     shot(page, "phone-thread-staff.png", tmp_path)
+
+
+def test_the_vendor_chart_reads_on_a_phone_and_its_table_opens(new_page, story, tmp_path):
+    for suffix, viewport in (("-phone", PHONE), ("", None)):
+        page = new_page(viewport)
+        page.goto("/v/northwind/")
+        chart = page.get_by_role("img", name="Weekly escalations to Northwind Devices and confirmed solutions")
+        expect(chart).to_be_visible()
+        assert chart.evaluate("el => el.getBoundingClientRect().right") <= page.viewport_size["width"]
+        page.get_by_text("Show the figures as a table").click()
+        table = page.get_by_role("table", name="Escalations to Northwind Devices per week")
+        expect(table.get_by_role("row").last).to_contain_text("1")  # this week's escalation
+        assert not scrolls_sideways(page)
+        page.locator(".chart").scroll_into_view_if_needed()
+        page.locator(".chart").screenshot(path=str(tmp_path / f"vendor-chart{suffix}.png"))
