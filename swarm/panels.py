@@ -12,6 +12,7 @@ from forum import hooks
 from forum import selectors as forum_selectors
 from forum.models import Thread, Vendor
 from swarm import access, selectors
+from swarm.models import Escalation
 from swarm.views import thread_panel_html
 
 # The weekly chart's geometry, in SVG user units: a plot area with room for the value axis on the
@@ -103,6 +104,37 @@ def vendor_page(request: HttpRequest, vendor: Vendor) -> str:
     return render_to_string("swarm/_vendor_panel.html", context, request=request)
 
 
+def notice_actions(request: HttpRequest, notices: list) -> dict[int, str]:
+    """In place on the notification list: "Claim" on an escalation to the viewer's vendor that is still
+    open, "Confirm solved" / "Not solved yet" on one the asker is asked to confirm; otherwise where it
+    stands now. They post to the same endpoints (and so the same actions and rules) as the thread page.
+    One query for the whole list (the viewer's vendors are remembered on the request)."""
+    from forum.models import Notification
+    from swarm.actions.claims import awaiting_confirmation
+
+    kinds = {Notification.Kind.ESCALATED, Notification.Kind.RESOLVED}
+    wanted = {n.pk: n.event.data.get("escalation") for n in notices if n.kind in kinds}
+    ids = {e for e in wanted.values() if isinstance(e, int)}
+    if not ids:
+        return {}
+    found = Escalation.objects.select_related("vendor", "thread", "claimed_by").in_bulk(ids)
+    working = {v.pk for v in selectors.note_vendors(request.user)}
+    html = {}
+    for n in notices:
+        e = found.get(wanted.get(n.pk))
+        if e is None:
+            continue
+        context = {"e": e, "n": n, "next": f"{request.path}#notice-{n.pk}"}
+        if n.kind == Notification.Kind.ESCALATED and e.vendor_id in working:
+            context["can_claim"] = e.state == Escalation.State.OPEN
+        elif n.kind == Notification.Kind.RESOLVED and e.thread.author_id == request.user.pk:
+            context["can_confirm"] = awaiting_confirmation(e, e.thread)
+        else:
+            continue
+        html[n.pk] = render_to_string("swarm/_notice_actions.html", context, request=request)
+    return html
+
+
 def composer(request: HttpRequest, thread: Thread) -> str:
     """The reply composer's "Reply publicly / Staff note" switch, for the vendors' verified staff only."""
     vendors = selectors.note_vendors(request.user)
@@ -123,3 +155,4 @@ def register() -> None:
     hooks.register_panel("vendor", vendor_page)
     hooks.register_panel("nav", nav)
     hooks.register_panel("composer", composer)
+    hooks.register_notice_actions(notice_actions)
