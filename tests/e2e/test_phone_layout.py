@@ -80,7 +80,14 @@ MAIN_PAGES = [
     "/api/docs",
     "/accounts/login/",
 ]
-SIGNED_IN_PAGES = ["/ask/", "/notifications/", "/settings/", "/settings/notifications/", "/v/northwind/inbox/"]
+SIGNED_IN_PAGES = [
+    "/ask/",
+    "/notifications/",
+    "/tags/wifi/",
+    "/settings/",
+    "/settings/notifications/",
+    "/v/northwind/inbox/",
+]
 
 
 def test_no_main_page_scrolls_sideways_on_a_phone(new_page, story, tmp_path):
