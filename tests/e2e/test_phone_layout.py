@@ -195,3 +195,32 @@ def test_the_vendor_chart_reads_on_a_phone_and_its_table_opens(new_page, story, 
         assert not scrolls_sideways(page)
         page.locator(".chart").scroll_into_view_if_needed()
         page.locator(".chart").screenshot(path=str(tmp_path / f"vendor-chart{suffix}.png"))
+
+
+def test_confirm_solved_and_claim_in_place_from_the_notifications_on_a_phone(new_page, story, vendor, tmp_path):
+    from forum.models import User
+    from swarm.models import Escalation
+
+    keith = User.objects.get(username="keith")
+    escalation = Escalation.objects.get(thread=story["escalated"])
+    claims.resolve(staff=keith, escalation=escalation)
+    fresh = thread_actions.create_thread(author=story["solved"].author, title="Dock stays dark", body="No image.")
+    escalations.escalate(user=fresh.author, thread=fresh, handle=vendor.handle)
+
+    asker = new_page(PHONE)
+    log_in(asker, "jeff")
+    asker.goto("/notifications/")
+    shot(asker, "phone-notifications-confirm.png", tmp_path)
+    asker.get_by_role("button", name="Confirm solved").click()
+    expect(asker.locator(".messages")).to_contain_text("Thanks! It's marked solved.")
+    expect(asker.get_by_text("✓ Confirmed solved").first).to_be_visible()
+    expect(asker.get_by_role("button", name="Confirm solved")).to_have_count(0)
+    assert not scrolls_sideways(asker)
+
+    staff = new_page(PHONE)
+    log_in(staff, "keith")
+    staff.goto("/notifications/")
+    staff.get_by_role("button", name="Claim the escalation of “Dock stays dark”").click()
+    expect(staff.locator(".messages")).to_contain_text("You claimed it.")
+    expect(staff.get_by_text("Claimed by keith").first).to_be_visible()
+    shot(staff, "phone-notifications-claimed.png", tmp_path)
