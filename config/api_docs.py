@@ -7,6 +7,7 @@ Swagger UI stays one link away at /api/docs/try for those who want to send reque
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -119,13 +120,14 @@ def components(schema: dict) -> list[Component]:
     return result
 
 
-def docs(request: HttpRequest) -> HttpResponse:
+@cache
+def _reference() -> dict:
+    """The schema, read into what the page shows: built once per process (it changes only with the code)."""
     from config.api import api  # late: config.api mounts this view
 
     schema = api.get_openapi_schema(path_prefix="/api/")
-    context = {
-        "info": schema.get("info", {}),
-        "operations": operations(schema),
-        "components": components(schema),
-    }
-    return render(request, "api_docs.html", context)
+    return {"info": schema.get("info", {}), "operations": operations(schema), "components": components(schema)}
+
+
+def docs(request: HttpRequest) -> HttpResponse:
+    return render(request, "api_docs.html", _reference())
