@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import path, re_path
 from ninja import NinjaAPI, Swagger
 
+from config import api_docs
 from forum.api import routes as forum_routes
 from forum.api.auth import ApiAuth
 from forum.api.errors import error_response, install
@@ -18,7 +19,9 @@ api = NinjaAPI(
     version="1",
     description="Threads, posts, search, escalations and timeline events. See docs/api.md.",
     auth=ApiAuth(),
+    # The interactive console (about 1.7 MB of script) only on demand; /api/docs is server-rendered.
     docs=Swagger(settings={"persistAuthorization": False}),
+    docs_url="/docs/try",
     urls_namespace="api",
 )
 install(api)
@@ -49,4 +52,8 @@ def urlpatterns() -> list:
     patterns, app_name, namespace = api.urls
     for pattern in patterns:
         pattern.callback = _json_errors(pattern.callback)
-    return [path("api/", (patterns, app_name, namespace)), re_path(r"^api/(?P<rest>.*)$", not_found)]
+    return [
+        path("api/docs", api_docs.docs, name="api_docs"),
+        path("api/", (patterns, app_name, namespace)),
+        re_path(r"^api/(?P<rest>.*)$", not_found),
+    ]

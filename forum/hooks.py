@@ -38,3 +38,18 @@ def register_panel(slot: str, render) -> None:
 
 def panels(slot: str) -> list:
     return list(_panels.get(slot, []))
+
+
+# Actions other apps offer in place on the notification list ("Claim", "Confirm solved"): functions
+# ``(request, notifications) -> {notification pk: safe HTML}`` that read what they need for the
+# whole list in a fixed number of queries, and post to the app's own endpoints.
+_notice_actions: list = []
+
+
+def register_notice_actions(render) -> None:
+    if render not in _notice_actions:
+        _notice_actions.append(render)
+
+
+def notice_actions() -> list:
+    return list(_notice_actions)

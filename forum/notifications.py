@@ -29,6 +29,8 @@ from forum.models import (
     NotificationSettings,
     TagFollow,
     TaggedThread,
+    TagMute,
+    Thread,
     ThreadFollow,
     ThreadMute,
     ThreadVendor,
@@ -97,6 +99,36 @@ def _email_recipients(recipients: dict[int, str]) -> list[int]:
 
 # Notices about the person's own standing arrive even on a muted thread.
 UNMUTABLE = frozenset({Notification.Kind.MODERATION, Notification.Kind.BADGE})
+# A muted tag is a broad choice: notices that name the person still arrive (see _muted): a mention,
+# their answer accepted, and a vendor's work for its staff (an escalation to it, activity on a claim).
+ADDRESSED = UNMUTABLE | {
+    Notification.Kind.MENTION,
+    Notification.Kind.ACCEPTED,
+    Notification.Kind.ESCALATED,
+    Notification.Kind.CLAIM_ACTIVITY,
+}
+
+
+def _muted(event: Event, recipients: dict[int, str]) -> set[int]:
+    """Recipients who muted the thread, or one of its tags and are not addressed directly. Two queries at most.
+
+    Addressed directly: a kind in ADDRESSED, or any notice about a thread they asked (a tag
+    mute must not hide replies to their own question). A tag mute silences replies on threads
+    they follow, new threads from followed tags or vendors, and radar notices.
+    """
+    muting = [uid for uid, kind in recipients.items() if kind not in UNMUTABLE]
+    if not muting:
+        return set()
+    muted = set(
+        ThreadMute.objects.filter(thread_id=event.thread_id, user_id__in=muting).values_list("user_id", flat=True)
+    )
+    broad = [uid for uid in muting if recipients[uid] not in ADDRESSED and uid not in muted]
+    if broad:
+        tags = TaggedThread.objects.filter(content_object_id=event.thread_id).values("tag_id")
+        asker = Thread.objects.filter(pk=event.thread_id).values("author_id")
+        by_tag = TagMute.objects.filter(user_id__in=broad, tag_id__in=tags).exclude(user_id__in=asker)
+        muted.update(by_tag.values_list("user_id", flat=True))
+    return muted
 
 
 def fan_out(event: Event) -> None:
@@ -120,13 +152,8 @@ def notify(event: Event, recipients: dict[int, str], *, override: bool = False, 
     if event.vendor_id is not None:
         raise ValueError("Private (staff-only) events never make notifications.")
     recipients = {uid: kind for uid, kind in recipients.items() if uid != event.actor_id}
-    muting = [uid for uid, kind in recipients.items() if kind not in UNMUTABLE]
-    if muting:  # one query: those who muted the thread hear nothing more of it
-        muted = ThreadMute.objects.filter(thread_id=event.thread_id, user_id__in=muting).values_list(
-            "user_id", flat=True
-        )
-        for uid in set(muted):
-            recipients.pop(uid, None)
+    for uid in _muted(event, recipients):
+        recipients.pop(uid, None)
     if not recipients:
         return []
     if override:

@@ -13,6 +13,7 @@ user text is never trusted as HTML.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -305,6 +306,45 @@ def _search_sqlite(
     with connection.cursor() as cursor:
         cursor.execute(sql, [SOLVED_BOOST, _fts5_query(query, any_word), *where[1], limit, offset])
         return [(row[0], float(row[1]), row[2], row[3]) for row in cursor.fetchall()]
+
+
+# "Similar threads" must name real neighbours only. Rank scores are no floor: SQLite's bm25 depends
+# on the whole corpus and any-word matching finds a thread that shares one common word ("update").
+# A neighbour shares, in its title or question, at least NEIGHBOUR_MIN_SHARED of the title's
+# significant words, and at least a third of them for long titles (docs/knowledge.md).
+NEIGHBOUR_MIN_SHARED = 2
+NEIGHBOUR_MIN_FRACTION = 1 / 3
+
+
+def neighbour_floor(word_count: int) -> int:
+    """How many of a title's ``word_count`` significant words a neighbour must share."""
+    return max(min(NEIGHBOUR_MIN_SHARED, word_count), math.ceil(word_count * NEIGHBOUR_MIN_FRACTION))
+
+
+def title_words(title: str) -> list[str]:
+    """A title's significant words (no stop words, no single letters), each once, at most ANY_WORDS."""
+    words = (w for w in _words(normalise_text(title)) if w not in STOP_WORDS and len(w) > 1)
+    return list(dict.fromkeys(words))[:ANY_WORDS]
+
+
+def shared_words(thread_ids: list[int], words: list[str]) -> dict[int, int]:
+    """For each thread, how many of ``words`` its title or question contains (stemmed). One query."""
+    if not thread_ids or not words:
+        return {}
+    if _is_postgres():
+        # Weights A and B are the title and the question (index_thread); plainto_tsquery stems one word.
+        term = "(CASE WHEN ts_filter(t.search_vector, '{a,b}') @@ plainto_tsquery('english', %s) THEN 1 ELSE 0 END)"
+        table, key = "forum_thread t", "t.id"
+    else:
+        matching = "SELECT rowid FROM forum_thread_fts WHERE forum_thread_fts MATCH %s"
+        term = f"(CASE WHEN t.rowid IN ({matching}) THEN 1 ELSE 0 END)"
+        table, key = "forum_thread_fts t", "t.rowid"
+        words = [f'{{title question}} : "{w}"' for w in words]  # quoted: typed text never acts as an operator
+    placeholders = ", ".join(["%s"] * len(thread_ids))
+    sql = f"SELECT {key}, {' + '.join([term] * len(words))} FROM {table} WHERE {key} IN ({placeholders})"  # noqa: S608 - fixed fragments
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*words, *thread_ids])
+        return {row[0]: int(row[1]) for row in cursor.fetchall()}
 
 
 def suggest_solved(query: str, *, limit: int = 5) -> list[Hit]:

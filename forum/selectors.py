@@ -706,11 +706,15 @@ def similar_threads(thread: Thread, *, limit: int = 5) -> list[Thread]:
     from forum import search
 
     title_key = hashlib.blake2b(thread.title.encode(), digest_size=8).hexdigest()
-    key = f"similar:v1:{thread.pk}:{thread.duplicate_of_id or 0}:{title_key}"
+    key = f"similar:v2:{thread.pk}:{thread.duplicate_of_id or 0}:{title_key}"
     ids = _cache_get(key)
     if ids is None:
         hits = search.search_threads(thread.title, limit=limit * 3, any_word=True)
         hits = [h for h in hits if h.thread.duplicate_of_id != thread.pk]
+        # Only real neighbours: sharing one common word is no likeness (search.neighbour_floor).
+        words = search.title_words(thread.title)
+        shared = search.shared_words([h.thread.pk for h in hits], words)
+        hits = [h for h in hits if shared.get(h.thread.pk, 0) >= search.neighbour_floor(len(words))]
         exclude = {thread.pk} | ({thread.duplicate_of_id} if thread.duplicate_of_id else set())
         ids = [t.pk for t in _distinct_canonicals(hits, exclude=exclude)[: limit * 2]]
         _cache_set(key, ids, settings.SIMILAR_THREADS_CACHE_SECONDS)

@@ -102,6 +102,7 @@ urlpatterns = [
     path("u/<name:username>/", pages.profile, name="profile"),
     # Follows, notification settings, feeds and images (issue 5: community).
     path("follow/tag/<name:tag>/", community.follow_tag, name="follow_tag"),
+    path("follow/tag/<name:tag>/mute/", community.mute_tag, name="mute_tag"),
     path("follow/vendor/<name:handle>/", community.follow_vendor, name="follow_vendor"),
     path("follow/thread/<int:thread_id>/", community.follow_thread, name="follow_thread"),
     path("settings/", account.account_settings, name="account_settings"),

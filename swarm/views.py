@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -34,6 +35,14 @@ def thread_panel_html(request: HttpRequest, thread: Thread, error: str = "", not
     return render_to_string("swarm/_thread_panel.html", context, request=request)
 
 
+def _back(request: HttpRequest, thread: Thread) -> HttpResponse:
+    """Back to ``next`` (the notification list's in-place actions), if it stays on this site; else the thread."""
+    back = request.POST.get("next", "")
+    if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        return redirect(back)
+    return redirect(thread)
+
+
 def _answer(request: HttpRequest, thread: Thread, done: str, run) -> HttpResponse:
     """Run one action; answer with the panel (htmx) or a redirect and a message."""
     try:
@@ -44,12 +53,12 @@ def _answer(request: HttpRequest, thread: Thread, done: str, run) -> HttpRespons
             thread.refresh_from_db()
             return HttpResponse(thread_panel_html(request, thread, error=message), status=422)
         messages.error(request, message)
-        return redirect(thread)
+        return _back(request, thread)
     if _is_htmx(request):
         thread.refresh_from_db()
         return HttpResponse(thread_panel_html(request, thread, notice=done))
     messages.success(request, done)
-    return redirect(thread)
+    return _back(request, thread)
 
 
 def _escalation(escalation_id: int) -> Escalation:

@@ -47,7 +47,7 @@ def test_collected_static_files_are_hashed_compressed_and_cached_for_a_year(tmp_
             assert response.headers["Cache-Control"] == "max-age=315360000, public, immutable"
             assert "--" in response.text  # decoded: it is the stylesheet
         # The API docs load their scripts by hashed name too, compressed.
-        docs = httpx.get(f"{base}/api/docs").text
+        docs = httpx.get(f"{base}/api/docs/try").text  # the interactive console
         scripts = re.findall(r'<script src="(/static/[^"]+)"', docs)
         assert scripts and all(re.search(r"\.[0-9a-f]{12}\.js$", src) for src in scripts)
         bundle = httpx.get(f"{base}{scripts[0]}", headers={"Accept-Encoding": "br"})

@@ -12,6 +12,7 @@ from forum import access, notifications
 from forum.models import (
     NotificationSettings,
     TagFollow,
+    TagMute,
     Thread,
     ThreadFollow,
     ThreadMute,
@@ -29,9 +30,27 @@ def _require_member(user: User) -> None:
 
 
 def follow_tag(*, user: User, tag: Tag) -> None:
-    """Hear about every new thread tagged ``tag``. Following twice is harmless."""
+    """Hear about every new thread tagged ``tag`` (lifting a mute of it). Following twice is harmless."""
     _require_member(user)
-    TagFollow.objects.bulk_create([TagFollow(user=user, tag=tag)], ignore_conflicts=True)
+    with transaction.atomic():
+        TagMute.objects.filter(user=user, tag=tag).delete()
+        TagFollow.objects.bulk_create([TagFollow(user=user, tag=tag)], ignore_conflicts=True)
+
+
+def mute_tag(*, user: User, tag: Tag) -> None:
+    """Hear nothing about threads tagged ``tag`` unless addressed directly (forum.notifications._muted).
+
+    Watching and muting exclude each other: muting stops following the tag. Muting twice is harmless.
+    """
+    _require_member(user)
+    with transaction.atomic():
+        TagFollow.objects.filter(user=user, tag=tag).delete()
+        TagMute.objects.bulk_create([TagMute(user=user, tag=tag)], ignore_conflicts=True)
+
+
+def unmute_tag(*, user: User, tag: Tag) -> None:
+    _require_member(user)
+    TagMute.objects.filter(user=user, tag=tag).delete()
 
 
 def unfollow_tag(*, user: User, tag: Tag) -> None:

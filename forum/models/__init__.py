@@ -1,7 +1,7 @@
 """Forum models, one module per domain, re-exported here."""
 
 from forum.models.api import PersonalAccessToken, VendorApiKey, WebhookDelivery, WebhookEndpoint
-from forum.models.community import Attachment, NotificationSettings, TagFollow, VendorFollow
+from forum.models.community import Attachment, NotificationSettings, TagFollow, TagMute, VendorFollow
 from forum.models.idempotency import IdempotencyKey
 from forum.models.joining import DomainProof, VendorApplication, VendorLog, VendorProposal
 from forum.models.knowledge import AnswerVerification, ArticleReuse, ContentGap, OutdatedFlag, SuggestionOpen
@@ -39,6 +39,7 @@ __all__ = [
     "SentMessage",
     "SuggestionOpen",
     "TagFollow",
+    "TagMute",
     "TaggedThread",
     "Thread",
     "ThreadFollow",

@@ -22,6 +22,26 @@ class TagFollow(models.Model):
         return f"{self.user_id} follows tag {self.tag_id}"
 
 
+class TagMute(models.Model):
+    """Someone who hears nothing about threads in a tag, unless addressed directly.
+
+    forum.notifications.notify drops every notice about a thread carrying a muted tag, except
+    those that name the person (a mention, their own thread, their answer accepted) and notices
+    about their own standing (moderation, badges). Muting a tag stops following it, and
+    following it again lifts the mute (forum.actions.follows).
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tag_mutes")
+    tag = models.ForeignKey("taggit.Tag", on_delete=models.CASCADE, related_name="mutes")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "tag"], name="tagmute_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} muted tag {self.tag_id}"
+
+
 class VendorFollow(models.Model):
     """Someone who hears about every new thread that involves a vendor."""
 

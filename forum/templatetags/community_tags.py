@@ -29,3 +29,9 @@ def follow_button(context, target: Tag | Vendor | Thread) -> dict:
             following = follows.follows_thread(user, target)
         data = button_context(request, thread=target, following=following)
     return {**data, "user": user, "request": request, "next": request.get_full_path()}
+
+
+@register.simple_tag(takes_context=True)
+def tag_muted(context, tag: Tag) -> bool:
+    """Whether the viewer muted ``tag`` (one query for a logged-in viewer)."""
+    return follows.mutes_tag(context["request"].user, tag)

@@ -8,6 +8,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from taggit.models import Tag
 
@@ -42,6 +43,30 @@ def _toggle(request: HttpRequest, *, kind: str, target: Tag | Vendor | Thread, f
 def follow_tag(request: HttpRequest, tag: str) -> HttpResponse:
     tag_obj = get_object_or_404(Tag, name=tag.lower())
     return _toggle(request, kind="tag", target=tag_obj, fallback=reverse("forum:tag", args=[tag_obj.name]))
+
+
+@login_required
+@require_POST
+def mute_tag(request: HttpRequest, tag: str) -> HttpResponse:
+    """Mute (``action=mute``) or unmute a tag; back to where the form was (the tag's page by default)."""
+    tag_obj = get_object_or_404(Tag, name=tag.lower())
+    action = request.POST.get("action", "")
+    if action == "mute":
+        follow_actions.mute_tag(user=request.user, tag=tag_obj)
+        messages.success(
+            request,
+            _("Muted %(tag)s: you hear about its threads only when someone mentions you or replies to your own.")
+            % {"tag": tag_obj.name},
+        )
+    elif action == "unmute":
+        follow_actions.unmute_tag(user=request.user, tag=tag_obj)
+        messages.success(request, _("Unmuted %(tag)s.") % {"tag": tag_obj.name})
+    else:
+        messages.error(request, _("Choose mute or unmute."))
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = reverse("forum:tag", args=[tag_obj.name])
+    return redirect(back)
 
 
 @login_required

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from forum import notifications, selectors
+from forum import hooks, notifications, selectors
 from forum.actions import follows as follow_actions
 from forum.models import Thread
 
@@ -14,6 +14,12 @@ from forum.models import Thread
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
     groups = selectors.notification_groups(request.user)
+    notices = [n for group in groups for n in group.items]
+    offered: dict[int, str] = {}
+    for render_actions in hooks.notice_actions():  # swarm's "Claim" and "Confirm solved"
+        offered.update(render_actions(request, notices))
+    for n in notices:
+        n.actions_html = offered.get(n.pk, "")
     return render(request, "forum/notifications.html", {"groups": groups})
 
 

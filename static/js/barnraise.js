@@ -83,6 +83,20 @@
     });
   }
 
+  // The phone menu is a <details>; its summary states whether it is open (aria-expanded), and
+  // Escape closes it and gives focus back to the button.
+  function setupSiteMenu() {
+    document.querySelectorAll("[data-site-menu]").forEach(function (menu) {
+      const button = menu.querySelector("summary");
+      const sync = function () { button.setAttribute("aria-expanded", menu.open ? "true" : "false"); };
+      menu.addEventListener("toggle", sync);
+      menu.addEventListener("keydown", function (event) {
+        if (event.key === "Escape" && menu.open) { menu.open = false; button.focus(); }
+      });
+      sync();
+    });
+  }
+
   window.Barnraise = window.Barnraise || {};
   window.Barnraise.makeScrollersFocusable = makeScrollersFocusable;
   window.Barnraise.refreshTimes = refreshTimes;
@@ -93,6 +107,7 @@
     setupTagSuggest();
     setupSuggestionBeacon();
     makeScrollersFocusable();
+    setupSiteMenu();
   });
   // Content swapped in by htmx gets the same treatment.
   document.addEventListener("htmx:afterSwap", function (event) {

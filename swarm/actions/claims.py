@@ -231,6 +231,8 @@ def confirm(*, user: User, escalation: Escalation, solved: bool) -> Escalation:
             user, escalation.pk, check=access.can_confirm, message="Only the person who asked can confirm this."
         )
         thread = escalation.thread
+        if solved and escalation.state == S.CONFIRMED:  # a second click, or a retry after a lost response
+            raise ValidationError("You already confirmed this is solved.", code="unchanged")
         if not awaiting_confirmation(escalation, thread):
             raise ValidationError(
                 "There is nothing to confirm yet: accept an answer, or wait for the vendor to resolve it.",

@@ -170,8 +170,18 @@ def test_too_many_requests_answer_429_with_retry_after(settings, customer, other
     assert token_client(other_customer).get("/api/tags").status_code == 200  # per token
 
 
-def test_the_docs_page_loads_its_assets_from_this_site_under_the_strict_csp():
-    response = Client().get("/api/docs")
+def test_the_docs_page_lists_every_endpoint_without_the_console_script():
+    page = Client().get("/api/docs").text
+    schema = Client().get("/api/openapi.json").json()
+    for path, item in schema["paths"].items():
+        for method in item:
+            assert f'<code class="api-method api-method-{method}">{method.upper()}</code> <code>{path}</code>' in page
+    assert "swagger-ui" not in page  # no 1.7 MB console on the reference page
+    assert 'href="/api/docs/try"' in page and 'href="#schema-ThreadOut"' in page
+
+
+def test_the_interactive_console_loads_its_assets_from_this_site_under_the_strict_csp():
+    response = Client().get("/api/docs/try")
     assert response.status_code == 200
     assert "script-src 'self'" in response["Content-Security-Policy"]
     scripts = re.findall(r'<script src="([^"]+)"', response.text)
