@@ -623,7 +623,7 @@ class Suggestion:
 # Among equally solved suggestions, a reused, verified, recently active answer moves up and a flagged one down:
 # a thread's place in relevance order is divided by these (issue 15, docs/knowledge.md).
 REUSE_BOOST, REUSE_CAP, VERIFIED_BOOST, FRESH_BOOST, OUTDATED_PENALTY = 0.25, 4, 1.5, 1.2, 0.4
-ARTICLE_BOOST = 1.3  # a published knowledge article (reviewed, structured) over a bare thread
+ARTICLE_BOOST = 2.0  # a published knowledge article (reviewed, structured) over a bare thread
 FRESH_DAYS = 365
 
 

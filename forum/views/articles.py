@@ -56,6 +56,7 @@ def article_new(request: HttpRequest, thread_id: int) -> HttpResponse:
     """GET: the draft form, prefilled from the thread (nothing written). POST: the draft."""
     thread = get_object_or_404(Thread, pk=thread_id)
     presenter.require_thread(request.user, thread)
+    access.require_participant(request.user, _("Log in to draft an article."))  # a suspension says so
     access.require(
         access.can_draft_article(request.user, thread),
         _("Only staff of a vendor on this thread and trusted members can draft an article from it."),
