@@ -146,13 +146,23 @@ def _with_facts(qs: QuerySet[Article]) -> QuerySet[Article]:
 
 
 def published_articles(
-    *, tag: str = "", vendor: Vendor | None = None, limit: int = 10, offset: int = 0
+    *,
+    tag: str = "",
+    vendor: Vendor | None = None,
+    thread_ids: list[int] | None = None,
+    limit: int = 10,
+    offset: int = 0,
 ) -> list[Article]:
-    """Published articles on public threads, best first (``article_score``). One query.
+    """Published articles on public threads (of ``thread_ids``: a search page's), best first
+    (``article_score``). One query, none for an empty ``thread_ids``.
 
     The newest ``ARTICLE_CANDIDATES`` are ranked; older ones are found through search.
     """
+    if thread_ids is not None and not thread_ids:
+        return []
     qs = Article.objects.filter(status=Article.Status.PUBLISHED).filter(presenter.public_q("thread__"))
+    if thread_ids is not None:
+        qs = qs.filter(thread_id__in=thread_ids)
     if tag:
         qs = qs.filter(thread__taggedthread__tag__name=tag)
     if vendor is not None:

@@ -277,3 +277,22 @@ def test_kb_and_article_pages_use_a_fixed_number_of_queries(solved, staff, custo
             article_actions.flag_article(user=flagger, article=article, environment=f"Dock {n}.{m}")
     assert measure("/kb/") == few_kb
     assert measure(f"/kb/a/{article.pk}/") == few_article
+
+
+def test_search_lists_the_results_articles_first_best_first_and_says_when_flagged(solved, staff, customer):
+    article = _published(solved, staff)
+    other_thread, _ = solved_thread(make_user("lou"), staff, "Tablet wifi slow after update", "Reset network settings.")
+    other = article_actions.draft_article(
+        user=staff, thread=other_thread, text=_text(title="Tablet wifi slow after update")
+    )
+    article_actions.publish_article(user=staff, article=other)
+    flagger = make_user("flagger")
+    age(flagger)
+    article_actions.flag_article(user=flagger, article=article, environment="Tablet 4, firmware 4.3")
+    html = client_for(None).get("/search/", {"q": "tablet wifi"}).text
+    listed = re.findall(r'<li class="kb-row article-row" data-article="(\d+)">', html)
+    assert listed == [str(other.pk), str(article.pk)]  # the flagged one goes down
+    assert 'data-article-flags="1"' in html
+    article_actions.retire_article(user=staff, article=other, reason="Fixed in firmware 5")
+    html = client_for(None).get("/search/", {"q": "tablet wifi"}).text
+    assert re.findall(r'data-article="(\d+)"', html) == [str(article.pk)]
