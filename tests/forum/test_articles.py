@@ -295,3 +295,22 @@ def test_search_lists_the_results_articles_first_best_first_and_says_when_flagge
     article_actions.retire_article(user=staff, article=other, reason="Fixed in firmware 5")
     html = client_for(None).get("/search/", {"q": "tablet wifi"}).text
     assert re.findall(r'data-article="(\d+)"', html) == [str(article.pk)]
+
+
+def test_an_escalation_confirmed_solved_becomes_an_article_with_the_staff_reply(customer, staff, vendor):
+    from swarm.actions import claims
+    from swarm.models import Escalation
+
+    thread = thread_actions.create_thread(author=customer, title="Dock loses display after update", body="@northwind")
+    escalation = Escalation.objects.get(thread=thread, vendor=vendor)
+    post_actions.reply(author=staff, thread=thread, body="Install dock firmware **2.1**, then replug.")
+    claims.claim(staff=staff, escalation=escalation)
+    claims.resolve(staff=staff, escalation=escalation)
+    assert _draft_by_web(client_for(staff), thread).status_code == 400  # not yet confirmed by the customer
+    claims.confirm(user=customer, escalation=escalation, solved=True)
+    thread.refresh_from_db()
+    assert thread.accepted_post_id is None
+    form = client_for(staff).get(f"/t/{thread.pk}/article/new/").text
+    assert "Install dock firmware **2.1**, then replug." in form
+    assert _draft_by_web(client_for(staff), thread, key="confirmed-key-1").status_code == 302
+    assert Article.objects.get().vendor == vendor
