@@ -184,11 +184,12 @@ class ArticlePage:
     can_review: bool
     can_fix: bool
     can_flag: bool
+    flagged_by_viewer: bool = False
 
 
 def article_page(*, article_id: int, viewer: AnyUser) -> ArticlePage:
-    """An article as the viewer may see it (404 otherwise), with its facts. Three queries at most
-    (the article, its open flags, the viewer's vendors)."""
+    """An article as the viewer may see it (404 otherwise), with its facts. Four queries at most
+    (the article, its open flags, the viewer's vendors, the viewer's own flag)."""
     article = (
         _with_facts(Article.objects.select_related("vendor", "thread", "author", "reviewed_by"))
         .defer("thread__search_vector")
@@ -203,12 +204,15 @@ def article_page(*, article_id: int, viewer: AnyUser) -> ArticlePage:
             :FLAG_ENVIRONMENTS
         ]
     )
+    can_flag = access.can_flag_article(viewer) and article.status == Article.Status.PUBLISHED
+    flagged = can_flag and ArticleFlag.objects.filter(article=article, user=viewer, revision=article.revision).exists()
     return ArticlePage(
         article=article,
         flags=flags,
         can_review=access.can_review_article(viewer, article),
         can_fix=access.can_fix_article(viewer, article),
-        can_flag=access.can_flag_article(viewer) and article.status == Article.Status.PUBLISHED,
+        can_flag=can_flag and not flagged,
+        flagged_by_viewer=flagged,
     )
 
 

@@ -165,6 +165,7 @@ def test_didnt_work_flags_show_the_environment_and_a_fix_clears_them(solved, sta
     client.post(f"/kb/a/{article.pk}/flag/", {"environment": "Tablet 4, firmware 4.3"})
     again = client.post(f"/kb/a/{article.pk}/flag/", {"environment": "Tablet 4, firmware 4.3"}, follow=True)
     assert "You already said this article didn&#x27;t work for you." in again.text
+    assert "data-flagged-by-you" in again.text and "Tell readers and reviewers" not in again.text
     client_for(expert).post(f"/kb/a/{article.pk}/flag/", {"environment": ""}, follow=True)  # refused: empty
     page = client_for(None).get(f"/kb/a/{article.pk}/").text
     assert 'data-article-flags="1"' in page and "Tablet 4, firmware 4.3" in page
