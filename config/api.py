@@ -9,6 +9,7 @@ from django.urls import path, re_path
 from ninja import NinjaAPI, Swagger
 
 from config import api_docs
+from forum.api import knowledge as knowledge_routes
 from forum.api import routes as forum_routes
 from forum.api.auth import ApiAuth
 from forum.api.errors import error_response, install
@@ -26,6 +27,7 @@ api = NinjaAPI(
 )
 install(api)
 api.add_router("/", forum_routes.router)
+api.add_router("/", knowledge_routes.router)
 api.add_router("/", swarm_api.router)
 
 

@@ -391,6 +391,8 @@ BARNRAISE = {
         "flag_to_hide": 15,
         "retag": 500,
         "mark_duplicate": 1000,
+        # Draft a knowledge article from a solved thread (vendors' staff may on their threads anyway).
+        "draft_article": 500,
     },
     # Points and anti-farming rules (docs/reputation.md).
     "REPUTATION": {
@@ -424,6 +426,7 @@ BARNRAISE = {
         "edit": (20, 300),
         "vote": (60, 60),
         "flag": (20, 600),
+        "article": (10, 3600),  # article drafts per person
         # Suggestions opened from /ask/ (self-service beacon), per person and per client address.
         "suggestion_open": (30, 3600),
         # Content-gap beacons from the search page, per client address (no person is kept).

@@ -12,7 +12,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
-from forum.models import Event, EventKind, Membership, Post, ReviewState, Thread, User, Vendor
+from forum.models import Article, Event, EventKind, Membership, Post, ReviewState, Thread, User, Vendor
 
 AnyUser = User | AnonymousUser
 
@@ -308,6 +308,77 @@ def can_clear_outdated(user: AnyUser, thread: Thread, staffed: list[Vendor] | No
     if is_moderator(user):
         return True
     return bool(vendors_staffed_on_thread(user, thread) if staffed is None else staffed)
+
+
+# ---- Knowledge articles (docs/knowledge.md, "Article life") ----
+
+
+def is_confirmed_solution(thread: Thread) -> bool:
+    """The customer confirmed it: an accepted answer, or an escalation confirmed solved (a public
+    ``confirmed`` event: forum reads its own timeline, not swarm's tables)."""
+    if thread.accepted_post_id is not None:
+        return True
+    return Event.objects.filter(thread=thread, vendor__isnull=True, kind=EventKind.CONFIRMED).exists()
+
+
+def can_draft_article(user: AnyUser, thread: Thread, staffed: list[Vendor] | None = None) -> bool:
+    """Staff of a vendor on the thread, and members with the ``draft_article`` privilege."""
+    if not is_participant(user):
+        return False
+    if bool(vendors_staffed_on_thread(user, thread) if staffed is None else staffed):
+        return True
+    return has_privilege(user, "draft_article")
+
+
+def can_review_article(user: AnyUser, article: Article) -> bool:
+    """Publish, fix or retire: a vendor-verified article's vendor staff; any other article's moderators.
+
+    A moderator does not review a vendor's article (the vendor vouches for it), and no
+    vendor's staff review another vendor's.
+    """
+    if not is_participant(user):
+        return False
+    if article.vendor_id is not None:
+        return article.vendor_id in {v.pk for v in verified_vendors(user)}
+    return is_moderator(user)
+
+
+def can_fix_article(user: AnyUser, article: Article) -> bool:
+    """Its reviewers, and its author while still allowed to draft articles."""
+    if can_review_article(user, article):
+        return True
+    return is_participant(user) and article.author_id == user.pk and has_privilege(user, "draft_article")
+
+
+def can_see_article(user: AnyUser, article: Article) -> bool:
+    """Articles once published are everyone's (retired ones too); a draft, and a draft discarded
+    unpublished, only its author's and its reviewers'."""
+    if article.published_at is not None:
+        return True
+    if user.is_authenticated and article.author_id == user.pk:
+        return True
+    return can_review_article(user, article)
+
+
+def can_flag_article(user: AnyUser) -> bool:
+    """Say "this didn't work for me": a participant whose account is past its first days."""
+    if not is_participant(user):
+        return False
+    return not is_new_account(user)
+
+
+def gap_report_vendor(user: AnyUser, requested: str = "") -> Vendor | None:
+    """Whose content gaps the user may read: a moderator everyone's (None), or one vendor's on
+    request; a vendor's verified staff (or its API key) that vendor's; anyone else is refused."""
+    if is_moderator(user):
+        return Vendor.objects.filter(handle=requested.strip().lower()[:30]).first() if requested else None
+    vendor = None
+    if user.is_authenticated and user.is_service_account:
+        vendor = Vendor.objects.filter(pk=user.service_vendor_id).first()
+    elif user.is_authenticated and user.is_active:
+        vendor = staff_vendor_for(user)
+    require(vendor is not None, "The content-gap report is for moderators and vendors' verified staff.")
+    return vendor
 
 
 # ---- Two-factor sign-in for admins ----

@@ -5,6 +5,7 @@ import re
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _lazy
 
 from forum import idempotency
 from forum.models import NotificationSettings
@@ -178,3 +179,44 @@ class VendorProposalForm(forms.Form):
 class UnclaimedVendorForm(forms.Form):
     name = VendorProposalForm.base_fields["name"]
     handle = VendorProposalForm.base_fields["handle"]
+
+
+class ArticleForm(IdempotentForm):
+    """A knowledge article's text; ``forum.actions.articles.clean`` decides what is valid."""
+
+    title = TextField(max_length=settings.BARNRAISE["TITLE_MAX"], label=_lazy("Title"))
+    environment = TextField(
+        max_length=300,
+        label=_lazy("Environment"),
+        help_text=_lazy("Devices, versions, vendors and settings the solution applies to."),
+    )
+    cause = TextField(
+        max_length=5000,
+        label=_lazy("Cause"),
+        help_text=_lazy("What was wrong. Prefilled with the question: keep only the cause."),
+        widget=forms.Textarea(attrs={"rows": 5}),
+    )
+    resolution = TextField(
+        max_length=settings.BARNRAISE["BODY_MAX"],
+        label=_lazy("Resolution"),
+        help_text=_lazy("The steps that solved it. Markdown works."),
+        widget=forms.Textarea(attrs={"rows": 8}),
+    )
+
+
+class ArticleFixForm(ArticleForm):
+    note = TextField(
+        max_length=200, label=_lazy("What changed"), help_text=_lazy("Readers see it in the article's history.")
+    )
+
+
+class ArticleFlagForm(forms.Form):
+    environment = TextField(
+        max_length=300,
+        label=_lazy("Your environment"),
+        help_text=_lazy("Device, version and settings where it did not work."),
+    )
+
+
+class ArticleRetireForm(forms.Form):
+    reason = TextField(max_length=200, label=_lazy("Why retire it"))

@@ -69,6 +69,27 @@ class Outdated(TypedDict):
     reason: str
 
 
+class ArticleStep(TypedDict):
+    article: int
+    title: str
+    revision: int
+
+
+class ArticleFlagged(ArticleStep):
+    environment: str
+    open_flags: int  # flags on this revision, this one included
+
+
+class ArticleFixed(ArticleStep):
+    note: str
+
+
+class ArticleRetired(ArticleStep):
+    reason: str
+
+
+_ARTICLE = {"article": 3, "title": "Tablet drops wifi after sleep", "revision": 1}
+
 FORUM_KINDS: list[tuple[str, str, type, dict]] = [
     (EventKind.POSTED, "asked the question", Posted, {"title": "T", "tags": ["wifi"], "mentions": [], "vendors": []}),
     (EventKind.REPLIED, "replied", Replied, {"mentions": ["dana"], "vendors": ["northwind"]}),
@@ -88,6 +109,16 @@ FORUM_KINDS: list[tuple[str, str, type, dict]] = [
     (EventKind.VERIFIED, "marked an answer verified", Verified, {"vendor": "northwind", "vendor_name": "Northwind"}),
     (EventKind.OUTDATED, "flagged an answer outdated", Outdated, {"reason": "Fixed in 4.3"}),
     (EventKind.OUTDATED_CLEARED, "cleared the outdated flag", Empty, {}),
+    (EventKind.ARTICLE_DRAFTED, "drafted a knowledge article", ArticleStep, _ARTICLE),
+    (EventKind.ARTICLE_PUBLISHED, "published the knowledge article", ArticleStep, _ARTICLE),
+    (
+        EventKind.ARTICLE_FLAGGED,
+        "said the article didn't work for them",
+        ArticleFlagged,
+        _ARTICLE | {"environment": "Tablet 4, firmware 4.3", "open_flags": 1},
+    ),
+    (EventKind.ARTICLE_FIXED, "fixed the article", ArticleFixed, _ARTICLE | {"revision": 2, "note": "Step 2 for 4.3"}),
+    (EventKind.ARTICLE_RETIRED, "retired the article", ArticleRetired, _ARTICLE | {"reason": "Fixed in firmware 5"}),
 ]
 
 

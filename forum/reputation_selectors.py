@@ -20,6 +20,7 @@ PRIVILEGE_LABELS = {
     "flag_to_hide": "Flag posts so enough flags hide them",
     "retag": "Change the tags of anyone's thread",
     "mark_duplicate": "Mark threads as duplicates",
+    "draft_article": "Draft knowledge articles from solved threads",
 }
 
 

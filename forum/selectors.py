@@ -397,6 +397,7 @@ def thread_page(*, thread_id: int, user: AnyUser) -> ThreadPage:
     accepted = next((p for p in replies if p.pk == thread.accepted_post_id), None)
     my_votes = {p.pk for p in posts if getattr(p, "viewer_voted", False)}
     history = list(Event.objects.filter(thread=thread, vendor__isnull=True).select_related("actor").order_by("seq"))
+    history = presenter.visible_history(user, history)  # article drafts: their author's and reviewers' only
     presenter.mask_history(history, posts)
     vendors = [link.vendor for link in thread.vendor_links.all()]
     return ThreadPage(
@@ -614,11 +615,15 @@ class Suggestion:
     reuses: int = 0  # other problems its answer solved (forum.models.ArticleReuse)
     verified: bool = False
     outdated: str = ""  # the reason its answer was flagged outdated, if it was
+    article_id: int | None = None  # its published knowledge article, if it has one
+    article_flags: int = 0  # "didn't work for me" on the article's current revision
+    article_flag_environment: str = ""  # the latest of those flags' environment
 
 
 # Among equally solved suggestions, a reused, verified, recently active answer moves up and a flagged one down:
 # a thread's place in relevance order is divided by these (issue 15, docs/knowledge.md).
 REUSE_BOOST, REUSE_CAP, VERIFIED_BOOST, FRESH_BOOST, OUTDATED_PENALTY = 0.25, 4, 1.5, 1.2, 0.4
+ARTICLE_BOOST = 2.0  # a published knowledge article (reviewed, structured) over a bare thread
 FRESH_DAYS = 365
 
 
@@ -636,8 +641,11 @@ def _distinct_canonicals(hits: list, exclude: set[int]) -> list[Thread]:
 
 def ask_suggestions(*, title: str, body: str = "", limit: int = 5) -> list[Suggestion]:
     """Threads that may already answer what someone is typing on /ask/: solved first, with the
-    first lines of their accepted answer. Empty for empty, short or unmatched text. At most 4 queries."""
+    first lines of their accepted answer. Empty for empty, short or unmatched text. At most 4 queries.
+
+    A thread whose knowledge article was retired is no longer suggested."""
     from forum import search
+    from forum.models import Article
 
     text = f"{title} {body[:300]}"
     if len(text.strip()) < 3:
@@ -645,35 +653,49 @@ def ask_suggestions(*, title: str, body: str = "", limit: int = 5) -> list[Sugge
     hits = search.search_threads(text, limit=limit * 4, any_word=True)
     threads = _distinct_canonicals(hits, exclude=set())[: limit * 2]
     answers = _answer_facts([t.accepted_post_id for t in threads if t.accepted_post_id])
+    threads = [
+        t for t in threads if answers.get(t.accepted_post_id, {}).get("article_status") != Article.Status.RETIRED
+    ]
     now = datetime.now(UTC)
 
     def place(item: tuple[int, Thread]) -> tuple[bool, float]:
         position, thread = item
         facts = answers.get(thread.accepted_post_id, {})
+        published = facts.get("article_status") == Article.Status.PUBLISHED
+        fresh = facts.get("article_updated") if published else thread.last_activity_at
         boost = 1 + REUSE_BOOST * min(facts.get("reuses", 0), REUSE_CAP)
-        boost *= VERIFIED_BOOST if facts.get("verified") else 1
-        boost *= FRESH_BOOST if (now - thread.last_activity_at).days < FRESH_DAYS else 1
-        boost *= OUTDATED_PENALTY if facts.get("outdated") else 1
+        boost *= VERIFIED_BOOST if facts.get("verified") or (published and facts.get("article_vendor")) else 1
+        boost *= ARTICLE_BOOST if published else 1
+        boost *= FRESH_BOOST if (now - fresh).days < FRESH_DAYS else 1
+        boost *= OUTDATED_PENALTY if facts.get("outdated") or (published and facts.get("article_flags")) else 1
         return (not thread.is_solved, (position + 1) / boost)
 
     ranked = [t for _, t in sorted(enumerate(threads), key=place)][:limit]
-    return [
-        Suggestion(
-            thread=t,
-            answer_excerpt=excerpt_of(answers.get(t.accepted_post_id, {}).get("body_html", "")),
-            reuses=answers.get(t.accepted_post_id, {}).get("reuses", 0),
-            verified=bool(answers.get(t.accepted_post_id, {}).get("verified")),
-            outdated=answers.get(t.accepted_post_id, {}).get("outdated") or "",
-        )
-        for t in ranked
-    ]
+    return [_suggestion(t, answers.get(t.accepted_post_id, {})) for t in ranked]
+
+
+def _suggestion(thread: Thread, facts: dict) -> Suggestion:
+    from forum.models import Article
+
+    published = facts.get("article_status") == Article.Status.PUBLISHED
+    return Suggestion(
+        thread=thread,
+        answer_excerpt=excerpt_of(facts.get("body_html", "")),
+        reuses=facts.get("reuses", 0),
+        verified=bool(facts.get("verified") or (published and facts.get("article_vendor"))),
+        outdated=facts.get("outdated") or "",
+        article_id=facts.get("article_id") if published else None,
+        article_flags=(facts.get("article_flags") or 0) if published else 0,
+        article_flag_environment=(facts.get("article_flag_environment") or "") if published else "",
+    )
 
 
 def _answer_facts(answer_ids: list[int]) -> dict[int, dict]:
-    """Accepted answers' bodies with their thread's reuse count, verification and outdated reason (one query)."""
-    from django.db.models import Subquery
+    """Accepted answers' bodies with their thread's reuse count, verification, outdated reason and
+    knowledge article (its status, vendor, freshness and open flags). One query."""
+    from django.db.models import F, Subquery
 
-    from forum.models import AnswerVerification, ArticleReuse, OutdatedFlag
+    from forum.models import AnswerVerification, Article, ArticleFlag, ArticleReuse, OutdatedFlag
 
     if not answer_ids:
         return {}
@@ -683,6 +705,8 @@ def _answer_facts(answer_ids: list[int]) -> dict[int, dict]:
         .annotate(n=Count("pk"))
         .values("n")
     )
+    article = Article.objects.filter(thread_id=OuterRef("thread_id"))
+    flags = ArticleFlag.objects.filter(article__thread_id=OuterRef("thread_id"), revision=F("article__revision"))
     rows = (
         Post.objects.filter(pk__in=answer_ids)
         .values("pk", "body_html")
@@ -690,6 +714,12 @@ def _answer_facts(answer_ids: list[int]) -> dict[int, dict]:
             reuses=Subquery(reuses[:1]),
             verified=Exists(AnswerVerification.objects.filter(post_id=OuterRef("pk"))),
             outdated=Subquery(OutdatedFlag.objects.filter(post_id=OuterRef("pk")).values("reason")[:1]),
+            article_id=Subquery(article.values("pk")[:1]),
+            article_status=Subquery(article.values("status")[:1]),
+            article_vendor=Subquery(article.values("vendor_id")[:1]),
+            article_updated=Subquery(article.values("updated_at")[:1]),
+            article_flags=Subquery(flags.values("article_id").annotate(n=Count("pk")).values("n")[:1]),
+            article_flag_environment=Subquery(flags.order_by("-created_at").values("environment")[:1]),
         )
     )
     return {r["pk"]: {**r, "reuses": r["reuses"] or 0} for r in rows}
@@ -737,6 +767,27 @@ class ThreadKnowledge:
     can_mark_duplicate: bool
     can_flag_outdated: bool
     can_clear_outdated: bool
+    article_id: int | None = None  # its knowledge article, as far as the viewer may see it
+    article_status: str = ""  # "draft", "published" or "retired"
+    can_draft_article: bool = False
+
+
+# The article's status after each of its steps (read from the thread's history: no query).
+_ARTICLE_STATUS = {
+    EventKind.ARTICLE_DRAFTED: "draft",
+    EventKind.ARTICLE_PUBLISHED: "published",
+    EventKind.ARTICLE_FLAGGED: "published",
+    EventKind.ARTICLE_FIXED: "published",
+    EventKind.ARTICLE_RETIRED: "retired",
+}
+
+
+def _article_from_history(history: list[Event]) -> tuple[int | None, str]:
+    article_id, status = None, ""
+    for event in history:
+        if event.kind in _ARTICLE_STATUS:
+            article_id, status = event.data.get("article"), _ARTICLE_STATUS[event.kind]
+    return article_id, status
 
 
 def thread_knowledge(*, thread: Thread, user: AnyUser, history: list[Event] | None = None) -> ThreadKnowledge:
@@ -767,6 +818,8 @@ def thread_knowledge(*, thread: Thread, user: AnyUser, history: list[Event] | No
         outdated = {f.post_id: f for f in OutdatedFlag.objects.filter(post__thread=thread).select_related("flagged_by")}
     staffed = access.vendors_staffed_on_thread(user, thread)
     escalated = None if history is None else any(e.kind == EventKind.ESCALATED for e in history)
+    article_id, article_status = _article_from_history(history or [])
+    confirmed = thread.accepted_post_id is not None or any(e.kind == EventKind.CONFIRMED for e in history or [])
     return ThreadKnowledge(
         canonical=canonical,
         duplicates=duplicates,
@@ -777,6 +830,12 @@ def thread_knowledge(*, thread: Thread, user: AnyUser, history: list[Event] | No
         can_mark_duplicate=access.can_mark_duplicate(user, thread, staffed, escalated=escalated),
         can_flag_outdated=access.can_flag_outdated(user, thread, staffed),
         can_clear_outdated=access.can_clear_outdated(user, thread, staffed),
+        article_id=article_id,
+        article_status=article_status,
+        # A draft hidden from this viewer still takes the thread's one article: the action refuses then.
+        can_draft_article=(
+            history is not None and not article_id and confirmed and access.can_draft_article(user, thread, staffed)
+        ),
     )
 
 

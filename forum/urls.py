@@ -4,6 +4,7 @@ from forum import feeds
 from forum.views import (
     account,
     api_admin,
+    articles,
     community,
     composer,
     health,
@@ -48,6 +49,15 @@ urlpatterns = [
     # The KCS loop (issue 15, docs/knowledge.md): content gaps.
     path("kb/gaps/", knowledge.gaps, name="kb_gaps"),
     path("search/gap/", knowledge.search_gap, name="search_gap"),
+    # Knowledge articles' life (issue 15, docs/knowledge.md, "Article life").
+    path("kb/a/<int:article_id>/", articles.article, name="article"),
+    path("kb/a/<int:article_id>/history/", articles.article_history, name="article_history"),
+    path("kb/a/<int:article_id>/publish/", articles.article_publish, name="article_publish"),
+    path("kb/a/<int:article_id>/flag/", articles.article_flag, name="article_flag"),
+    path("kb/a/<int:article_id>/fix/", articles.article_fix, name="article_fix"),
+    path("kb/a/<int:article_id>/retire/", articles.article_retire, name="article_retire"),
+    path("kb/review/", articles.review_queue, name="article_review"),
+    path("t/<int:thread_id>/article/new/", articles.article_new, name="article_new"),
     path("notifications/", notifications.inbox, name="notifications"),
     path("notifications/read/", notifications.mark_read, name="notifications_read"),
     path("t/<int:thread_id>/mute/", notifications.mute_thread, name="mute_thread"),

@@ -14,10 +14,11 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from forum import access, hooks, timeline
-from forum.models import AnswerVerification, ArticleReuse, EventKind, OutdatedFlag, Post, Thread, User, Vendor
+from forum.models import AnswerVerification, Article, ArticleReuse, EventKind, OutdatedFlag, Post, Thread, User, Vendor
 from forum.timeline import presenter
 from forum.validation import normalise_text
 
@@ -166,6 +167,7 @@ def clear_outdated(*, user: User, post: Post) -> None:
 
 
 THREAD_LINK_RE = re.compile(r"^/t/(\d{1,12})(?:/|$)")
+ARTICLE_LINK_RE = re.compile(r"^/kb/a/(\d{1,12})(?:/|$)")
 MAX_REUSES_PER_REPLY = 5
 
 
@@ -174,35 +176,48 @@ def _site_hosts() -> set[str]:
     return hosts | {urlsplit(settings.SITE_URL).netloc.lower()}
 
 
-def linked_thread_ids(links: Iterable[str]) -> list[int]:
-    """Thread ids that a post's links point to on this site (/t/42/… or https://this-site/t/42/…)."""
+def _linked_ids(links: Iterable[str], pattern: re.Pattern[str]) -> list[int]:
     hosts = _site_hosts()
     ids: list[int] = []
     for link in links:
         parts = urlsplit(link)
         if parts.netloc and parts.netloc.lower() not in hosts:
             continue
-        match = THREAD_LINK_RE.match(parts.path)
+        match = pattern.match(parts.path)
         if match and int(match.group(1)) not in ids:
             ids.append(int(match.group(1)))
     return ids[:MAX_REUSES_PER_REPLY]
 
 
+def linked_thread_ids(links: Iterable[str]) -> list[int]:
+    """Thread ids that a post's links point to on this site (/t/42/… or https://this-site/t/42/…)."""
+    return _linked_ids(links, THREAD_LINK_RE)
+
+
+def linked_article_ids(links: Iterable[str]) -> list[int]:
+    """Knowledge-article ids that a post's links point to on this site (/kb/a/7/…)."""
+    return _linked_ids(links, ARTICLE_LINK_RE)
+
+
 def record_reuses(*, thread: Thread, post: Post, links: Iterable[str]) -> list[ArticleReuse]:
-    """A published reply links solved threads (knowledge-base articles): each helped ``thread`` once.
+    """A published reply links solved threads or knowledge articles: each helped ``thread`` once.
 
     Part of publishing the reply (``forum.actions.posts.publish_reply``), inside its
     transaction, so the reply's REPLIED event is the one visible change: a reuse is a
     counter on the article, not an event of its own. Only public, solved, canonical
-    threads other than this one count; a second link to the same article from the same
-    thread is not a second reuse (a unique constraint).
+    threads other than this one count, and published articles (a reuse of the article is
+    counted on its source thread, so the thread and its article share one count); a second
+    link to the same article from the same thread is not a second reuse (a unique constraint).
     """
-    ids = [pk for pk in linked_thread_ids(links) if pk != thread.pk]
-    if not ids:
+    links = list(links)
+    thread_ids, article_ids = linked_thread_ids(links), linked_article_ids(links)
+    if not thread_ids and not article_ids:
         return []
-    articles = presenter.public_threads(Thread.objects.filter(pk__in=ids, status=Thread.Status.SOLVED))
+    solved = Q(pk__in=thread_ids, status=Thread.Status.SOLVED)
+    published = Article.objects.filter(pk__in=article_ids, status=Article.Status.PUBLISHED).values("thread_id")
+    articles = presenter.public_threads(Thread.objects.filter(solved | Q(pk__in=published)).exclude(pk=thread.pk))
     made = []
-    for article in articles.filter(duplicate_of__isnull=True).only("pk"):
+    for article in articles.filter(duplicate_of__isnull=True).only("pk")[:MAX_REUSES_PER_REPLY]:
         try:
             with transaction.atomic():
                 made.append(ArticleReuse.objects.create(article=article, helped=thread, post=post))

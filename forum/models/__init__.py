@@ -4,7 +4,15 @@ from forum.models.api import PersonalAccessToken, VendorApiKey, WebhookDelivery,
 from forum.models.community import Attachment, NotificationSettings, TagFollow, TagMute, VendorFollow
 from forum.models.idempotency import IdempotencyKey
 from forum.models.joining import DomainProof, VendorApplication, VendorLog, VendorProposal
-from forum.models.knowledge import AnswerVerification, ArticleReuse, ContentGap, OutdatedFlag, SuggestionOpen
+from forum.models.knowledge import (
+    AnswerVerification,
+    Article,
+    ArticleFlag,
+    ArticleReuse,
+    ContentGap,
+    OutdatedFlag,
+    SuggestionOpen,
+)
 from forum.models.moderation import Flag, ModerationLog, ReviewState
 from forum.models.notifications import Notification, ThreadFollow
 from forum.models.reading import ThreadMute, ThreadRead
@@ -17,6 +25,8 @@ from forum.models.worker import ScheduledRun, SentMessage, WorkerHeartbeat
 
 __all__ = [
     "AnswerVerification",
+    "Article",
+    "ArticleFlag",
     "ArticleReuse",
     "Attachment",
     "ContentGap",

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 
 
 class SuggestionOpen(models.Model):
@@ -106,3 +107,80 @@ class ArticleReuse(models.Model):
 
     def __str__(self) -> str:
         return f"Thread {self.article_id} reused in {self.helped_id}"
+
+
+class Article(models.Model):
+    """A knowledge article made from a customer-confirmed solution, with its own life.
+
+    Drafted from a solved thread (``thread``, one article per thread) by a vendor's staff
+    (``vendor`` set: a vendor-verified article, reviewed by that vendor's staff) or by a
+    trusted expert (``vendor`` empty: reviewed by moderators). Published articles are
+    flagged when they stop working, fixed (a new revision, which clears the flags) or
+    retired. Every step is an action in ``forum.actions.articles`` and one timeline event
+    on the source thread (docs/knowledge.md).
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+        RETIRED = "retired", "Retired"
+
+    thread = models.OneToOneField("forum.Thread", on_delete=models.CASCADE, related_name="article")
+    vendor = models.ForeignKey("forum.Vendor", on_delete=models.PROTECT, null=True, blank=True, related_name="articles")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    title = models.CharField(max_length=200)
+    environment = models.CharField(max_length=300)
+    cause = models.TextField()
+    resolution = models.TextField()
+    resolution_html = models.TextField()
+    revision = models.PositiveIntegerField(default=1)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    # Published, or fixed last: what "fresh" measures.
+    updated_at = models.DateTimeField(default=timezone.now)
+    published_at = models.DateTimeField(null=True, blank=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
+    retire_reason = models.CharField(max_length=200, blank=True, default="")
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["status", "-updated_at"], name="article_status_fresh"),
+            models.Index(fields=["vendor", "status"], name="article_vendor_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Article {self.pk}: {self.title}"
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("forum:article", args=[self.pk])
+
+    @property
+    def html(self) -> SafeString:
+        """The resolution, sanitised by forum.markdown on write like Post.html."""
+        return mark_safe(self.resolution_html)  # noqa: S308
+
+
+class ArticleFlag(models.Model):
+    """ "This didn't work for me", with the reader's environment; one per person and revision.
+
+    A fix raises the article's revision, so older flags stop counting without being deleted.
+    """
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="flags")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    revision = models.PositiveIntegerField()
+    environment = models.CharField(max_length=300)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["article", "user", "revision"], name="articleflag_once_per_revision")
+        ]
+
+    def __str__(self) -> str:
+        return f"Article {self.article_id} r{self.revision} flagged by {self.user_id}"

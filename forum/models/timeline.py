@@ -47,6 +47,12 @@ class EventKind(StrEnum):
     VERIFIED = "verified"
     OUTDATED = "outdated"
     OUTDATED_CLEARED = "outdated_cleared"
+    # Knowledge articles' life (forum.actions.articles).
+    ARTICLE_DRAFTED = "article_drafted"
+    ARTICLE_PUBLISHED = "article_published"
+    ARTICLE_FLAGGED = "article_flagged"
+    ARTICLE_FIXED = "article_fixed"
+    ARTICLE_RETIRED = "article_retired"
 
     @property
     def label(self) -> str:

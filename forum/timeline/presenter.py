@@ -31,7 +31,7 @@ from django.urls import reverse
 
 from forum import access
 from forum.access import AnyUser
-from forum.models import Attachment, Event, EventKind, Post, ReviewState, Thread
+from forum.models import Article, Attachment, Event, EventKind, Post, ReviewState, Thread
 
 PUBLIC: AnyUser = AnonymousUser()
 
@@ -46,6 +46,15 @@ POST_KINDS = {EventKind.POSTED, EventKind.REPLIED, EventKind.EDITED}
 REVIEW_KINDS = {EventKind.HIDDEN, EventKind.RESTORED}
 # Events whose data holds the question's title.
 TITLE_KINDS = {EventKind.POSTED, EventKind.EDITED}
+
+# A knowledge article's steps (forum.actions.articles): shown as the viewer may see the article.
+ARTICLE_KINDS = {
+    EventKind.ARTICLE_DRAFTED,
+    EventKind.ARTICLE_PUBLISHED,
+    EventKind.ARTICLE_FLAGGED,
+    EventKind.ARTICLE_FIXED,
+    EventKind.ARTICLE_RETIRED,
+}
 
 CACHE_PUBLIC = "public, max-age=3600"
 CACHE_PRIVATE = "private, no-store"
@@ -92,6 +101,19 @@ def attachment_cache_control(item: Attachment) -> str:
     """Shared caches may keep only what a visitor may see; anything else is private to this reader."""
     public = attachment(PUBLIC, item) is Seen.SHOWN
     return CACHE_PUBLIC if public else CACHE_PRIVATE
+
+
+def article(viewer: AnyUser, item: Article) -> Seen:
+    """An article is as its source thread, and a draft (never published) exists only for its
+    author and reviewers."""
+    if thread(viewer, item.thread) is not Seen.SHOWN:
+        return Seen.NOT_FOUND
+    return Seen.SHOWN if access.can_see_article(viewer, item) else Seen.NOT_FOUND
+
+
+def require_article(viewer: AnyUser, item: Article) -> None:
+    if article(viewer, item) is Seen.NOT_FOUND:
+        raise Http404("No such article.")
 
 
 # ---- Shapes ----
@@ -182,9 +204,29 @@ def event(viewer: AnyUser, item: Event, staff_vendor_ids: list[int] | None = Non
         return Seen.NOT_FOUND
     if thread(viewer, item.thread) is Seen.NOT_FOUND:
         return Seen.NOT_FOUND
+    if item.kind in ARTICLE_KINDS and _unseen_articles(viewer, [item]):
+        return Seen.NOT_FOUND
     if not with_post or item.post_id is None or item.post is None:
         return Seen.SHOWN
     return Seen.SHOWN if post(viewer, item.post) is Seen.SHOWN else Seen.MASKED
+
+
+def _unseen_articles(viewer: AnyUser, events: Iterable[Event]) -> set[int]:
+    """Ids of the articles named by these events that the viewer may not see (drafts). One query, or none."""
+    ids = {e.data.get("article") for e in events if e.kind in ARTICLE_KINDS}
+    ids.discard(None)
+    if not ids:
+        return set()
+    rows = Article.objects.filter(pk__in=ids).only("pk", "author_id", "vendor_id", "published_at")
+    return {a.pk for a in rows if not access.can_see_article(viewer, a)} | (ids - {a.pk for a in rows})
+
+
+def visible_history(viewer: AnyUser, events: list[Event]) -> list[Event]:
+    """A page's history without the steps of article drafts the viewer may not see."""
+    unseen = _unseen_articles(viewer, events)
+    if not unseen:
+        return events
+    return [e for e in events if not (e.kind in ARTICLE_KINDS and e.data.get("article") in unseen)]
 
 
 def mask_history(events: list[Event], visible: list[Post]) -> list[Event]:
@@ -232,14 +274,17 @@ def event_payloads(
     """
     events = [e for e in events if stream(viewer, e.vendor_id, staff_vendor_ids) is Seen.SHOWN]
     canonical = _canonical_titles(viewer, events)
-    return [_payload(viewer, e, canonical) for e in events]
+    unseen = _unseen_articles(viewer, events)
+    return [_payload(viewer, e, canonical, unseen) for e in events]
 
 
-def _payload(viewer: AnyUser, item: Event, canonical: dict[int, str]) -> dict[str, Any]:
+def _payload(viewer: AnyUser, item: Event, canonical: dict[int, str], unseen: set[int]) -> dict[str, Any]:
     target = item.post if item.post_id is not None else None
     seen_post = post(viewer, target) if target is not None else None
     if thread(viewer, item.thread) is Seen.NOT_FOUND:
         seen_post = Seen.NOT_FOUND
+    if item.kind in ARTICLE_KINDS and item.data.get("article") in unseen:
+        seen_post = Seen.NOT_FOUND  # a draft: its place in the sequence, nothing of what it says
     actor = item.actor if seen_post is not Seen.NOT_FOUND else None
     payload: dict[str, Any] = {
         "thread": item.thread_id,

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -73,6 +73,9 @@ def stats(request: HttpRequest) -> HttpResponse:
     return render(request, "forum/stats.html", {"stats": selectors.site_stats(now=timezone.now())})
 
 
+KB_ARTICLES = 5
+
+
 def kb(request: HttpRequest, handle: str | None = None) -> HttpResponse:
     """Solved threads with the first lines of their answers, by tag (?tag=wifi) and by vendor."""
     handle = handle or request.GET.get("vendor", "")
@@ -90,7 +93,14 @@ def kb(request: HttpRequest, handle: str | None = None) -> HttpResponse:
     reuses = knowledge_selectors.reuse_stats([t.pk for t in page.threads])
     for t in page.threads:
         t.reuse = reuses.get(t.pk)  # how many problems it solved, and when last confirmed
+    # Published articles lead the first page, best first: fresh, reused, verified (one query).
+    articles = (
+        []
+        if cursor or (tag_name and tag is None)
+        else knowledge_selectors.published_articles(tag=tag_name, vendor=vendor, limit=KB_ARTICLES)
+    )
     context = {
+        "articles": articles,
         "page": page,
         "cursor": cursor,
         "vendor": vendor,
@@ -221,13 +231,7 @@ def search_gap(request: HttpRequest) -> HttpResponse:
 @login_required
 def gaps(request: HttpRequest) -> HttpResponse:
     """What people look for and do not find: all of it for moderators, their own for vendor staff."""
-    if access.is_moderator(request.user):
-        handle = request.GET.get("vendor", "").strip().lower()[:30]
-        vendor = Vendor.objects.filter(handle=handle).first() if handle else None
-    else:
-        vendor = access.staff_vendor_for(request.user)
-        if vendor is None:
-            raise PermissionDenied("The content-gap report is for moderators and vendors' verified staff.")
+    vendor = access.gap_report_vendor(request.user, request.GET.get("vendor", ""))
     try:
         days = int(request.GET.get("days", "30"))
     except ValueError:

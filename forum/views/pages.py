@@ -12,7 +12,7 @@ from django.utils.cache import get_conditional_response, patch_cache_control, pa
 from django.views.decorators.http import require_POST
 from taggit.models import Tag
 
-from forum import access, reputation_selectors, search, selectors
+from forum import access, knowledge_selectors, reputation_selectors, search, selectors
 from forum.actions import reading
 from forum.models import Membership, Vendor
 from forum.search_filters import SearchForm
@@ -185,6 +185,8 @@ def search_page(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "query": query,
+        # The published articles of this page's threads, best first (fresh, reused, verified). One query.
+        "articles": knowledge_selectors.published_articles(thread_ids=[h.thread.pk for h in hits[:20]]),
         "hits": hits[:20],
         "total": getattr(hits, "total", 0),
         "next_offset": offset + 20 if len(hits) > 20 else None,

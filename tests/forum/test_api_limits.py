@@ -37,7 +37,13 @@ def scene(customer, expert, vendor, other_vendor, vendor_admin, staff):
 # Every API route, and what a Northwind key gets from it. Writes aim at what a person
 # does, or at Bluewave's escalation and notes: all refused. A new route must be added here.
 def route_table(s) -> tuple[dict[tuple[str, str], tuple[int, dict]], dict]:
-    ids = {"thread_id": s["thread"].pk, "post_id": s["reply"].pk, "handle": "bluewave", "escalation_id": s["blue"].pk}
+    ids = {
+        "thread_id": s["thread"].pk,
+        "post_id": s["reply"].pk,
+        "handle": "bluewave",
+        "escalation_id": s["blue"].pk,
+        "article_id": 9999,
+    }
     return {
         ("get", "/api/threads"): (200, {}),
         ("post", "/api/threads"): (403, {"title": "Bought followers?", "body": "Cheap!"}),
@@ -65,6 +71,11 @@ def route_table(s) -> tuple[dict[tuple[str, str], tuple[int, dict]], dict]:
         ("post", "/api/threads/{thread_id}/notes"): (403, {"vendor": "bluewave", "body": "planted"}),
         ("post", "/api/escalations/{escalation_id}/ticket"): (403, {"key": "BW-1", "url": "https://x.example/1"}),
         ("get", "/api/escalations/{escalation_id}/ticket"): (404, {}),
+        ("get", "/api/articles"): (200, {}),
+        ("get", "/api/articles/{article_id}"): (404, {}),
+        ("get", "/api/articles/{article_id}/history"): (404, {}),
+        ("get", "/api/reuse"): (200, {}),
+        ("get", "/api/gaps"): (200, {}),  # the key's own vendor's gaps
     }, ids
 
 
