@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.views.decorators.http import require_POST
 from taggit.models import Tag
@@ -145,6 +145,7 @@ def _visitor_etag(request: HttpRequest, page: selectors.ThreadPage, knowledge) -
         ",".join(str(t.pk) + t.status for t in knowledge.similar),
         timezone.now().strftime("%Y%m%d%H"),
         request.COOKIES.get(settings.CSRF_COOKIE_NAME, ""),
+        translation.get_language(),  # the same thread in German is another page
     ]
     digest = hashlib.blake2b("|".join(map(str, parts)).encode(), digest_size=12).hexdigest()
     return f'"{digest}"'
