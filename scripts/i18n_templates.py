@@ -80,18 +80,18 @@ def _runs(source: str) -> list[Run]:
         if token.token_type == TokenType.COMMENT:
             continue
         if token.token_type == TokenType.VAR:
-            if state in {"text", "attrval"} and not in_translate:
-                if state == "text" or attr_name in TRANSLATABLE_ATTRS:
-                    current.pieces.append(("var", start, end, token.contents))
+            wanted = state == "text" or (state == "attrval" and attr_name in TRANSLATABLE_ATTRS)
+            if wanted and not in_translate:
+                current.pieces.append(("var", start, end, token.contents))
             continue
         # TEXT token: walk its characters.
         text = source[start:end]
         i = 0
         seg_start = 0
 
-        def flush(upto: int) -> None:
-            if upto > seg_start and not in_translate:
-                current.pieces.append(("text", start + seg_start, start + upto, text[seg_start:upto]))
+        def flush(upto: int) -> None:  # called only within this token's loop: its variables are current
+            if upto > seg_start and not in_translate:  # noqa: B023
+                current.pieces.append(("text", start + seg_start, start + upto, text[seg_start:upto]))  # noqa: B023
 
         while i < len(text):
             ch = text[i]
@@ -169,9 +169,7 @@ def _runs(source: str) -> list[Run]:
                     continue
                 i += 1
                 continue
-        if state == "text":
-            flush(len(text))
-        elif state == "attrval" and attr_name in TRANSLATABLE_ATTRS:
+        if state == "text" or (state == "attrval" and attr_name in TRANSLATABLE_ATTRS):
             flush(len(text))
     close_run()
     return runs
@@ -237,10 +235,8 @@ def fix(source: str) -> tuple[str, list[str]]:
         source = source[:start] + new + source[end:]
     if edits and "{% load i18n" not in source and "i18n" not in source.split("\n", 3)[0]:
         m = re.match(r"\s*{% extends [^%]+%}\n?", source)
-        if m:
-            source = source[: m.end()] + "{% load i18n %}" + source[m.end() :]
-        else:
-            source = "{% load i18n %}" + source
+        at = m.end() if m else 0
+        source = source[:at] + "{% load i18n %}" + source[at:]
     return source, manual
 
 
