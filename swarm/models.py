@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext_lazy
 
 
 class EscalationQuerySet(models.QuerySet):
@@ -25,11 +26,11 @@ class Escalation(models.Model):
     """
 
     class State(models.TextChoices):
-        OPEN = "open", "Not yet claimed"
+        OPEN = "open", gettext_lazy("Not yet claimed")
         CLAIMED = "claimed", "Claimed"
-        RESOLVED = "resolved", "Resolved, waiting for the customer"
-        CONFIRMED = "confirmed", "Confirmed solved"
-        HANDED_OFF = "handed_off", "Handed off to another vendor"
+        RESOLVED = "resolved", gettext_lazy("Resolved, waiting for the customer")
+        CONFIRMED = "confirmed", gettext_lazy("Confirmed solved")
+        HANDED_OFF = "handed_off", gettext_lazy("Handed off to another vendor")
 
     ONGOING = (State.OPEN, State.CLAIMED, State.RESOLVED)
 
@@ -175,7 +176,7 @@ class RadarHit(models.Model):
     class State(models.TextChoices):
         NEW = "new", "New"
         JOINED = "joined", "Joined"
-        INVITED = "invited", "Invited to escalate"
+        INVITED = "invited", gettext_lazy("Invited to escalate")
         DISMISSED = "dismissed", "Dismissed"
 
     vendor = models.ForeignKey("forum.Vendor", on_delete=models.CASCADE, related_name="radar_hits")
@@ -205,7 +206,7 @@ class TicketLink(models.Model):
 
     class Visibility(models.TextChoices):
         PUBLIC = "public", "Public"
-        STAFF = "staff", "Staff only"
+        STAFF = "staff", gettext_lazy("Staff only")
 
     escalation = models.OneToOneField(Escalation, on_delete=models.CASCADE, related_name="ticket")
     key = models.CharField(max_length=40)
@@ -258,7 +259,7 @@ class RoutingRule(models.Model):
 
     class Match(models.TextChoices):
         TAG = "tag", "Tag"
-        KEYWORD = "keyword", "Keyword in title or question"
+        KEYWORD = "keyword", gettext_lazy("Keyword in title or question")
 
     vendor = models.ForeignKey("forum.Vendor", on_delete=models.CASCADE, related_name="routing_rules")
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="rules")

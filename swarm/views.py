@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
 from forum import access as forum_access
@@ -220,7 +221,8 @@ def add_note(request: HttpRequest, thread_id: int) -> HttpResponse:
 def _staff_vendor(request: HttpRequest, handle: str) -> Vendor:
     vendor = get_object_or_404(Vendor, handle=handle)
     forum_access.require(
-        access.can_see_inbox(request.user, vendor), f"The inbox is for {vendor.name}'s verified staff."
+        access.can_see_inbox(request.user, vendor),
+        gettext("The inbox is for %(name)s's verified staff.") % {"name": vendor.name},
     )
     return vendor
 
@@ -270,10 +272,10 @@ def radar_keywords(request: HttpRequest, handle: str) -> HttpResponse:
         if request.POST.get("remove"):
             keyword = get_object_or_404(RadarKeyword, vendor=vendor, pk=_int(request.POST["remove"]))
             radar.remove_keyword(admin=request.user, keyword=keyword)
-            messages.success(request, f"Stopped watching “{keyword.phrase}”.")
+            messages.success(request, gettext("Stopped watching “%(phrase)s”.") % {"phrase": keyword.phrase})
         else:
             keyword = radar.add_keyword(admin=request.user, vendor=vendor, phrase=request.POST.get("phrase", ""))
-            messages.success(request, f"Watching for “{keyword.phrase}” in new threads.")
+            messages.success(request, gettext("Watching for “%(phrase)s” in new threads.") % {"phrase": keyword.phrase})
     except ValidationError as error:
         messages.error(request, error.messages[0])
     return _back_to_radar(vendor)
@@ -317,7 +319,11 @@ def inbox_bulk(request: HttpRequest, handle: str) -> HttpResponse:
         messages.error(request, error.messages[0])
     else:
         if result.done:
-            messages.success(request, f"Done for {result.done} escalation{'s' if result.done != 1 else ''}.")
+            messages.success(
+                request,
+                gettext("Done for %(done)s escalation%(value)s.")
+                % {"done": result.done, "value": "s" if result.done != 1 else ""},
+            )
         for refusal in result.refused[:10]:
             messages.error(request, refusal)
     back = request.POST.get("next", "")
@@ -376,7 +382,7 @@ def _team_change(request: HttpRequest, vendor: Vendor) -> str:
     if op == "delete_team":
         teams.delete_team(admin=admin, team=team)
         return f"Team “{team.name}” deleted; its escalations are in no team now."
-    raise ValidationError("Unknown change.")
+    raise ValidationError(gettext("Unknown change."))
 
 
 def _int(value: str) -> int:

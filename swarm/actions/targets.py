@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from forum import timeline
 from forum.models import User, Vendor
@@ -29,13 +30,19 @@ def _number(value: object, *, what: str, most: int) -> int | None:
         return None
     text = str(value).strip()
     if text.isdigit() and len(text) > 6:  # a huge number is out of range, not "not a number"
-        raise ValidationError(f"The {what} must be between 1 and {most}.", code="out_of_range")
+        raise ValidationError(
+            gettext("The %(what)s must be between 1 and %(most)s.") % {"what": what, "most": most}, code="out_of_range"
+        )
     try:
         number = int(text)
     except ValueError:
-        raise ValidationError(f"The {what} must be a whole number.", code="not_a_number") from None
+        raise ValidationError(
+            gettext("The %(what)s must be a whole number.") % {"what": what}, code="not_a_number"
+        ) from None
     if not 1 <= number <= most:
-        raise ValidationError(f"The {what} must be between 1 and {most}.", code="out_of_range")
+        raise ValidationError(
+            gettext("The %(what)s must be between 1 and %(most)s.") % {"what": what, "most": most}, code="out_of_range"
+        )
     return number
 
 
@@ -55,9 +62,9 @@ def publish_targets(
         Vendor.objects.select_for_update().filter(pk=vendor.pk).values_list("pk", flat=True).get()
         current = current_target(vendor)
         if current is None and first_reply is None and resolution is None:
-            raise ValidationError("Give a first-reply target, a resolution target, or both.", code="empty")
+            raise ValidationError(gettext("Give a first-reply target, a resolution target, or both."), code="empty")
         if current is not None and (current.first_reply, current.resolution) == (first_reply, resolution):
-            raise ValidationError("Those are already the published targets.", code="unchanged")
+            raise ValidationError(gettext("Those are already the published targets."), code="unchanged")
         return ResponseTarget.objects.create(
             vendor=vendor,
             first_reply=first_reply,
