@@ -200,7 +200,7 @@ def prepare(images: Sequence[UploadedFile] | None) -> list[CleanImage]:
     if len(images) > per_post:
         raise ValidationError(
             {
-                gettext("images"): [
+                "images": [
                     gettext("Attach at most %(per_post)s images to one post (you chose %(length)s).")
                     % {"per_post": per_post, "length": len(images)}
                 ]

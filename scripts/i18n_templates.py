@@ -57,6 +57,7 @@ def _runs(source: str) -> list[Run]:
     tag_name = ""
     current = Run()
     in_translate = 0
+    in_class_block = False
 
     def close_run() -> None:
         nonlocal current
@@ -68,10 +69,18 @@ def _runs(source: str) -> list[Run]:
         start, end = token.position
         if token.token_type == TokenType.BLOCK:
             name = token.contents.split()[0] if token.contents else ""
-            if name in {"blocktranslate", "blocktrans"}:
+            # Not text people read: translate blocks (already done), comments, and the block naming CSS classes.
+            opening = name in {"blocktranslate", "blocktrans", "comment", "verbatim"}
+            if opening or token.contents == "block content_class":
                 in_translate += 1
-            elif name in {"endblocktranslate", "endblocktrans"}:
+            elif name in {"endblocktranslate", "endblocktrans", "endcomment", "endverbatim"} or (
+                name == "endblock" and in_class_block
+            ):
                 in_translate -= 1
+            if token.contents == "block content_class":
+                in_class_block = True
+            elif name == "endblock":
+                in_class_block = False
             if state == "attrval" and current.pieces:
                 current.broken = True
             if state != "attrval":

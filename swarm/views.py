@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from forum import access as forum_access
@@ -321,8 +321,8 @@ def inbox_bulk(request: HttpRequest, handle: str) -> HttpResponse:
         if result.done:
             messages.success(
                 request,
-                gettext("Done for %(done)s escalation%(value)s.")
-                % {"done": result.done, "value": "s" if result.done != 1 else ""},
+                ngettext("Done for %(done)s escalation.", "Done for %(done)s escalations.", result.done)
+                % {"done": result.done},
             )
         for refusal in result.refused[:10]:
             messages.error(request, refusal)

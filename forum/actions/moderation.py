@@ -31,11 +31,13 @@ REASON_MAX = 500
 def _clean_reason(value: str, *, limit: int, what: str) -> str:
     text = normalise_text(value).strip()
     if len(text) > limit:
-        raise ValidationError(
-            gettext("The %(what)s is %(length)s characters long; the limit is %(limit)s.")
-            % {"what": what, "length": len(text), "limit": limit},
-            code="too_long",
+        # Whole sentences per field: languages inflect the noun differently.
+        message = (
+            gettext("The note is %(length)s characters long; the limit is %(limit)s.")
+            if what == "note"
+            else gettext("The reason is %(length)s characters long; the limit is %(limit)s.")
         )
+        raise ValidationError(message % {"length": len(text), "limit": limit}, code="too_long")
     return text
 
 

@@ -4,7 +4,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_POST
 
 from forum import notifications, selectors
@@ -24,8 +24,8 @@ def mark_read(request: HttpRequest) -> HttpResponse:
     count = notifications.mark_all_read(user=request.user)
     messages.success(
         request,
-        gettext("Marked %(count)s notification%(value)s as read.")
-        % {"count": count, "value": "s" if count != 1 else ""},
+        ngettext("Marked %(count)s notification as read.", "Marked %(count)s notifications as read.", count)
+        % {"count": count},
     )
     return redirect("forum:notifications")
 

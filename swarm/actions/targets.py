@@ -26,22 +26,23 @@ RESOLUTION = "resolution"
 
 
 def _number(value: object, *, what: str, most: int) -> int | None:
+    """``what`` is a whole sentence's subject, already translated (languages inflect it differently)."""
     if value in (None, ""):
         return None
     text = str(value).strip()
     if text.isdigit() and len(text) > 6:  # a huge number is out of range, not "not a number"
         raise ValidationError(
-            gettext("The %(what)s must be between 1 and %(most)s.") % {"what": what, "most": most}, code="out_of_range"
+            gettext("%(what)s must be between 1 and %(most)s.") % {"what": what, "most": most}, code="out_of_range"
         )
     try:
         number = int(text)
     except ValueError:
         raise ValidationError(
-            gettext("The %(what)s must be a whole number.") % {"what": what}, code="not_a_number"
+            gettext("%(what)s must be a whole number.") % {"what": what}, code="not_a_number"
         ) from None
     if not 1 <= number <= most:
         raise ValidationError(
-            gettext("The %(what)s must be between 1 and %(most)s.") % {"what": what, "most": most}, code="out_of_range"
+            gettext("%(what)s must be between 1 and %(most)s.") % {"what": what, "most": most}, code="out_of_range"
         )
     return number
 
@@ -53,8 +54,8 @@ def publish_targets(
     access.require(
         admin, access.can_manage_teams(admin, vendor), f"Only {vendor.name}'s admins can publish response targets."
     )
-    hours = _number(first_reply_hours, what="first-reply target in hours", most=MAX_HOURS)
-    days = _number(resolution_days, what="resolution target in days", most=MAX_DAYS)
+    hours = _number(first_reply_hours, what=gettext("The first-reply target in hours"), most=MAX_HOURS)
+    days = _number(resolution_days, what=gettext("The resolution target in days"), most=MAX_DAYS)
     first_reply = timedelta(hours=hours) if hours else None
     resolution = timedelta(days=days) if days else None
     with transaction.atomic():
