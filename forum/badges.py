@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.utils.text import format_lazy
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 
 from forum import notifications
 from forum.models import Event, Post, Thread, User, UserBadge, Vote
@@ -31,7 +31,7 @@ class Badge:
     @property
     def generic_name(self) -> str:
         """The name for lists of badges: "Tag expert" for the per-tag one."""
-        return self.title("Tag").capitalize() if self.per_tag else self.name
+        return self.title(gettext("Tag")) if self.per_tag else str(self.name)
 
 
 LEVELS = ("gold", "silver", "bronze")

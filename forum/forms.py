@@ -31,7 +31,7 @@ class ImagesField(forms.FileField):
 
     def __init__(self, **kwargs) -> None:
         kwargs.setdefault("required", False)
-        kwargs.setdefault("label", "Images")
+        kwargs.setdefault("label", gettext_lazy("Images"))
         kwargs.setdefault(
             "help_text",
             format_lazy(
@@ -77,7 +77,7 @@ class AskForm(IdempotentForm):
     title = TextField(
         max_length=settings.BARNRAISE["TITLE_MAX"],
         error_messages=TITLE_REQUIRED,
-        label="Title",
+        label=gettext_lazy("Title"),
         help_text=gettext_lazy("Say what went wrong, like you would to a friend."),
         widget=forms.TextInput(
             attrs={"autocomplete": "off", "placeholder": gettext_lazy("e.g. Tablet drops wifi after sleep")}
@@ -86,13 +86,13 @@ class AskForm(IdempotentForm):
     body = TextField(
         max_length=settings.BARNRAISE["BODY_MAX"],
         error_messages=BODY_REQUIRED,
-        label="Details",
+        label=gettext_lazy("Details"),
         help_text=gettext_lazy("What you tried, what you expected, exact error messages. Markdown works."),
         widget=forms.Textarea(attrs={"rows": 10}),
     )
     tags = forms.CharField(
         required=False,
-        label="Tags",
+        label=gettext_lazy("Tags"),
         help_text=gettext_lazy("Up to 5, separated by spaces or commas: wifi, activation, billing…"),
         widget=forms.TextInput(attrs={"autocomplete": "off", "list": "tag-suggestions", "data-tag-input": ""}),
     )
@@ -126,12 +126,12 @@ class EditForm(IdempotentForm):
         max_length=settings.BARNRAISE["TITLE_MAX"],
         required=False,
         error_messages=TITLE_REQUIRED,
-        label="Title",
+        label=gettext_lazy("Title"),
     )
     body = TextField(
         max_length=settings.BARNRAISE["BODY_MAX"],
         error_messages=BODY_REQUIRED,
-        label="Body",
+        label=gettext_lazy("Body"),
         widget=forms.Textarea(attrs={"rows": 10}),
     )
 
@@ -169,13 +169,15 @@ class VendorApplicationForm(IdempotentForm):
 
     name = forms.CharField(label=gettext_lazy("Company name"), max_length=10_000)
     handle = forms.CharField(
-        label="Handle",
+        label=gettext_lazy("Handle"),
         max_length=200,
         help_text=gettext_lazy("Customers tag the company as @handle: a-z, 0-9 and hyphens."),
     )
-    description = forms.CharField(label="Description", widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    description = forms.CharField(
+        label=gettext_lazy("Description"), widget=forms.Textarea(attrs={"rows": 4}), required=False
+    )
     domains = forms.CharField(
-        label="Domains",
+        label=gettext_lazy("Domains"),
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=gettext_lazy("The company's domains, one per line, like northwind.example. You prove each one next."),
     )
@@ -194,7 +196,7 @@ class ClaimForm(IdempotentForm):
 class VendorProposalForm(forms.Form):
     name = forms.CharField(label=gettext_lazy("Company name"), max_length=10_000)
     handle = forms.CharField(
-        label="Handle",
+        label=gettext_lazy("Handle"),
         max_length=200,
         help_text=gettext_lazy("How customers will tag it: a-z, 0-9, hyphens."),
     )

@@ -11,10 +11,10 @@ from taggit.models import Tag
 from forum import search
 from forum.models import Vendor
 
-SOLVED_CHOICES = [("", "Any"), ("yes", "Solved"), ("no", gettext_lazy("Not solved yet"))]
+SOLVED_CHOICES = [("", gettext_lazy("Any")), ("yes", gettext_lazy("Solved")), ("no", gettext_lazy("Not solved yet"))]
 SORT_CHOICES = [
     ("relevance", gettext_lazy("Best match")),
-    ("newest", "Newest"),
+    ("newest", gettext_lazy("Newest")),
     ("votes", gettext_lazy("Most votes")),
 ]
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC).date()

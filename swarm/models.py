@@ -27,7 +27,7 @@ class Escalation(models.Model):
 
     class State(models.TextChoices):
         OPEN = "open", gettext_lazy("Not yet claimed")
-        CLAIMED = "claimed", "Claimed"
+        CLAIMED = "claimed", gettext_lazy("Claimed")
         RESOLVED = "resolved", gettext_lazy("Resolved, waiting for the customer")
         CONFIRMED = "confirmed", gettext_lazy("Confirmed solved")
         HANDED_OFF = "handed_off", gettext_lazy("Handed off to another vendor")
@@ -174,10 +174,10 @@ class RadarHit(models.Model):
     """A new thread that matched a vendor's radar without tagging it."""
 
     class State(models.TextChoices):
-        NEW = "new", "New"
-        JOINED = "joined", "Joined"
+        NEW = "new", gettext_lazy("New")
+        JOINED = "joined", gettext_lazy("Joined")
         INVITED = "invited", gettext_lazy("Invited to escalate")
-        DISMISSED = "dismissed", "Dismissed"
+        DISMISSED = "dismissed", gettext_lazy("Dismissed")
 
     vendor = models.ForeignKey("forum.Vendor", on_delete=models.CASCADE, related_name="radar_hits")
     thread = models.ForeignKey("forum.Thread", on_delete=models.CASCADE, related_name="radar_hits")
@@ -205,7 +205,7 @@ class TicketLink(models.Model):
     """
 
     class Visibility(models.TextChoices):
-        PUBLIC = "public", "Public"
+        PUBLIC = "public", gettext_lazy("Public")
         STAFF = "staff", gettext_lazy("Staff only")
 
     escalation = models.OneToOneField(Escalation, on_delete=models.CASCADE, related_name="ticket")
@@ -258,7 +258,7 @@ class RoutingRule(models.Model):
     """Send a vendor's new escalations to a team: the first matching rule by position wins."""
 
     class Match(models.TextChoices):
-        TAG = "tag", "Tag"
+        TAG = "tag", gettext_lazy("Tag")
         KEYWORD = "keyword", gettext_lazy("Keyword in title or question")
 
     vendor = models.ForeignKey("forum.Vendor", on_delete=models.CASCADE, related_name="routing_rules")

@@ -87,7 +87,8 @@ def escalate(request: HttpRequest, thread_id: int) -> HttpResponse:
     return _answer(
         request,
         thread,
-        f"Escalated to @{handle.strip().lstrip('@').lower()[:30]}. Their staff have been told.",
+        gettext("Escalated to @%(value)s. Their staff have been told.")
+        % {"value": handle.strip().lstrip("@").lower()[:30]},
         lambda: escalations.escalate(user=request.user, thread=thread, handle=handle),
     )
 
@@ -100,13 +101,13 @@ def metoo(request: HttpRequest, thread_id: int) -> HttpResponse:
         return _answer(
             request,
             thread,
-            "Your “me too” is withdrawn.",
+            gettext("Your “me too” is withdrawn."),
             lambda: escalations.withdraw_metoo(user=request.user, thread=thread),
         )
     return _answer(
         request,
         thread,
-        "Counted: you have this problem too. You'll hear about replies.",
+        gettext("Counted: you have this problem too. You'll hear about replies."),
         lambda: escalations.add_metoo(user=request.user, thread=thread),
     )
 
@@ -119,16 +120,19 @@ def work(request: HttpRequest, escalation_id: int, verb: str) -> HttpResponse:
     user = request.user
     steps = {
         "claim": (
-            "You claimed it. Everyone on the thread can see that.",
+            gettext("You claimed it. Everyone on the thread can see that."),
             lambda: claims.claim(staff=user, escalation=escalation),
         ),
-        "release": ("Released: it's back in the inbox.", lambda: claims.release(staff=user, escalation=escalation)),
+        "release": (
+            gettext("Released: it's back in the inbox."),
+            lambda: claims.release(staff=user, escalation=escalation),
+        ),
         "resolve": (
-            "Marked resolved. The customer is asked to confirm.",
+            gettext("Marked resolved. The customer is asked to confirm."),
             lambda: claims.resolve(staff=user, escalation=escalation),
         ),
         "handoff": (
-            "Handed off.",
+            gettext("Handed off."),
             lambda: claims.hand_off(
                 staff=user,
                 escalation=escalation,
@@ -141,7 +145,7 @@ def work(request: HttpRequest, escalation_id: int, verb: str) -> HttpResponse:
     if verb == "ticket":
         post = request.POST
         steps["ticket"] = (
-            "Ticket link saved.",
+            gettext("Ticket link saved."),
             lambda: tickets.link_ticket(
                 staff=user,
                 escalation=escalation,
@@ -186,7 +190,7 @@ def rate(request: HttpRequest, escalation_id: int) -> HttpResponse:
     return _answer(
         request,
         escalation.thread,
-        "Thanks for rating the help.",
+        gettext("Thanks for rating the help."),
         lambda: claims.rate(
             user=request.user,
             escalation=escalation,
@@ -205,7 +209,7 @@ def add_note(request: HttpRequest, thread_id: int) -> HttpResponse:
     return _answer(
         request,
         thread,
-        f"Note saved. Only {vendor.name} staff can see it.",
+        gettext("Note saved. Only %(name)s staff can see it.") % {"name": vendor.name},
         lambda: notes.add_note(
             staff=request.user,
             thread=thread,
@@ -294,7 +298,9 @@ def radar_hit(request: HttpRequest, handle: str, hit_id: int) -> HttpResponse:
         return _back_to_radar(vendor)
     if action == "join":
         return redirect(hit.thread)
-    messages.success(request, "Invited the author to escalate." if action == "invite" else "Dismissed.")
+    messages.success(
+        request, gettext("Invited the author to escalate.") if action == "invite" else gettext("Dismissed.")
+    )
     return _back_to_radar(vendor)
 
 
@@ -357,7 +363,7 @@ def _team_change(request: HttpRequest, vendor: Vendor) -> str:
         team = teams.create_team(
             admin=admin, vendor=vendor, name=post.get("name", ""), round_robin=post.get("round_robin") == "on"
         )
-        return f"Team “{team.name}” created."
+        return gettext("Team “%(name)s” created.") % {"name": team.name}
     if op == "publish_targets":
         targets.publish_targets(
             admin=admin,
@@ -365,23 +371,26 @@ def _team_change(request: HttpRequest, vendor: Vendor) -> str:
             first_reply_hours=post.get("first_reply_hours", ""),
             resolution_days=post.get("resolution_days", ""),
         )
-        return "Targets published. The change is dated on your public vendor page."
+        return gettext("Targets published. The change is dated on your public vendor page.")
     if op == "add_rule":
         team = get_object_or_404(Team, vendor=vendor, pk=_int(post.get("team", "")))
         rule = teams.add_rule(admin=admin, team=team, match=post.get("match", ""), value=post.get("value", ""))
-        return f"New escalations matching “{rule.value}” go to {team.name}."
+        return gettext("New escalations matching “%(value)s” go to %(name)s.") % {
+            "value": rule.value,
+            "name": team.name,
+        }
     if op == "remove_rule":
         rule = get_object_or_404(RoutingRule.objects.select_related("vendor"), vendor=vendor, pk=_int(post.get("rule")))
         teams.remove_rule(admin=admin, rule=rule)
-        return "Rule removed."
+        return gettext("Rule removed.")
     team = get_object_or_404(Team.objects.select_related("vendor"), vendor=vendor, pk=_int(post.get("team", "")))
     if op == "update_team":
         usernames = normalise_text(post.get("members", "")).replace(",", " ").split()
         teams.update_team(admin=admin, team=team, round_robin=post.get("round_robin") == "on", usernames=usernames)
-        return f"Team “{team.name}” saved."
+        return gettext("Team “%(name)s” saved.") % {"name": team.name}
     if op == "delete_team":
         teams.delete_team(admin=admin, team=team)
-        return f"Team “{team.name}” deleted; its escalations are in no team now."
+        return gettext("Team “%(name)s” deleted; its escalations are in no team now.") % {"name": team.name}
     raise ValidationError(gettext("Unknown change."))
 
 

@@ -75,8 +75,8 @@ class WebhookDelivery(models.Model):
     """One event to send to one endpoint (the outbox), written in the event's transaction."""
 
     class State(models.TextChoices):
-        PENDING = "pending", "Pending"
-        DELIVERED = "delivered", "Delivered"
+        PENDING = "pending", gettext_lazy("Pending")
+        DELIVERED = "delivered", gettext_lazy("Delivered")
         FAILED = "failed", gettext_lazy("Gave up")
 
     endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")

@@ -16,8 +16,8 @@ class VendorApplication(models.Model):
     class Status(models.TextChoices):
         PROVING = "proving", gettext_lazy("Waiting for domain proof")
         REVIEW = "review", gettext_lazy("Waiting for a site admin")
-        APPROVED = "approved", "Joined"
-        DECLINED = "declined", "Declined"
+        APPROVED = "approved", gettext_lazy("Joined")
+        DECLINED = "declined", gettext_lazy("Declined")
 
     DESCRIPTION_MAX = 2000
 
@@ -88,8 +88,8 @@ class VendorProposal(models.Model):
 
     class Status(models.TextChoices):
         PENDING = "pending", gettext_lazy("Waiting for a moderator")
-        LISTED = "listed", "Listed"
-        DECLINED = "declined", "Declined"
+        LISTED = "listed", gettext_lazy("Listed")
+        DECLINED = "declined", gettext_lazy("Declined")
 
     proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     name = models.CharField(max_length=100)

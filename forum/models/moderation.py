@@ -9,24 +9,24 @@ from django.utils.translation import gettext_lazy
 class ReviewState(models.TextChoices):
     """Whether a post (and, through its question, a thread) is shown to the public."""
 
-    VISIBLE = "visible", "Visible"
+    VISIBLE = "visible", gettext_lazy("Visible")
     PENDING = "pending", gettext_lazy("Waiting for review")
     HIDDEN = "hidden", gettext_lazy("Hidden pending review")
-    REJECTED = "rejected", "Rejected"
+    REJECTED = "rejected", gettext_lazy("Rejected")
 
 
 class Flag(models.Model):
     """One member's report that a post needs a moderator. Private to moderators."""
 
     class Reason(models.TextChoices):
-        SPAM = "spam", "Spam"
+        SPAM = "spam", gettext_lazy("Spam")
         ABUSE = "abuse", gettext_lazy("Rude or abusive")
-        OFF_TOPIC = "off_topic", "Off-topic"
+        OFF_TOPIC = "off_topic", gettext_lazy("Off-topic")
         OTHER = "other", gettext_lazy("Something else")
 
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        DISMISSED = "dismissed", "Dismissed"
+        OPEN = "open", gettext_lazy("Open")
+        DISMISSED = "dismissed", gettext_lazy("Dismissed")
         ACTED = "acted", gettext_lazy("Acted on")
 
     NOTE_MAX = 500

@@ -71,19 +71,19 @@ class Membership(models.Model):
     """A user's tie to a vendor. Only a verified membership grants the staff badge."""
 
     class Role(models.TextChoices):
-        STAFF = "staff", "Staff"
-        ADMIN = "admin", "Admin"
+        STAFF = "staff", gettext_lazy("Staff")
+        ADMIN = "admin", gettext_lazy("Admin")
 
     class Status(models.TextChoices):
         PENDING = "pending", gettext_lazy("Pending approval")
-        VERIFIED = "verified", "Verified"
+        VERIFIED = "verified", gettext_lazy("Verified")
         REVOKED = "revoked", gettext_lazy("Removed by an admin")
         LAPSED = "lapsed", gettext_lazy("Email address removed")
 
     class Via(models.TextChoices):
         ADMIN = "admin", gettext_lazy("Approved by a vendor admin")
         EMAIL = "email", gettext_lazy("Verified email at a vendor domain")
-        REQUEST = "request", "Requested"
+        REQUEST = "request", gettext_lazy("Requested")
         FOUNDER = "founder", gettext_lazy("Proved control of the vendor's domain when it joined")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")

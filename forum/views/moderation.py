@@ -53,9 +53,9 @@ def queue(request: HttpRequest) -> HttpResponse:
     _require_moderator(request)
     context = {
         "q": selectors.moderation_queue(),
-        "pending_decisions": [("approve", "Approve"), ("reject", "Reject")],
-        "flagged_decisions": [("dismiss", gettext("Dismiss flags")), ("hide", "Hide")],
-        "hidden_decisions": [("restore", "Restore"), ("dismiss", gettext("Dismiss flags"))],
+        "pending_decisions": [("approve", gettext("Approve")), ("reject", gettext("Reject"))],
+        "flagged_decisions": [("dismiss", gettext("Dismiss flags")), ("hide", gettext("Hide"))],
+        "hidden_decisions": [("restore", gettext("Restore")), ("dismiss", gettext("Dismiss flags"))],
     }
     return render(request, "forum/mod_queue.html", context)
 

@@ -52,7 +52,7 @@ def claim(*, staff: User, escalation: Escalation) -> Escalation:
                 % {"name": escalation.claimed_by.name},
                 code="taken",
             )
-        _require_active(escalation, message="This escalation is resolved; there is nothing to claim.")
+        _require_active(escalation, message=gettext("This escalation is resolved; there is nothing to claim."))
         set_claimant(escalation, staff)
         event = timeline.record(
             thread=escalation.thread,
@@ -69,7 +69,7 @@ def release(*, staff: User, escalation: Escalation) -> Escalation:
     """Give the escalation back to the vendor's inbox."""
     with transaction.atomic():
         escalation = _lock_for_staff(staff, escalation)
-        require_state(escalation, S.CLAIMED, message="Nobody has claimed this escalation.")
+        require_state(escalation, S.CLAIMED, message=gettext("Nobody has claimed this escalation."))
         _unclaim(escalation, actor=staff, reason="released")
     return escalation
 
@@ -210,7 +210,7 @@ def resolve(*, staff: User, escalation: Escalation) -> Escalation:
     """Staff say their part is done. Only the customer's confirmation marks the thread solved."""
     with transaction.atomic():
         escalation = _lock_for_staff(staff, escalation)
-        _require_active(escalation, message="This escalation is already resolved.")
+        _require_active(escalation, message=gettext("This escalation is already resolved."))
         now = timezone.now()
         escalation.state = S.RESOLVED
         escalation.resolved_at = now
@@ -300,7 +300,8 @@ def rate(*, user: User, escalation: Escalation, rating: int | str, comment: str 
         access.require(
             user,
             access.can_rate(user, escalation),
-            f"You are {escalation.vendor.name} staff: you can't rate your own vendor's help.",
+            gettext("You are %(name)s staff: you can't rate your own vendor's help.")
+            % {"name": escalation.vendor.name},
         )
         try:
             score = int(rating)
@@ -311,7 +312,7 @@ def rate(*, user: User, escalation: Escalation, rating: int | str, comment: str 
         comment = normalise_text(comment or "").strip()
         if len(comment) > 2000:
             raise ValidationError(gettext("Keep the comment under 2,000 characters."), code="too_long")
-        require_state(escalation, S.CONFIRMED, message="Confirm that it's solved before rating the help.")
+        require_state(escalation, S.CONFIRMED, message=gettext("Confirm that it's solved before rating the help."))
         if escalation.rating is not None:
             # One rating per escalation: a changed rating would let the figures be nudged after the fact.
             raise ValidationError(

@@ -91,7 +91,7 @@ def add_metoo(*, user: User, thread: Thread) -> int:
 
     Me-toos raise a thread in vendors' inboxes, so suspended and brand-new accounts can't add them.
     """
-    access.require(user, access.can_metoo(user, thread), "You can't say “me too” on your own thread.")
+    access.require(user, access.can_metoo(user, thread), gettext("You can't say “me too” on your own thread."))
     refusal = metoo_refusal(user)
     forum_access.require(not refusal, refusal)
     return _set_metoo(user=user, thread=thread, present=True)
@@ -103,12 +103,14 @@ def metoo_refusal(user: User) -> str:
         return forum_access.suspension_message(user)
     if forum_access.is_new_account(user):
         days = settings.BARNRAISE["NEW_ACCOUNT_DAYS"]
-        return f"New accounts can say “me too” after {days} days; until then, reply with what you see."
+        return gettext("New accounts can say “me too” after %(days)s days; until then, reply with what you see.") % {
+            "days": days
+        }
     return ""
 
 
 def withdraw_metoo(*, user: User, thread: Thread) -> int:
-    access.require(user, access.can_withdraw_metoo(user), "Log in to change your “me too”.")
+    access.require(user, access.can_withdraw_metoo(user), gettext("Log in to change your “me too”."))
     return _set_metoo(user=user, thread=thread, present=False)
 
 

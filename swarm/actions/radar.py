@@ -43,7 +43,9 @@ def clean_phrase(phrase: str) -> str:
 
 def add_keyword(*, admin: User, vendor: Vendor, phrase: str) -> RadarKeyword:
     access.require(
-        admin, access.can_manage_radar(admin, vendor), f"Only {vendor.name}'s admins can set radar keywords."
+        admin,
+        access.can_manage_radar(admin, vendor),
+        gettext("Only %(name)s's admins can set radar keywords.") % {"name": vendor.name},
     )
     phrase = clean_phrase(phrase)
     if RadarKeyword.objects.filter(vendor=vendor).count() >= MAX_KEYWORDS:
@@ -64,7 +66,7 @@ def remove_keyword(*, admin: User, keyword: RadarKeyword) -> None:
     access.require(
         admin,
         access.can_manage_radar(admin, keyword.vendor),
-        f"Only {keyword.vendor.name}'s admins can set radar keywords.",
+        gettext("Only %(name)s's admins can set radar keywords.") % {"name": keyword.vendor.name},
     )
     keyword.delete()
 
@@ -86,7 +88,9 @@ def scan_new_thread(*, thread: Thread, question: Post) -> list[RadarHit]:
 def act_on_hit(*, staff: User, hit: RadarHit, action: str) -> RadarHit:
     """Join the thread, dismiss the hit, or invite the author to escalate (a public event)."""
     access.require(
-        staff, access.can_work_for(staff, hit.vendor), f"Only verified staff of {hit.vendor.name} can do that."
+        staff,
+        access.can_work_for(staff, hit.vendor),
+        gettext("Only verified staff of %(name)s can do that.") % {"name": hit.vendor.name},
     )
     states = {"join": RadarHit.State.JOINED, "dismiss": RadarHit.State.DISMISSED, "invite": RadarHit.State.INVITED}
     if action not in states:

@@ -52,7 +52,9 @@ def publish_targets(
 ) -> ResponseTarget:
     """Publish new targets (blank: none of that kind). The old ones stay, dated, in the public history."""
     access.require(
-        admin, access.can_manage_teams(admin, vendor), f"Only {vendor.name}'s admins can publish response targets."
+        admin,
+        access.can_manage_teams(admin, vendor),
+        gettext("Only %(name)s's admins can publish response targets.") % {"name": vendor.name},
     )
     hours = _number(first_reply_hours, what=gettext("The first-reply target in hours"), most=MAX_HOURS)
     days = _number(resolution_days, what=gettext("The resolution target in days"), most=MAX_DAYS)
