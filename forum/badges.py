@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
+from django.utils.functional import Promise
 from django.utils.text import format_lazy
 from django.utils.translation import gettext, gettext_lazy
 
@@ -20,18 +21,27 @@ from forum.models import Event, Post, Thread, User, UserBadge, Vote
 @dataclass(frozen=True)
 class Badge:
     slug: str
-    name: str
-    description: str
+    # Lazy translations, kept as declared; read through ``name`` and ``description`` (in the active language).
+    lazy_name: Promise
+    lazy_description: Promise
     level: str  # bronze, silver, gold
     per_tag: bool = False
 
+    @property
+    def name(self) -> str:
+        return str(self.lazy_name)
+
+    @property
+    def description(self) -> str:
+        return str(self.lazy_description)
+
     def title(self, tag: str = "") -> str:
-        return str(self.name).format(tag=tag) if self.per_tag else str(self.name)
+        return self.name.format(tag=tag) if self.per_tag else self.name
 
     @property
     def generic_name(self) -> str:
         """The name for lists of badges: "Tag expert" for the per-tag one."""
-        return self.title(gettext("Tag")) if self.per_tag else str(self.name)
+        return self.title(gettext("Tag")) if self.per_tag else self.name
 
 
 LEVELS = ("gold", "silver", "bronze")

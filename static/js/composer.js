@@ -118,7 +118,8 @@
         const result = await response.json();
         if (response.ok) {
           // Sanitised by the server (forum.markdown.render, nh3 allow-list): the same HTML the post will show.
-          body.innerHTML = result.html || "<p class=\"hint\">Nothing to preview yet.</p>";
+          if (result.html) body.innerHTML = result.html;
+          else body.replaceChildren(el("p", { class: "hint" }, gettext("Nothing to preview yet.")));
           if (window.Barnraise && window.Barnraise.makeScrollersFocusable) window.Barnraise.makeScrollersFocusable(body);
         } else {
           body.replaceChildren(el("p", { class: "field-error" }, result.error || gettext("The preview is not available.")));

@@ -21,7 +21,8 @@
   const status = document.createElement("span");
   status.className = "live-status";
   status.setAttribute("role", "status");
-  status.innerHTML = '<span class="live-dot" aria-hidden="true"></span><span class="live-label">Connecting…</span>';
+  status.innerHTML = '<span class="live-dot" aria-hidden="true"></span><span class="live-label"></span>';
+  status.querySelector(".live-label").textContent = gettext("Connecting…");
   const meta = root.querySelector(".thread-meta");
   if (meta) meta.appendChild(status);
   const here = document.createElement("p");
