@@ -16,6 +16,7 @@ $(STAMP): pyproject.toml | $(PY)
 ## Run the site and its background worker on the embedded defaults (SQLite, in-memory channel layer, demo data)
 ## at http://127.0.0.1:8000; Ctrl-C stops both (Procfile, run by honcho)
 run: $(STAMP)
+	$(PY) manage.py compile_catalogs -v0
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) manage.py seed_demo
@@ -26,9 +27,11 @@ run: $(STAMP)
 test: $(STAMP) lint test-sqlite test-postgres
 
 test-sqlite: $(STAMP)
+	$(PY) manage.py compile_catalogs -v0
 	$(PY) -m pytest
 
 test-postgres: $(STAMP)
+	$(PY) manage.py compile_catalogs -v0
 	BARNRAISE_TEST_DB=postgres $(PY) -m pytest
 
 lint: $(STAMP)

@@ -116,6 +116,9 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "forum.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # After sessions, before CommonMiddleware (Django's documented place): picks the language from the
+    # language cookie (the footer's picker, Django's set_language view), else Accept-Language.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -293,7 +296,15 @@ MAIL_GATEWAY_MAX_BYTES = int(os.environ.get("MAIL_GATEWAY_MAX_BYTES", str(25 * 1
 # taggit
 TAGGIT_CASE_INSENSITIVE = True
 
-LANGUAGE_CODE = "en-us"
+# Languages (docs/i18n.md): English plus complete German and Spanish catalogs in locale/, compiled to .mo
+# by `manage.py compile_catalogs` (pure Python, no GNU gettext needed). URLs carry no language prefix:
+# they are stable, so the language comes from the account, the picker's cookie or Accept-Language.
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_SECURE = HTTPS
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -3,6 +3,8 @@
 from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
+from django.views.decorators.cache import cache_page
+from django.views.i18n import JavaScriptCatalog, set_language
 
 from config import api
 
@@ -14,6 +16,11 @@ admin.site.login = secure_admin_login(admin.site.login)
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    # Languages (docs/i18n.md): the footer's picker posts here (a cookie; no language in the URLs), and
+    # static/js reads its strings from the catalog script (same origin, so the CSP allows it).
+    path("i18n/setlang/", set_language, name="set_language"),
+    # Cached an hour (the cache key and the page's ?l= carry the language, so a switch is never stale).
+    path("jsi18n/", cache_page(3600)(JavaScriptCatalog.as_view()), name="javascript-catalog"),
     *api.urlpatterns(),
     path("", include("swarm.urls")),
     path("", include("forum.urls")),

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from forum.models import Article, Event, EventKind, Membership, Post, ReviewState, Thread, User, Vendor
 
@@ -80,15 +81,20 @@ def is_suspended(user: AnyUser) -> bool:
 def suspension_message(user: AnyUser) -> str:
     """What a suspended user is told when they try to take part, naming the end date."""
     if user.suspended_until is None:
-        message = "Your account is suspended indefinitely"
+        message = gettext("Your account is suspended indefinitely")
     else:
         until = timezone.localtime(user.suspended_until)
-        message = f"Your account is suspended until {until:%Y-%m-%d %H:%M %Z}"
-    reason = f" Reason: {user.suspension_reason}" if user.suspension_reason else ""
-    return f"{message}: you can read, but not post, reply, vote, flag or edit.{reason}"
+        message = gettext("Your account is suspended until %(until)s") % {"until": format(until, "%Y-%m-%d %H:%M %Z")}
+    reason = (
+        (" " + gettext("Reason: %(reason)s") % {"reason": user.suspension_reason}) if user.suspension_reason else ""
+    )
+    return gettext("%(message)s: you can read, but not post, reply, vote, flag or edit.%(reason)s") % {
+        "message": message,
+        "reason": reason,
+    }
 
 
-SERVICE_ACCOUNT_MESSAGE = (
+SERVICE_ACCOUNT_MESSAGE = gettext_lazy(
     "A vendor API key acts for the vendor, not for a person: it cannot ask, reply, edit, vote or flag. "
     "Use a personal access token for that."
 )
@@ -287,8 +293,8 @@ def can_mark_duplicate(
 def mark_duplicate_refusal(thread: Thread) -> str:
     """Why ``can_mark_duplicate`` said no, in words a person can act on."""
     if is_escalated(thread):
-        return "This thread is escalated to a vendor, so only a moderator can mark it a duplicate."
-    return (
+        return gettext("This thread is escalated to a vendor, so only a moderator can mark it a duplicate.")
+    return gettext(
         "Only moderators, members with the mark-duplicate privilege and staff of a vendor on this thread "
         "can mark duplicates."
     )

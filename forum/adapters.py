@@ -3,6 +3,7 @@
 from allauth.account.adapter import DefaultAccountAdapter
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+from django.utils.translation import gettext
 
 from forum.proxies import client_address
 
@@ -17,9 +18,9 @@ class AccountAdapter(DefaultAccountAdapter):
     def clean_username(self, username: str, shallow: bool = False) -> str:
         username = super().clean_username(username, shallow=shallow)
         if username.lower() in RESERVED_USERNAMES:
-            raise ValidationError("That username is reserved; please choose another.")
+            raise ValidationError(gettext("That username is reserved; please choose another."))
         from forum.models import Vendor
 
         if Vendor.objects.filter(handle=username.lower()).exists():
-            raise ValidationError("That name is a vendor's @handle; please choose another.")
+            raise ValidationError(gettext("That name is a vendor's @handle; please choose another."))
         return username

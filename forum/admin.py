@@ -14,6 +14,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
+from django.utils.translation import gettext
 
 from forum import access, ratelimit
 from forum.actions import posts as post_actions
@@ -51,7 +52,7 @@ def run_action(request: HttpRequest, label: str, call) -> bool:
     try:
         call()
     except (ValidationError, PermissionDenied) as error:
-        messages.error(request, f"{label}: {_refusal(error)}")
+        messages.error(request, gettext("%(label)s: %(value)s") % {"label": label, "value": _refusal(error)})
         return False
     return True
 
@@ -152,7 +153,9 @@ class MembershipAdmin(admin.ModelAdmin):
             for membership in queryset
         )
         if done:
-            messages.success(request, f"Verified {done} memberships as {role}.")
+            messages.success(
+                request, gettext("Verified %(done)s memberships as %(role)s.") % {"done": done, "role": role}
+            )
 
     @admin.action(description="Verify the selected memberships as staff")
     def approve(self, request: HttpRequest, queryset) -> None:
@@ -247,7 +250,7 @@ class PostBodyForm(forms.ModelForm):
         body = clean_body(self.cleaned_data.get("body", ""))
         check_cost(body)
         if self.request is not None and not access.can_edit_post(self.request.user, self.instance):
-            raise ValidationError("Only moderators (or the author) can edit a post.")
+            raise ValidationError(gettext("Only moderators (or the author) can edit a post."))
         return body
 
 

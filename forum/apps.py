@@ -12,4 +12,5 @@ class ForumConfig(AppConfig):
 
         kinds.register()  # forum's event kinds; other apps register theirs in their own ready()
         register(checks.check_secret_key, Tags.security, deploy=True)
+        register(checks.check_catalogs, Tags.translation, deploy=True)
         tasks.register_periodic_jobs()

@@ -29,6 +29,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from forum.models import Attachment, Post, User
@@ -87,7 +88,9 @@ def decoding_slot(name: str) -> Iterator[None]:
     """Hold one decode slot; refuse the upload when none frees up in time (the server is busy)."""
     slots = _decode_slots()
     if not slots.acquire(timeout=settings.BARNRAISE.get("IMAGE_DECODE_WAIT", 10.0)):
-        raise RejectedImageError(f"{name} could not be processed now: the server is busy. Try again in a minute.")
+        raise RejectedImageError(
+            gettext("%(name)s could not be processed now: the server is busy. Try again in a minute.") % {"name": name}
+        )
     try:
         yield
     finally:
@@ -126,14 +129,18 @@ def _check_one(upload: UploadedFile, max_bytes: int, max_pixels: int) -> CleanIm
     size = upload.size or 0
     if size > max_bytes:
         raise RejectedImageError(
-            f"{name} is too large ({size / 1_048_576:.1f} MB); the limit is {max_bytes // 1_048_576} MB."
+            gettext("%(name)s is too large (%(value)s MB); the limit is %(value2)s MB.")
+            % {"name": name, "value": format(size / 1_048_576, ".1f"), "value2": max_bytes // 1_048_576}
         )
     upload.seek(0)
     raw = upload.read(max_bytes + 1)
     if len(raw) > max_bytes:
-        raise RejectedImageError(f"{name} is too large; the limit is {max_bytes // 1_048_576} MB.")
+        raise RejectedImageError(
+            gettext("%(name)s is too large; the limit is %(value)s MB.")
+            % {"name": name, "value": max_bytes // 1_048_576}
+        )
     if not raw:
-        raise RejectedImageError(f"{name} is empty.")
+        raise RejectedImageError(gettext("%(name)s is empty.") % {"name": name})
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -141,11 +148,16 @@ def _check_one(upload: UploadedFile, max_bytes: int, max_pixels: int) -> CleanIm
                 fmt = probe.format
                 width, height = probe.size
                 if fmt not in FORMATS:
-                    raise RejectedImageError(f"{name} is not a {ACCEPTED} image.")
+                    raise RejectedImageError(
+                        gettext("%(name)s is not a %(accepted)s image.") % {"name": name, "accepted": ACCEPTED}
+                    )
                 if width * height > max_pixels:
                     megapixels = max_pixels // 1_000_000
                     raise RejectedImageError(
-                        f"{name} is too big: {width}×{height} pixels; the limit is {megapixels} megapixels."
+                        gettext(
+                            "%(name)s is too big: %(width)s×%(height)s pixels; the limit is %(megapixels)s megapixels."
+                        )
+                        % {"name": name, "width": width, "height": height, "megapixels": megapixels}
                     )
                 # Only now, with the size known to be safe, are the pixels decoded: a few at a time.
                 with decoding_slot(name):
@@ -155,11 +167,15 @@ def _check_one(upload: UploadedFile, max_bytes: int, max_pixels: int) -> CleanIm
     except RejectedImageError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise RejectedImageError(f"{name} has too many pixels to be a safe image.") from None
+        raise RejectedImageError(gettext("%(name)s has too many pixels to be a safe image.") % {"name": name}) from None
     except UnidentifiedImageError:
-        raise RejectedImageError(f"{name} is not a {ACCEPTED} image.") from None
+        raise RejectedImageError(
+            gettext("%(name)s is not a %(accepted)s image.") % {"name": name, "accepted": ACCEPTED}
+        ) from None
     except Exception:  # noqa: BLE001 -- hostile files make Pillow raise OSError, SyntaxError, ValueError, struct.error...
-        raise RejectedImageError(f"{name} is damaged or incomplete and could not be read as an image.") from None
+        raise RejectedImageError(
+            gettext("%(name)s is damaged or incomplete and could not be read as an image.") % {"name": name}
+        ) from None
 
 
 def _verified(data: bytes, fmt: str, name: str) -> CleanImage:
@@ -171,7 +187,7 @@ def _verified(data: bytes, fmt: str, name: str) -> CleanImage:
             check.load()
             width, height = check.size
     except Exception:  # noqa: BLE001 -- as above: anything Pillow cannot read back is refused
-        raise RejectedImageError(f"{name} could not be converted safely.") from None
+        raise RejectedImageError(gettext("%(name)s could not be converted safely.") % {"name": name}) from None
     return CleanImage(data=data, content_type=FORMATS[fmt], width=width, height=height, original_name=name)
 
 
@@ -183,7 +199,12 @@ def prepare(images: Sequence[UploadedFile] | None) -> list[CleanImage]:
     per_post, max_bytes, max_pixels = limits()
     if len(images) > per_post:
         raise ValidationError(
-            {"images": [f"Attach at most {per_post} images to one post (you chose {len(images)})."]},
+            {
+                "images": [
+                    gettext("Attach at most %(per_post)s images to one post (you chose %(length)s).")
+                    % {"per_post": per_post, "length": len(images)}
+                ]
+            },
             code="too_many_images",
         )
     clean: list[CleanImage] = []

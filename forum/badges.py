@@ -10,6 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
+from django.utils.functional import Promise
+from django.utils.text import format_lazy
+from django.utils.translation import gettext, gettext_lazy
 
 from forum import notifications
 from forum.models import Event, Post, Thread, User, UserBadge, Vote
@@ -18,10 +21,19 @@ from forum.models import Event, Post, Thread, User, UserBadge, Vote
 @dataclass(frozen=True)
 class Badge:
     slug: str
-    name: str
-    description: str
+    # Lazy translations, kept as declared; read through ``name`` and ``description`` (in the active language).
+    lazy_name: Promise
+    lazy_description: Promise
     level: str  # bronze, silver, gold
     per_tag: bool = False
+
+    @property
+    def name(self) -> str:
+        return str(self.lazy_name)
+
+    @property
+    def description(self) -> str:
+        return str(self.lazy_description)
 
     def title(self, tag: str = "") -> str:
         return self.name.format(tag=tag) if self.per_tag else self.name
@@ -29,7 +41,7 @@ class Badge:
     @property
     def generic_name(self) -> str:
         """The name for lists of badges: "Tag expert" for the per-tag one."""
-        return self.title("Tag").capitalize() if self.per_tag else self.name
+        return self.title(gettext("Tag")) if self.per_tag else self.name
 
 
 LEVELS = ("gold", "silver", "bronze")
@@ -41,17 +53,55 @@ TAG_EXPERT_ACCEPTED = 10
 BADGES: dict[str, Badge] = {
     b.slug: b
     for b in [
-        Badge("first-answer", "First answer", "Posted a first reply to someone's question.", "bronze"),
-        Badge("scholar", "Scholar", "Accepted an answer to one of your own questions.", "bronze"),
-        Badge("first-accepted", "First accepted answer", "Had an answer accepted by the person who asked.", "bronze"),
-        Badge("teacher", "Teacher", "Had an answer accepted by someone else and upvoted at least once.", "bronze"),
-        Badge("enthusiast", "Enthusiast", f"Upvoted {ENTHUSIAST_VOTES} posts.", "bronze"),
-        Badge("helpful", "Helpful", f"Wrote an answer that reached a score of {HELPFUL_SCORE}.", "silver"),
-        Badge("great-answer", "Great answer", f"Wrote an answer that reached a score of {GREAT_ANSWER_SCORE}.", "gold"),
+        Badge(
+            "first-answer",
+            gettext_lazy("First answer"),
+            gettext_lazy("Posted a first reply to someone's question."),
+            "bronze",
+        ),
+        Badge(
+            "scholar",
+            gettext_lazy("Scholar"),
+            gettext_lazy("Accepted an answer to one of your own questions."),
+            "bronze",
+        ),
+        Badge(
+            "first-accepted",
+            gettext_lazy("First accepted answer"),
+            gettext_lazy("Had an answer accepted by the person who asked."),
+            "bronze",
+        ),
+        Badge(
+            "teacher",
+            gettext_lazy("Teacher"),
+            gettext_lazy("Had an answer accepted by someone else and upvoted at least once."),
+            "bronze",
+        ),
+        Badge(
+            "enthusiast",
+            gettext_lazy("Enthusiast"),
+            format_lazy(gettext_lazy("Upvoted {count} posts."), count=ENTHUSIAST_VOTES),
+            "bronze",
+        ),
+        Badge(
+            "helpful",
+            gettext_lazy("Helpful"),
+            format_lazy(gettext_lazy("Wrote an answer that reached a score of {score}."), score=HELPFUL_SCORE),
+            "silver",
+        ),
+        Badge(
+            "great-answer",
+            gettext_lazy("Great answer"),
+            format_lazy(gettext_lazy("Wrote an answer that reached a score of {score}."), score=GREAT_ANSWER_SCORE),
+            "gold",
+        ),
         Badge(
             "tag-expert",
-            "{tag} expert",
-            f"Had {TAG_EXPERT_ACCEPTED} answers accepted by others on threads with the tag.",
+            gettext_lazy("{tag} expert"),
+            format_lazy(
+                gettext_lazy("Had {count} answers accepted by others on threads with the tag."),
+                count=TAG_EXPERT_ACCEPTED,
+            ),
             "silver",
             per_tag=True,
         ),

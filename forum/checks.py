@@ -29,3 +29,13 @@ def check_secret_key(app_configs=None, **kwargs) -> list[CheckMessage]:
             )
         ]
     return []
+
+
+def check_catalogs(app_configs=None, **kwargs) -> list[CheckMessage]:
+    """Missing or stale .mo files would serve English (or old text) to German and Spanish readers."""
+    from forum import i18n_catalogs
+
+    return [
+        Error(f"Translation catalog not compiled: {reason}.", hint="Run manage.py compile_catalogs.", id="forum.E004")
+        for reason in filter(None, map(i18n_catalogs.stale, i18n_catalogs.catalogs()))
+    ]

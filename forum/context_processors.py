@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils.translation import gettext
 
 
 def site(request: HttpRequest) -> dict:
@@ -16,6 +17,11 @@ def site(request: HttpRequest) -> dict:
         "UNREAD_NOTIFICATIONS": unread,
         "SITE_NAME": "Barnraise",
         "SITE_URL": settings.SITE_URL,
-        "LIST_TABS": [("latest", "Latest"), ("unanswered", "Unanswered"), ("open", "Open"), ("solved", "Solved")],
-        "LIST_SORT_TABS": [("activity", "Recent activity"), ("votes", "Most votes")],
+        "LIST_TABS": [
+            ("latest", gettext("Latest")),
+            ("unanswered", gettext("Unanswered")),
+            ("open", gettext("Open")),
+            ("solved", gettext("Solved")),
+        ],
+        "LIST_SORT_TABS": [("activity", gettext("Recent activity")), ("votes", gettext("Most votes"))],
     }

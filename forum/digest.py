@@ -13,7 +13,9 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db.models import Exists, OuterRef, Q
 from django.template.loader import render_to_string
+from django.utils.translation import ngettext
 
+from forum.i18n import speaking_to
 from forum.models import Event, EventKind, TagFollow, TaggedThread, Thread, ThreadVendor, User, VendorFollow
 from forum.timeline import presenter
 
@@ -49,11 +51,14 @@ def message_for(user: User, threads: list[Thread], *, day: datetime) -> EmailMul
         "settings_url": f"{settings.SITE_URL}/settings/notifications/",
     }
     count = len(threads)
-    subject = f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{count} new thread{'s' if count != 1 else ''} you follow"
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=render_to_string("forum/email/digest.txt", context),
-        to=[user.email],
-    )
-    message.attach_alternative(render_to_string("forum/email/digest.html", context), "text/html")
+    with speaking_to(user):
+        subject = settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + ngettext(
+            "%(count)d new thread you follow", "%(count)d new threads you follow", count
+        ) % {"count": count}
+        message = EmailMultiAlternatives(
+            subject=subject,
+            body=render_to_string("forum/email/digest.txt", context),
+            to=[user.email],
+        )
+        message.attach_alternative(render_to_string("forum/email/digest.html", context), "text/html")
     return message

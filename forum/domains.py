@@ -19,6 +19,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
+from django.utils.translation import gettext
 
 from forum.validation import normalise_text
 
@@ -37,31 +38,42 @@ def clean_domain(value: str) -> str:
     raw = normalise_text(value).strip().rstrip(".").lower()  # no NUL or control characters, even in messages
     shown = raw[:60]
     if not raw:
-        raise ValidationError("Enter a domain, like northwind.example.", code="domain_empty")
+        raise ValidationError(gettext("Enter a domain, like northwind.example."), code="domain_empty")
     if "://" in raw or "/" in raw or "@" in raw:
         raise ValidationError(
-            f"“{shown}” is not a domain: give only the name, like northwind.example, without http:// or an address.",
+            gettext(
+                "“%(shown)s” is not a domain: give only the name, like "
+                "northwind.example, without http:// or an address."
+            )
+            % {"shown": shown},
             code="domain_invalid",
         )
     if _is_ip(raw):
-        raise ValidationError(f"“{shown}” is an IP address; give a domain name.", code="domain_ip")
+        raise ValidationError(
+            gettext("“%(shown)s” is an IP address; give a domain name.") % {"shown": shown}, code="domain_ip"
+        )
     if len(raw) > 253:
-        raise ValidationError("That domain is too long: at most 253 characters.", code="domain_long")
+        raise ValidationError(gettext("That domain is too long: at most 253 characters."), code="domain_long")
     try:
         ascii_domain = idna.encode(raw, uts46=True).decode("ascii")
     except (idna.IDNAError, UnicodeError):
         raise ValidationError(
-            f"“{shown}” is not a valid domain name (letters, digits and hyphens, separated by dots).",
+            gettext("“%(shown)s” is not a valid domain name (letters, digits and hyphens, separated by dots).")
+            % {"shown": shown},
             code="domain_invalid",
         ) from None
     labels = ascii_domain.split(".")
     if len(labels) < 2:
-        raise ValidationError(f"“{shown}” has no dot: give the full domain, like northwind.example.", code="domain_dot")
+        raise ValidationError(
+            gettext("“%(shown)s” has no dot: give the full domain, like northwind.example.") % {"shown": shown},
+            code="domain_dot",
+        )
     if len(ascii_domain) > 253:
-        raise ValidationError("That domain is too long: at most 253 characters.", code="domain_long")
+        raise ValidationError(gettext("That domain is too long: at most 253 characters."), code="domain_long")
     if not all(_LABEL.match(label) for label in labels) or labels[-1].isdigit():
         raise ValidationError(
-            f"“{shown}” is not a valid domain name (letters, digits and hyphens, separated by dots).",
+            gettext("“%(shown)s” is not a valid domain name (letters, digits and hyphens, separated by dots).")
+            % {"shown": shown},
             code="domain_invalid",
         )
     return ascii_domain
@@ -73,11 +85,15 @@ def clean_domains(values: list[str]) -> list[str]:
         if not value.strip():
             continue
         if len(domains) == MAX_DOMAINS:  # stop early: a pasted list of thousands is refused at once
-            raise ValidationError(f"Give at most {MAX_DOMAINS} domains.", code="too_many_domains")
+            raise ValidationError(
+                gettext("Give at most %(max_domains)s domains.") % {"max_domains": MAX_DOMAINS}, code="too_many_domains"
+            )
         if (domain := clean_domain(value)) not in domains:
             domains.append(domain)
     if not domains:
-        raise ValidationError("Give at least one domain the company owns, like northwind.example.", code="no_domain")
+        raise ValidationError(
+            gettext("Give at least one domain the company owns, like northwind.example."), code="no_domain"
+        )
     return domains
 
 
@@ -125,12 +141,16 @@ def clean_proof_address(local_part: str, domain: str) -> str:
     if "@" in local:
         local, _, at = local.rpartition("@")
         if at.lower().rstrip(".") != domain:
-            raise ValidationError(f"The address must be at {domain} itself.", code="email_other_domain")
+            raise ValidationError(
+                gettext("The address must be at %(domain)s itself.") % {"domain": domain}, code="email_other_domain"
+            )
     address = f"{local}@{domain}"
     try:
         EmailValidator()(address)
     except ValidationError:
-        raise ValidationError(f"“{address[:80]}” is not an email address.", code="email_invalid") from None
+        raise ValidationError(
+            gettext("“%(value)s” is not an email address.") % {"value": address[:80]}, code="email_invalid"
+        ) from None
     return address.lower()
 
 
@@ -144,10 +164,12 @@ def read_proof_link(key: str) -> tuple[int, str]:
         data = signing.loads(key, salt=_SIGNING_SALT, max_age=settings.VENDOR_EMAIL_PROOF_MAX_AGE)
     except signing.SignatureExpired:
         raise ValidationError(
-            "This link has expired. Ask for a new one from the application page.", code="link_expired"
+            gettext("This link has expired. Ask for a new one from the application page."), code="link_expired"
         ) from None
     except signing.BadSignature:
-        raise ValidationError("This link is not valid. Copy the whole link from the email.", code="link_bad") from None
+        raise ValidationError(
+            gettext("This link is not valid. Copy the whole link from the email."), code="link_bad"
+        ) from None
     if not isinstance(data, dict) or not isinstance(data.get("p"), int) or not isinstance(data.get("n"), str):
-        raise ValidationError("This link is not valid. Copy the whole link from the email.", code="link_bad")
+        raise ValidationError(gettext("This link is not valid. Copy the whole link from the email."), code="link_bad")
     return data["p"], data["n"]

@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.translation import gettext
 from taggit.models import Tag
 
 from forum import search
@@ -73,13 +74,13 @@ class TagFeed(ThreadFeed):
         return get_object_or_404(Tag, name=tag.lower())
 
     def title(self, obj: Tag) -> str:
-        return f"Barnraise: threads tagged {obj.name}"
+        return gettext("Barnraise: threads tagged %(name)s") % {"name": obj.name}
 
     def link(self, obj: Tag) -> str:
         return reverse("forum:tag", args=[obj.name])
 
     def subtitle(self, obj: Tag) -> str:
-        return f"New threads tagged {obj.name}."
+        return gettext("New threads tagged %(name)s.") % {"name": obj.name}
 
     def items(self, obj: Tag) -> list[Thread]:
         return self.newest(Thread.objects.filter(taggedthread__tag=obj))
@@ -90,13 +91,13 @@ class VendorFeed(ThreadFeed):
         return get_object_or_404(Vendor, handle=handle.lower())
 
     def title(self, obj: Vendor) -> str:
-        return f"Barnraise: threads with {obj.name} (@{obj.handle})"
+        return gettext("Barnraise: threads with %(name)s (@%(handle)s)") % {"name": obj.name, "handle": obj.handle}
 
     def link(self, obj: Vendor) -> str:
         return obj.get_absolute_url()
 
     def subtitle(self, obj: Vendor) -> str:
-        return f"New threads that involve {obj.name}."
+        return gettext("New threads that involve %(name)s.") % {"name": obj.name}
 
     def items(self, obj: Vendor) -> list[Thread]:
         return self.newest(Thread.objects.filter(vendor_links__vendor=obj))
@@ -107,13 +108,13 @@ class SearchFeed(ThreadFeed):
         return normalise_text(request.GET.get("q", "")).strip()
 
     def title(self, obj: str) -> str:
-        return f"Barnraise: search for “{obj}”" if obj else "Barnraise: search"
+        return gettext("Barnraise: search for “%(obj)s”") % {"obj": obj} if obj else gettext("Barnraise: search")
 
     def link(self, obj: str) -> str:
         return reverse("forum:search")
 
     def subtitle(self, obj: str) -> str:
-        return "Threads matching a search, best first."
+        return gettext("Threads matching a search, best first.")
 
     def items(self, obj: str) -> list[Thread]:
         if not obj:
@@ -134,6 +135,8 @@ def search_feed(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "")
     if len(query) > MAX_QUERY_LENGTH:
         return HttpResponseBadRequest(
-            f"Searches are limited to {MAX_QUERY_LENGTH} characters.", content_type="text/plain; charset=utf-8"
+            gettext("Searches are limited to %(max_query_length)s characters.")
+            % {"max_query_length": MAX_QUERY_LENGTH},
+            content_type="text/plain; charset=utf-8",
         )
     return _search_feed(request)

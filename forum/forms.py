@@ -5,6 +5,8 @@ import re
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.text import format_lazy
+from django.utils.translation import gettext, gettext_lazy
 from django.utils.translation import gettext_lazy as _lazy
 
 from forum import idempotency
@@ -30,11 +32,16 @@ class ImagesField(forms.FileField):
 
     def __init__(self, **kwargs) -> None:
         kwargs.setdefault("required", False)
-        kwargs.setdefault("label", "Images")
+        kwargs.setdefault("label", gettext_lazy("Images"))
         kwargs.setdefault(
             "help_text",
-            f"Optional: up to {settings.BARNRAISE['ATTACHMENTS_PER_POST']} screenshots or photos "
-            "(PNG, JPEG, GIF or WebP, 5 MB each). Photo location data is removed.",
+            format_lazy(
+                gettext_lazy(
+                    "Optional: up to {count} screenshots or photos (PNG, JPEG, GIF or WebP, 5 MB each). "
+                    "Photo location data is removed."
+                ),
+                count=settings.BARNRAISE["ATTACHMENTS_PER_POST"],
+            ),
         )
         super().__init__(**kwargs)
         self.widget.attrs.setdefault("accept", "image/png,image/jpeg,image/gif,image/webp")
@@ -43,7 +50,10 @@ class ImagesField(forms.FileField):
         files = data if isinstance(data, list | tuple) else [data] if data else []
         limit = settings.BARNRAISE["ATTACHMENTS_PER_POST"]
         if len(files) > limit:
-            raise ValidationError(f"Attach at most {limit} images to one post (you chose {len(files)}).")
+            raise ValidationError(
+                gettext("Attach at most %(limit)s images to one post (you chose %(length)s).")
+                % {"limit": limit, "length": len(files)}
+            )
         return [super(ImagesField, self).clean(f, initial) for f in files]
 
 
@@ -60,27 +70,31 @@ class IdempotentForm(forms.Form):
             return None
 
 
-TITLE_REQUIRED = {"required": "Please give your thread a title."}
-BODY_REQUIRED = {"required": "Please write something: the post is empty."}
+TITLE_REQUIRED = {"required": gettext_lazy("Please give your thread a title.")}
+BODY_REQUIRED = {"required": gettext_lazy("Please write something: the post is empty.")}
 
 
 class AskForm(IdempotentForm):
     title = TextField(
         max_length=settings.BARNRAISE["TITLE_MAX"],
         error_messages=TITLE_REQUIRED,
-        help_text="Say what went wrong, like you would to a friend.",
-        widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": "e.g. Tablet drops wifi after sleep"}),
+        label=gettext_lazy("Title"),
+        help_text=gettext_lazy("Say what went wrong, like you would to a friend."),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "placeholder": gettext_lazy("e.g. Tablet drops wifi after sleep")}
+        ),
     )
     body = TextField(
         max_length=settings.BARNRAISE["BODY_MAX"],
         error_messages=BODY_REQUIRED,
-        label="Details",
-        help_text="What you tried, what you expected, exact error messages. Markdown works.",
+        label=gettext_lazy("Details"),
+        help_text=gettext_lazy("What you tried, what you expected, exact error messages. Markdown works."),
         widget=forms.Textarea(attrs={"rows": 10}),
     )
     tags = forms.CharField(
         required=False,
-        help_text="Up to 5, separated by spaces or commas: wifi, activation, billing…",
+        label=gettext_lazy("Tags"),
+        help_text=gettext_lazy("Up to 5, separated by spaces or commas: wifi, activation, billing…"),
         widget=forms.TextInput(attrs={"autocomplete": "off", "list": "tag-suggestions", "data-tag-input": ""}),
     )
     images = ImagesField()
@@ -99,7 +113,7 @@ class ReplyForm(IdempotentForm):
     body = TextField(
         max_length=settings.BARNRAISE["BODY_MAX"],
         error_messages=BODY_REQUIRED,
-        label="Your reply",
+        label=gettext_lazy("Your reply"),
         widget=forms.Textarea(attrs={"rows": 6, "data-reply-body": ""}),
     )
     images = ImagesField()
@@ -109,10 +123,16 @@ class ReplyForm(IdempotentForm):
 
 
 class EditForm(IdempotentForm):
-    title = TextField(max_length=settings.BARNRAISE["TITLE_MAX"], required=False, error_messages=TITLE_REQUIRED)
+    title = TextField(
+        max_length=settings.BARNRAISE["TITLE_MAX"],
+        required=False,
+        error_messages=TITLE_REQUIRED,
+        label=gettext_lazy("Title"),
+    )
     body = TextField(
         max_length=settings.BARNRAISE["BODY_MAX"],
         error_messages=BODY_REQUIRED,
+        label=gettext_lazy("Body"),
         widget=forms.Textarea(attrs={"rows": 10}),
     )
 
@@ -148,15 +168,19 @@ class NotificationSettingsForm(forms.ModelForm):
 class VendorApplicationForm(IdempotentForm):
     """Lengths are checked by the action, which names them; the form only collects."""
 
-    name = forms.CharField(label="Company name", max_length=10_000)
+    name = forms.CharField(label=gettext_lazy("Company name"), max_length=10_000)
     handle = forms.CharField(
-        label="Handle", max_length=200, help_text="Customers tag the company as @handle: a-z, 0-9 and hyphens."
+        label=gettext_lazy("Handle"),
+        max_length=200,
+        help_text=gettext_lazy("Customers tag the company as @handle: a-z, 0-9 and hyphens."),
     )
-    description = forms.CharField(label="Description", widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    description = forms.CharField(
+        label=gettext_lazy("Description"), widget=forms.Textarea(attrs={"rows": 4}), required=False
+    )
     domains = forms.CharField(
-        label="Domains",
+        label=gettext_lazy("Domains"),
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="The company's domains, one per line, like northwind.example. You prove each one next.",
+        help_text=gettext_lazy("The company's domains, one per line, like northwind.example. You prove each one next."),
     )
 
     def clean_domains(self) -> list[str]:
@@ -171,9 +195,13 @@ class ClaimForm(IdempotentForm):
 
 
 class VendorProposalForm(forms.Form):
-    name = forms.CharField(label="Company name", max_length=10_000)
-    handle = forms.CharField(label="Handle", max_length=200, help_text="How customers will tag it: a-z, 0-9, hyphens.")
-    note = forms.CharField(label="Why (optional)", required=False, max_length=500)
+    name = forms.CharField(label=gettext_lazy("Company name"), max_length=10_000)
+    handle = forms.CharField(
+        label=gettext_lazy("Handle"),
+        max_length=200,
+        help_text=gettext_lazy("How customers will tag it: a-z, 0-9, hyphens."),
+    )
+    note = forms.CharField(label=gettext_lazy("Why (optional)"), required=False, max_length=500)
 
 
 class UnclaimedVendorForm(forms.Form):

@@ -14,6 +14,7 @@ from functools import cache
 
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.utils.translation import gettext
 
 from forum.models.vendors import HANDLE_PATTERN
 
@@ -67,17 +68,22 @@ def check_handle(handle: str, *, exclude_vendor_id: int | None = None) -> str:
 
     cleaned = normalise(handle)
     if not cleaned:
-        raise ValidationError("Choose a handle, like @northwind.", code="handle_empty")
+        raise ValidationError(gettext("Choose a handle, like @northwind."), code="handle_empty")
     mine = skeleton(cleaned)
     others = Vendor.objects.exclude(pk=exclude_vendor_id).values_list("handle", flat=True)
     waiting = VendorApplication.objects.filter(status=VendorApplication.Status.REVIEW, is_claim=False)
     for other in [*others, *waiting.values_list("handle", flat=True)]:
         if other == cleaned:
-            raise ValidationError(f"The handle @{cleaned} is taken. Choose another.", code="handle_taken")
+            raise ValidationError(
+                gettext("The handle @%(cleaned)s is taken. Choose another.") % {"cleaned": cleaned}, code="handle_taken"
+            )
         if skeleton(other) == mine:
             raise ValidationError(
-                f"@{cleaned[:40]} looks too much like @{other}, which is already taken. "
-                "Choose a handle nobody could mistake for another vendor's.",
+                gettext(
+                    "@%(value)s looks too much like @%(other)s, which is already taken. "
+                    "Choose a handle nobody could mistake for another vendor's."
+                )
+                % {"value": cleaned[:40], "other": other},
                 code="handle_confusable",
             )
     if not HANDLE_RE.match(cleaned):

@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Model, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from forum.models import IdempotencyKey, User
 
@@ -37,7 +38,8 @@ def clean_key(key: str | None) -> str | None:
     key = key.strip()
     if not KEY_PATTERN.match(key):
         raise ValidationError(
-            "The idempotency key must be 8 to 64 letters, digits or - _ : . characters.", code="bad_idempotency_key"
+            gettext("The idempotency key must be 8 to 64 letters, digits or - _ : . characters."),
+            code="bad_idempotency_key",
         )
     return key
 
@@ -59,7 +61,7 @@ def earlier_result(*, user: User, key: str | None, scope: str) -> int | None:
         earlier = IdempotencyKey.objects.get(user=user, key=key)
         if earlier.scope != scope or earlier.result_id is None:
             raise ValidationError(
-                "This form was already sent for something else. Reload the page and try again.",
+                gettext("This form was already sent for something else. Reload the page and try again."),
                 code="idempotency_key_reused",
             ) from None
         return earlier.result_id
@@ -70,7 +72,9 @@ def existing[M: Model](queryset: QuerySet[M], result_id: int) -> M:
     """What an earlier request with the same key created; refused if it is gone since."""
     found = queryset.filter(pk=result_id).first()
     if found is None:
-        raise ValidationError("This form was already sent. Reload the page to see the result.", code="already_sent")
+        raise ValidationError(
+            gettext("This form was already sent. Reload the page to see the result."), code="already_sent"
+        )
     return found
 
 

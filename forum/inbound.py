@@ -31,6 +31,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.core.mail import EmailMessage
 from django.template.loader import render_to_string
 from django.utils.html import strip_tags
+from django.utils.translation import gettext
 from mailparser_reply.parser import EmailMessage as ParsedReply
 
 from forum import replyaddress
@@ -85,27 +86,33 @@ def _post(msg: MimeMessage, recipients: Sequence[str], key: str) -> int:
     if target is None or target.kind not in _HANDLERS:
         raise RefusedError(
             "unknown_address",
-            "The address you wrote to is not a valid reply address of this forum. Reply to a "
-            "notification email as it came, or answer on the web page.",
+            gettext(
+                "The address you wrote to is not a valid reply address of this forum. Reply to a "
+                "notification email as it came, or answer on the web page."
+            ),
         )
     user = User.objects.filter(pk=target.user_id, is_active=True).first()
     if user is None:
-        raise RefusedError("unknown_address", "The account this reply address belongs to is closed.")
+        raise RefusedError("unknown_address", gettext("The account this reply address belongs to is closed."))
     if not _sent_by(user, msg):
         raise RefusedError(
             "wrong_sender",
-            "This reply address belongs to another person's account, or you wrote from an address "
-            "that is not on your account. Reply from the address the notification was sent to.",
+            gettext(
+                "This reply address belongs to another person's account, or you wrote from an address "
+                "that is not on your account. Reply from the address the notification was sent to."
+            ),
         )
     thread = Thread.objects.filter(pk=target.thread_id).first()
     if thread is None:
-        raise RefusedError("no_thread", "That thread no longer exists.")
+        raise RefusedError("no_thread", gettext("That thread no longer exists."))
     body = reply_text(msg)
     if not body:
         raise RefusedError(
             "empty",
-            "Your email had no text of its own: quoted text and signatures are left out, and "
-            "nothing was left. Write your answer above the quoted message.",
+            gettext(
+                "Your email had no text of its own: quoted text and signatures are left out, and "
+                "nothing was left. Write your answer above the quoted message."
+            ),
         )
     try:
         return _HANDLERS[target.kind](
@@ -259,14 +266,17 @@ def _refuse(msg: MimeMessage, key: str, refused: RefusedError) -> None:
     if not cache.add(once, 1, 3600):
         logger.info("Refused inbound mail (%s): already answered this sender within the hour", refused.reason)
         return
-    subject = _clean_header(msg.get("Subject", "")) or "your email"
+    subject = _clean_header(msg.get("Subject", "")) or gettext("your email")
     headers = {"Auto-Submitted": "auto-replied", "X-Barnraise-Mail": "refusal"}
     original_id = _clean_header(msg.get("Message-ID", ""), 900)
     if re.fullmatch(r"<[^<>\s]+>", original_id):
         headers |= {"In-Reply-To": original_id, "References": original_id}
     body = render_to_string("forum/email/refusal.txt", {"message": refused.message, "site_url": settings.SITE_URL})
     reply = EmailMessage(
-        subject=f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}Not posted: {subject}", body=body, to=[to], headers=headers
+        subject=settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + gettext("Not posted: %(subject)s") % {"subject": subject},
+        body=body,
+        to=[to],
+        headers=headers,
     )
     try:
         send_once(f"email:refusal:{key}", reply)

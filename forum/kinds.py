@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TypedDict
 
+from django.utils.translation import gettext_noop
+
 from forum.models import EventKind
 from forum.timeline import kinds
 
@@ -91,34 +93,64 @@ class ArticleRetired(ArticleStep):
 _ARTICLE = {"article": 3, "title": "Tablet drops wifi after sleep", "revision": 1}
 
 FORUM_KINDS: list[tuple[str, str, type, dict]] = [
-    (EventKind.POSTED, "asked the question", Posted, {"title": "T", "tags": ["wifi"], "mentions": [], "vendors": []}),
-    (EventKind.REPLIED, "replied", Replied, {"mentions": ["dana"], "vendors": ["northwind"]}),
-    (EventKind.EDITED, "edited a post", Edited, {"title": None}),
-    (EventKind.VOTED, "voted", Voted, {"score": 3}),
-    (EventKind.VOTE_WITHDRAWN, "withdrew a vote", Voted, {"score": 2}),
-    (EventKind.ACCEPTED, "accepted an answer", Accepted, {"answer_author": "dana", "staff_vendor": None}),
-    (EventKind.REOPENED, "reopened the thread", Reopened, {"previous_answer": 7}),
-    (EventKind.LOCKED, "locked the thread", Empty, {}),
-    (EventKind.UNLOCKED, "unlocked the thread", Empty, {}),
-    (EventKind.DUPLICATE, "marked the thread a duplicate", Duplicate, {"canonical": 4, "canonical_title": "Earlier"}),
-    (EventKind.DUPLICATE_CLEARED, "unmarked the thread as a duplicate", DuplicateCleared, {"previous": 4}),
-    (EventKind.RETAGGED, "changed the tags", Retagged, {"old": ["a"], "new": ["b"]}),
-    (EventKind.HIDDEN, "hid a post pending review", Empty, {}),
-    (EventKind.HELD, "sent an edited post back to review", Empty, {}),
-    (EventKind.RESTORED, "restored a hidden post", Empty, {}),
-    (EventKind.VERIFIED, "marked an answer verified", Verified, {"vendor": "northwind", "vendor_name": "Northwind"}),
-    (EventKind.OUTDATED, "flagged an answer outdated", Outdated, {"reason": "Fixed in 4.3"}),
-    (EventKind.OUTDATED_CLEARED, "cleared the outdated flag", Empty, {}),
-    (EventKind.ARTICLE_DRAFTED, "drafted a knowledge article", ArticleStep, _ARTICLE),
-    (EventKind.ARTICLE_PUBLISHED, "published the knowledge article", ArticleStep, _ARTICLE),
+    (
+        EventKind.POSTED,
+        gettext_noop("asked the question"),
+        Posted,
+        {"title": "T", "tags": ["wifi"], "mentions": [], "vendors": []},
+    ),
+    (EventKind.REPLIED, gettext_noop("replied"), Replied, {"mentions": ["dana"], "vendors": ["northwind"]}),
+    (EventKind.EDITED, gettext_noop("edited a post"), Edited, {"title": None}),
+    (EventKind.VOTED, gettext_noop("voted"), Voted, {"score": 3}),
+    (EventKind.VOTE_WITHDRAWN, gettext_noop("withdrew a vote"), Voted, {"score": 2}),
+    (EventKind.ACCEPTED, gettext_noop("accepted an answer"), Accepted, {"answer_author": "dana", "staff_vendor": None}),
+    (EventKind.REOPENED, gettext_noop("reopened the thread"), Reopened, {"previous_answer": 7}),
+    (EventKind.LOCKED, gettext_noop("locked the thread"), Empty, {}),
+    (EventKind.UNLOCKED, gettext_noop("unlocked the thread"), Empty, {}),
+    (
+        EventKind.DUPLICATE,
+        gettext_noop("marked the thread a duplicate"),
+        Duplicate,
+        {"canonical": 4, "canonical_title": "Earlier"},
+    ),
+    (
+        EventKind.DUPLICATE_CLEARED,
+        gettext_noop("unmarked the thread as a duplicate"),
+        DuplicateCleared,
+        {"previous": 4},
+    ),
+    (EventKind.RETAGGED, gettext_noop("changed the tags"), Retagged, {"old": ["a"], "new": ["b"]}),
+    (EventKind.HIDDEN, gettext_noop("hid a post pending review"), Empty, {}),
+    (EventKind.HELD, gettext_noop("sent an edited post back to review"), Empty, {}),
+    (EventKind.RESTORED, gettext_noop("restored a hidden post"), Empty, {}),
+    (
+        EventKind.VERIFIED,
+        gettext_noop("marked an answer verified"),
+        Verified,
+        {"vendor": "northwind", "vendor_name": "Northwind"},
+    ),
+    (EventKind.OUTDATED, gettext_noop("flagged an answer outdated"), Outdated, {"reason": "Fixed in 4.3"}),
+    (EventKind.OUTDATED_CLEARED, gettext_noop("cleared the outdated flag"), Empty, {}),
+    (EventKind.ARTICLE_DRAFTED, gettext_noop("drafted a knowledge article"), ArticleStep, _ARTICLE),
+    (EventKind.ARTICLE_PUBLISHED, gettext_noop("published the knowledge article"), ArticleStep, _ARTICLE),
     (
         EventKind.ARTICLE_FLAGGED,
-        "said the article didn't work for them",
+        gettext_noop("said the article didn't work for them"),
         ArticleFlagged,
         _ARTICLE | {"environment": "Tablet 4, firmware 4.3", "open_flags": 1},
     ),
-    (EventKind.ARTICLE_FIXED, "fixed the article", ArticleFixed, _ARTICLE | {"revision": 2, "note": "Step 2 for 4.3"}),
-    (EventKind.ARTICLE_RETIRED, "retired the article", ArticleRetired, _ARTICLE | {"reason": "Fixed in firmware 5"}),
+    (
+        EventKind.ARTICLE_FIXED,
+        gettext_noop("fixed the article"),
+        ArticleFixed,
+        _ARTICLE | {"revision": 2, "note": "Step 2 for 4.3"},
+    ),
+    (
+        EventKind.ARTICLE_RETIRED,
+        gettext_noop("retired the article"),
+        ArticleRetired,
+        _ARTICLE | {"reason": "Fixed in firmware 5"},
+    ),
 ]
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import nh3
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 from markdown_it import MarkdownIt
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
@@ -84,9 +85,11 @@ def check_cost(text: str) -> None:
     """Refuse, with a message, a body that would take too long to render."""
     if render_cost(text) > RENDER_BUDGET_US:
         raise TooComplexError(
-            "This text has too much formatting to show quickly (brackets, emphasis, list items or table "
-            "cells). Put logs and long listings in a code block between ``` lines, or split it into "
-            "several posts.",
+            gettext(
+                "This text has too much formatting to show quickly (brackets, emphasis, list items or table "
+                "cells). Put logs and long listings in a code block between ``` lines, or split it into "
+                "several posts."
+            ),
             code="too_complex",
         )
 

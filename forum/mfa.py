@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.translation import gettext
 
 from forum import access
 
@@ -44,5 +45,5 @@ class AdminTwoFactorMiddleware:
     def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> HttpResponse | None:
         if not _is_admin_only(request) or not access.must_set_up_mfa(request.user):
             return None
-        messages.info(request, "Admins sign in with two factors here: set up an authenticator app first.")
+        messages.info(request, gettext("Admins sign in with two factors here: set up an authenticator app first."))
         return redirect(f"{reverse('mfa_activate_totp')}?{urlencode({'next': request.get_full_path()})}")

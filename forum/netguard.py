@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 import httpx
 from django.conf import settings
+from django.utils.translation import gettext
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -104,14 +105,16 @@ def resolve(host: str, port: int) -> list[IPAddress]:
     try:
         infos = _getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError, ValueError, OSError):
-        raise BlockedAddressError(f"{host} does not resolve.", category="DNS lookup failed") from None
+        raise BlockedAddressError(
+            gettext("%(host)s does not resolve.") % {"host": host}, category="DNS lookup failed"
+        ) from None
     addresses: list[IPAddress] = []
     for info in infos:
         address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
         if address not in addresses:
             addresses.append(address)
     if not addresses:
-        raise BlockedAddressError(f"{host} does not resolve.", category="DNS lookup failed")
+        raise BlockedAddressError(gettext("%(host)s does not resolve.") % {"host": host}, category="DNS lookup failed")
     return addresses
 
 
@@ -123,19 +126,21 @@ def vet(url: str, *, allow_loopback: bool | None = None) -> Target:
         parts = urlsplit(url)
         port = parts.port
     except ValueError:
-        raise BlockedAddressError("That URL is not valid.", category="bad URL") from None
+        raise BlockedAddressError(gettext("That URL is not valid."), category="bad URL") from None
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").rstrip(".").lower()
     if scheme not in ("http", "https") or not host or parts.username or parts.password:
-        raise BlockedAddressError("That URL is not valid.", category="bad URL")
+        raise BlockedAddressError(gettext("That URL is not valid."), category="bad URL")
     port = port or (443 if scheme == "https" else 80)
     if scheme != "https" and not allow_loopback:
-        raise BlockedAddressError("Webhook URLs must use https.", category="https required")
+        raise BlockedAddressError(gettext("Webhook URLs must use https."), category="https required")
     addresses = resolve(host, port)
     if any(is_blocked(a, allow_loopback=allow_loopback) for a in addresses):
-        raise BlockedAddressError("That address is private, local or reserved; webhooks go to public addresses only.")
+        raise BlockedAddressError(
+            gettext("That address is private, local or reserved; webhooks go to public addresses only.")
+        )
     if scheme != "https" and not (allow_loopback and all(a.is_loopback for a in addresses)):
-        raise BlockedAddressError("Webhook URLs must use https.", category="https required")
+        raise BlockedAddressError(gettext("Webhook URLs must use https."), category="https required")
     return Target(url=url, scheme=scheme, host=host, port=port, address=addresses[0])
 
 

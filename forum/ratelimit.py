@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import ngettext
 
 from forum import metrics
 
@@ -29,8 +30,14 @@ class RateLimitedError(PermissionDenied):
 
     def __init__(self, retry_after: int) -> None:
         self.retry_after = max(1, retry_after)
-        unit = "second" if self.retry_after == 1 else "seconds"
-        super().__init__(f"You're posting too fast; try again in {self.retry_after} {unit}.")
+        super().__init__(
+            ngettext(
+                "You're posting too fast; try again in %(count)d second.",
+                "You're posting too fast; try again in %(count)d seconds.",
+                self.retry_after,
+            )
+            % {"count": self.retry_after}
+        )
 
 
 def check(*, user_id: int, action: str) -> None:

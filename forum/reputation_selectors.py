@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db.models import Count, Sum
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from forum import badges
 from forum.access import has_privilege
@@ -17,10 +18,10 @@ from forum.timeline import presenter
 PERIODS = {"week": 7, "month": 30, "all": None}
 LEADERS_LIMIT = 50
 PRIVILEGE_LABELS = {
-    "flag_to_hide": "Flag posts so enough flags hide them",
-    "retag": "Change the tags of anyone's thread",
-    "mark_duplicate": "Mark threads as duplicates",
-    "draft_article": "Draft knowledge articles from solved threads",
+    "flag_to_hide": gettext_lazy("Flag posts so enough flags hide them"),
+    "retag": gettext_lazy("Change the tags of anyone's thread"),
+    "mark_duplicate": gettext_lazy("Mark threads as duplicates"),
+    "draft_article": gettext_lazy("Draft knowledge articles from solved threads"),
 }
 
 
@@ -132,7 +133,7 @@ def standing(member: User, *, recent: int = 10) -> Standing:
     privileges = [
         Privilege(
             name=name,
-            label=PRIVILEGE_LABELS.get(name, name.replace("_", " ").capitalize()),
+            label=str(PRIVILEGE_LABELS.get(name, name.replace("_", " ").capitalize())),
             threshold=threshold,
             has=has_privilege(member, name),
         )

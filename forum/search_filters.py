@@ -5,13 +5,18 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 
 from django import forms
+from django.utils.translation import gettext, gettext_lazy
 from taggit.models import Tag
 
 from forum import search
 from forum.models import Vendor
 
-SOLVED_CHOICES = [("", "Any"), ("yes", "Solved"), ("no", "Not solved yet")]
-SORT_CHOICES = [("relevance", "Best match"), ("newest", "Newest"), ("votes", "Most votes")]
+SOLVED_CHOICES = [("", gettext_lazy("Any")), ("yes", gettext_lazy("Solved")), ("no", gettext_lazy("Not solved yet"))]
+SORT_CHOICES = [
+    ("relevance", gettext_lazy("Best match")),
+    ("newest", gettext_lazy("Newest")),
+    ("votes", gettext_lazy("Most votes")),
+]
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC).date()
 
 
@@ -23,8 +28,8 @@ class SearchForm(forms.Form):
     tag = forms.CharField(required=False, max_length=100, strip=True)
     vendor = forms.CharField(required=False, max_length=60, strip=True)
     solved = forms.ChoiceField(required=False, choices=SOLVED_CHOICES)
-    asked_from = forms.DateField(required=False, label="Asked from")
-    asked_to = forms.DateField(required=False, label="Asked until")
+    asked_from = forms.DateField(required=False, label=gettext_lazy("Asked from"))
+    asked_to = forms.DateField(required=False, label=gettext_lazy("Asked until"))
     sort = forms.ChoiceField(required=False, choices=SORT_CHOICES)
 
     def clean_tag(self) -> Tag | None:
@@ -33,7 +38,7 @@ class SearchForm(forms.Form):
             return None
         tag = Tag.objects.filter(name=name).first()
         if tag is None:
-            raise forms.ValidationError(f"There is no tag “{name}”.")
+            raise forms.ValidationError(gettext("There is no tag “%(name)s”.") % {"name": name})
         return tag
 
     def clean_vendor(self) -> Vendor | None:
@@ -42,13 +47,13 @@ class SearchForm(forms.Form):
             return None
         vendor = Vendor.objects.filter(handle=handle).first()
         if vendor is None:
-            raise forms.ValidationError(f"There is no vendor @{handle}.")
+            raise forms.ValidationError(gettext("There is no vendor @%(handle)s.") % {"handle": handle})
         return vendor
 
     def _date(self, name: str):
         value = self.cleaned_data[name]
         if value is not None and value < EARLIEST:
-            raise forms.ValidationError("Pick a date after the year 2000.")
+            raise forms.ValidationError(gettext("Pick a date after the year 2000."))
         return value
 
     def clean_asked_from(self):
@@ -61,7 +66,7 @@ class SearchForm(forms.Form):
         data = super().clean()
         start, end = data.get("asked_from"), data.get("asked_to")
         if start and end and start > end:
-            raise forms.ValidationError("The first date must come before the second.")
+            raise forms.ValidationError(gettext("The first date must come before the second."))
         return data
 
     def filters(self) -> search.Filters:

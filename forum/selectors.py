@@ -20,6 +20,7 @@ from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, 
 from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext, gettext_lazy
 from taggit.models import Tag
 
 from forum import access
@@ -107,17 +108,17 @@ def committed_events(events: QuerySet[Event], *, cursor: str, limit: int) -> tup
 
 
 LIST_FILTERS = {
-    "latest": ("Latest threads", Q()),
-    "unanswered": ("Unanswered", Q(reply_count=0, duplicate_of__isnull=True)),
-    "solved": ("Solved", Q(status=Thread.Status.SOLVED)),
-    "open": ("Open", Q(status=Thread.Status.OPEN, duplicate_of__isnull=True)),
+    "latest": (gettext_lazy("Latest threads"), Q()),
+    "unanswered": (gettext_lazy("Unanswered"), Q(reply_count=0, duplicate_of__isnull=True)),
+    "solved": (gettext_lazy("Solved"), Q(status=Thread.Status.SOLVED)),
+    "open": (gettext_lazy("Open"), Q(status=Thread.Status.OPEN, duplicate_of__isnull=True)),
 }
 
 
 # How lists may be ordered: the key columns, newest/highest first, and the cursor's parts.
 LIST_SORTS = {
-    "activity": ("Recent activity", ("-last_activity_at", "-id")),
-    "votes": ("Most votes", ("-score", "-id")),
+    "activity": (gettext_lazy("Recent activity"), ("-last_activity_at", "-id")),
+    "votes": (gettext_lazy("Most votes"), ("-score", "-id")),
 }
 
 
@@ -914,7 +915,9 @@ def kb_list(
     if vendor is not None:
         qs = qs.filter(vendor_links__vendor=vendor)
     threads, next_cursor = _keyset_page(qs, cursor, limit)
-    return ThreadList(threads=threads[:limit], next_cursor=next_cursor, title="Knowledge base", filter="solved")
+    return ThreadList(
+        threads=threads[:limit], next_cursor=next_cursor, title=gettext("Knowledge base"), filter="solved"
+    )
 
 
 def _cache_get(key: str):

@@ -22,9 +22,11 @@ from django.tasks import task
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import Truncator
+from django.utils.translation import gettext, ngettext
 from django_tasks_db.models import DBTaskResult
 
 from forum import idempotency, periodic, replyaddress, webhooks
+from forum.i18n import speaking_to
 from forum.models import (
     Event,
     EventKind,
@@ -83,8 +85,10 @@ def send_notification_emails(*, event_id: int, user_ids: list[int]) -> int:
                 continue
             key = f"email:notice:{event.pk}:{notice.recipient_id}"
             if not SentMessage.objects.filter(key=key).exists():  # else sent by an earlier run of this task
-                context = _notice_context(notice.recipient, event, post)
-                sent += send_once(key, _notice_email(notice, event, context), mailer=mailer)
+                with speaking_to(notice.recipient):
+                    context = _notice_context(notice.recipient, event, post)
+                    message = _notice_email(notice, event, context)
+                sent += send_once(key, message, mailer=mailer)
     return sent
 
 
@@ -92,7 +96,7 @@ def _notice_context(user, event: Event, post) -> dict:
     body_text = presenter.post_text(user, post)[0] if post is not None else ""
     anchor = f"#post-{post.pk}" if post is not None and body_text else ""
     return {
-        "actor": event.actor.name if event.actor else "Someone",
+        "actor": event.actor.name if event.actor else gettext("Someone"),
         "thread_title": presenter.thread_title(user, event.thread),
         "vendor_name": event.data.get("vendor_name", ""),
         "excerpt": Truncator(body_text).chars(1000),
@@ -105,18 +109,26 @@ def _notice_email(notice: Notification, event: Event, context: dict) -> EmailMes
     user = notice.recipient
     opted_in = notice.kind in (Notification.Kind.REPLY, Notification.Kind.MENTION)
     if notice.kind == Notification.Kind.MENTION:
-        phrase = "mentioned you"
+        phrase = gettext("mentioned you")
     elif notice.kind == Notification.Kind.REPLY:
-        phrase = "replied" if event.kind == EventKind.REPLIED else "wrote"
+        phrase = gettext("replied") if event.kind == EventKind.REPLIED else gettext("wrote")
     elif event.kind == EventKind.METOO:  # batched: at most one per thread and window, so give the total
         count = event.data.get("count", 0)
-        phrase = f"said “me too” ({count} {'person has' if count == 1 else 'people have'} this problem)"
+        phrase = ngettext(
+            "said “me too” (%(count)d person has this problem)",
+            "said “me too” (%(count)d people have this problem)",
+            count,
+        ) % {"count": count}
     else:
-        phrase = notice.get_kind_display()
+        phrase = str(notice.get_kind_display())
     body = render_to_string(
         "forum/email/notification.txt", {**context, "user": user, "what": phrase, "opted_in": opted_in}
     )
-    subject = f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{context['actor']} {phrase}: {context['thread_title']}"
+    subject = settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + gettext("%(actor)s %(what)s: %(title)s") % {
+        "actor": context["actor"],
+        "what": phrase,
+        "title": context["thread_title"],
+    }
     # A reply to this email posts on the thread as this person (forum.inbound, docs/email.md).
     headers = replyaddress.reply_headers(user_id=user.pk, thread_id=event.thread_id)
     return EmailMessage(subject=subject, body=body, to=[user.email], headers=headers)

@@ -7,6 +7,7 @@ import unicodedata
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 
 # Control characters other than tab/newline, and bidi overrides that can disguise text.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069\ufeff]")
@@ -27,22 +28,32 @@ def normalise_text(value: str) -> str:
 def clean_title(value: str) -> str:
     title = re.sub(r"\s+", " ", normalise_text(value)).strip()
     if not title:
-        raise ValidationError("Please give your thread a title.", code="title_empty")
+        raise ValidationError(gettext("Please give your thread a title."), code="title_empty")
     if len(title) < 8:
-        raise ValidationError("The title is too short: say in a few words what went wrong.", code="title_short")
+        raise ValidationError(
+            gettext("The title is too short: say in a few words what went wrong."), code="title_short"
+        )
     limit = _limits()["TITLE_MAX"]
     if len(title) > limit:
-        raise ValidationError(f"The title is {len(title)} characters long; the limit is {limit}.", code="title_long")
+        raise ValidationError(
+            gettext("The title is %(length)s characters long; the limit is %(limit)s.")
+            % {"length": len(title), "limit": limit},
+            code="title_long",
+        )
     return title
 
 
 def clean_body(value: str) -> str:
     body = normalise_text(value).strip()
     if not body:
-        raise ValidationError("Please write something: the post is empty.", code="body_empty")
+        raise ValidationError(gettext("Please write something: the post is empty."), code="body_empty")
     limit = _limits()["BODY_MAX"]
     if len(body) > limit:
-        raise ValidationError(f"The post is {len(body):,} characters long; the limit is {limit:,}.", code="body_long")
+        raise ValidationError(
+            gettext("The post is %(length)s characters long; the limit is %(limit)s.")
+            % {"length": format(len(body), ","), "limit": format(limit, ",")},
+            code="body_long",
+        )
     return body
 
 
@@ -56,13 +67,19 @@ def parse_tags(value: str | list[str]) -> list[str]:
             continue
         if not TAG_RE.match(tag):
             raise ValidationError(
-                f"“{tag[:40]}” is not a valid tag: use up to 32 letters, digits, and + # . - "
-                "starting with a letter or digit.",
+                gettext(
+                    "“%(value)s” is not a valid tag: use up to 32 letters, digits, "
+                    "and + # . - starting with a letter or digit."
+                )
+                % {"value": tag[:40]},
                 code="tag_invalid",
             )
         if tag not in tags:
             tags.append(tag)
     limit = _limits()["MAX_TAGS"]
     if len(tags) > limit:
-        raise ValidationError(f"Use at most {limit} tags; you gave {len(tags)}.", code="tags_too_many")
+        raise ValidationError(
+            gettext("Use at most %(limit)s tags; you gave %(length)s.") % {"limit": limit, "length": len(tags)},
+            code="tags_too_many",
+        )
     return tags

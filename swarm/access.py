@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils.translation import gettext
 
 from forum.access import (
     AnyUser,
@@ -148,7 +149,7 @@ def lock_thread(thread_id: int) -> Thread:
     """The thread under a row lock. Must run inside the action's transaction."""
     thread = Thread.objects.select_for_update(no_key=True).filter(pk=thread_id).first()
     if thread is None:
-        raise ValidationError("That thread no longer exists.", code="gone")
+        raise ValidationError(gettext("That thread no longer exists."), code="gone")
     return thread
 
 
@@ -163,7 +164,7 @@ def lock_escalation(escalation_id: int) -> Escalation:
     """The escalation and its thread under row locks, thread first. Must run inside the action's transaction."""
     thread_id = Escalation.objects.filter(pk=escalation_id).values_list("thread_id", flat=True).first()
     if thread_id is None:
-        raise ValidationError("That escalation no longer exists.", code="gone")
+        raise ValidationError(gettext("That escalation no longer exists."), code="gone")
     thread = lock_thread(thread_id)
     escalation = (
         Escalation.objects.select_for_update(of=("self",))
@@ -172,7 +173,7 @@ def lock_escalation(escalation_id: int) -> Escalation:
         .first()
     )
     if escalation is None:  # removed with its thread while we waited for the lock
-        raise ValidationError("That escalation no longer exists.", code="gone")
+        raise ValidationError(gettext("That escalation no longer exists."), code="gone")
     escalation.thread = thread  # the locked row: record() and the checks see what was just read
     return escalation
 

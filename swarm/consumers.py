@@ -17,8 +17,11 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.utils import translation
 
 from forum import metrics
+from forum.i18n import language_for_scope
 from forum.models import Event, Membership, Thread
 from forum.timeline import presenter, thread_group
 from swarm.actions import presence
@@ -112,9 +115,18 @@ def _still_staff(user: Any, vendor_id: int) -> bool:
 
 
 def replay(
+    *, thread_id: int, vendor_id: int | None, after: int, user: Any, staff_vendor_ids: list[int], language: str = ""
+) -> tuple[list[dict], bool]:
+    """One stream's events after ``after``, as this viewer may see them (forum.timeline.presenter), in its language."""
+    with translation.override(language or settings.LANGUAGE_CODE):
+        return _replay(
+            thread_id=thread_id, vendor_id=vendor_id, after=after, user=user, staff_vendor_ids=staff_vendor_ids
+        )
+
+
+def _replay(
     *, thread_id: int, vendor_id: int | None, after: int, user: Any, staff_vendor_ids: list[int]
 ) -> tuple[list[dict], bool]:
-    """One stream's events after ``after``, as this viewer may see them (forum.timeline.presenter)."""
     rows = list(
         Event.objects.filter(thread_id=thread_id, vendor_id=vendor_id, seq__gt=after)
         .select_related("actor", "thread", "post", "post__author", "post__staff_vendor")
@@ -134,6 +146,7 @@ class ThreadConsumer(AsyncWebsocketConsumer):
 
     async def connect(self) -> None:
         self.thread_id = int(self.scope["url_route"]["kwargs"]["thread_id"])
+        self.language = language_for_scope(self.scope)  # the page's language, for labels and rendered posts
         self.joined: list[str] = []
         self.user = self.scope.get("user")
         thread = await _thread(self.thread_id, self.user or presenter.PUBLIC)
@@ -253,6 +266,7 @@ class ThreadConsumer(AsyncWebsocketConsumer):
                 await self.error(f"Unknown stream: {str(stream)[:40]!r}.", code="bad_stream")
                 return
             events, too_many = await _events_after(
+                language=self.language,
                 thread_id=self.thread_id,
                 vendor_id=vendor_id,
                 after=seq,
@@ -281,7 +295,8 @@ class ThreadConsumer(AsyncWebsocketConsumer):
         vendor_id = self._stream_vendor(message["event"].get("stream", "public"))
         if vendor_id is False or (vendor_id is not None and not await self._keep_private(vendor_id)):
             return
-        await self.send_json({"type": "event", "event": message["event"]})
+        event = message.get("events", {}).get(self.language) or message["event"]
+        await self.send_json({"type": "event", "event": event})
 
     async def _keep_private(self, vendor_id: int) -> bool:
         """Whether the user is still the vendor's staff; if not, leave its private stream for good."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext
 
 from forum import inbound, replyaddress
 from forum.models import Thread, User, Vendor
@@ -16,10 +17,10 @@ def note_by_email(
 ) -> int:
     vendor = Vendor.objects.filter(pk=target.vendor_id).first()
     if vendor is None:
-        raise ValidationError("That vendor no longer exists.", code="no_vendor")
+        raise ValidationError(gettext("That vendor no longer exists."), code="no_vendor")
     if images:  # notes carry no attachments: say so rather than drop them unseen
         raise ValidationError(
-            "Staff notes cannot carry images. Send the note without them, or add them on the web page.",
+            gettext("Staff notes cannot carry images. Send the note without them, or add them on the web page."),
             code="note_images",
         )
     note = notes.add_note(staff=user, thread=thread, vendor=vendor, body=body, idempotency_key=idempotency_key)

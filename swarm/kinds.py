@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import TypedDict
 
+from django.utils.translation import gettext_noop
+
 from forum.models import EventKind
 from forum.timeline import kinds
 
@@ -93,22 +95,22 @@ class SwarmKind:
 _V = {"escalation": 1, "vendor": "northwind", "vendor_name": "Northwind"}
 
 SWARM_KINDS: list[tuple[str, str, type, dict]] = [
-    (EventKind.ESCALATED, "escalated to a vendor", Escalated, _V | {"handed_from": None}),
-    (EventKind.METOO, "said me too", Count, {"count": 2}),
-    (EventKind.METOO_WITHDRAWN, "withdrew me too", Count, {"count": 1}),
-    (EventKind.CLAIMED, "claimed the escalation", Claimed, _V | {"claimant": "Priya"}),
-    (EventKind.RELEASED, "released the escalation", Released, _V | {"reason": "", "previous": "Priya"}),
+    (EventKind.ESCALATED, gettext_noop("escalated to a vendor"), Escalated, _V | {"handed_from": None}),
+    (EventKind.METOO, gettext_noop("said me too"), Count, {"count": 2}),
+    (EventKind.METOO_WITHDRAWN, gettext_noop("withdrew me too"), Count, {"count": 1}),
+    (EventKind.CLAIMED, gettext_noop("claimed the escalation"), Claimed, _V | {"claimant": "Priya"}),
+    (EventKind.RELEASED, gettext_noop("released the escalation"), Released, _V | {"reason": "", "previous": "Priya"}),
     (
         EventKind.HANDED_OFF,
-        "handed the escalation off",
+        gettext_noop("handed the escalation off"),
         HandedOff,
         _V | {"to_user": None, "to_vendor": "bluewave"},
     ),
-    (EventKind.NOTE, "wrote a staff note", Note, {"note": 9}),
-    (EventKind.RESOLVED, "marked the escalation resolved", VendorData, _V),
-    (EventKind.CONFIRMED, "confirmed the resolution", Confirmed, _V | {"solved_by_staff": True}),
-    (EventKind.RATED, "rated the help", Rated, _V | {"rating": 5}),
-    (EventKind.UNRESOLVED, "said it is not solved yet", Unresolved, _V | {"claimant": None}),
+    (EventKind.NOTE, gettext_noop("wrote a staff note"), Note, {"note": 9}),
+    (EventKind.RESOLVED, gettext_noop("marked the escalation resolved"), VendorData, _V),
+    (EventKind.CONFIRMED, gettext_noop("confirmed the resolution"), Confirmed, _V | {"solved_by_staff": True}),
+    (EventKind.RATED, gettext_noop("rated the help"), Rated, _V | {"rating": 5}),
+    (EventKind.UNRESOLVED, gettext_noop("said it is not solved yet"), Unresolved, _V | {"claimant": None}),
     (
         SwarmKind.TICKET_LINKED,
         "linked the vendor's ticket",
@@ -137,7 +139,12 @@ SWARM_KINDS: list[tuple[str, str, type, dict]] = [
         TargetAtRisk,
         _V | {"target": "first_reply"},
     ),
-    (EventKind.INVITED, "invited the author to escalate", Invited, {"vendor": "northwind", "vendor_name": "Northwind"}),
+    (
+        EventKind.INVITED,
+        gettext_noop("invited the author to escalate"),
+        Invited,
+        {"vendor": "northwind", "vendor_name": "Northwind"},
+    ),
 ]
 
 

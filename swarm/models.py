@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext_lazy
 
 from swarm.business_hours import Week
 
@@ -27,11 +28,11 @@ class Escalation(models.Model):
     """
 
     class State(models.TextChoices):
-        OPEN = "open", "Not yet claimed"
-        CLAIMED = "claimed", "Claimed"
-        RESOLVED = "resolved", "Resolved, waiting for the customer"
-        CONFIRMED = "confirmed", "Confirmed solved"
-        HANDED_OFF = "handed_off", "Handed off to another vendor"
+        OPEN = "open", gettext_lazy("Not yet claimed")
+        CLAIMED = "claimed", gettext_lazy("Claimed")
+        RESOLVED = "resolved", gettext_lazy("Resolved, waiting for the customer")
+        CONFIRMED = "confirmed", gettext_lazy("Confirmed solved")
+        HANDED_OFF = "handed_off", gettext_lazy("Handed off to another vendor")
 
     ONGOING = (State.OPEN, State.CLAIMED, State.RESOLVED)
 
@@ -175,10 +176,10 @@ class RadarHit(models.Model):
     """A new thread that matched a vendor's radar without tagging it."""
 
     class State(models.TextChoices):
-        NEW = "new", "New"
-        JOINED = "joined", "Joined"
-        INVITED = "invited", "Invited to escalate"
-        DISMISSED = "dismissed", "Dismissed"
+        NEW = "new", gettext_lazy("New")
+        JOINED = "joined", gettext_lazy("Joined")
+        INVITED = "invited", gettext_lazy("Invited to escalate")
+        DISMISSED = "dismissed", gettext_lazy("Dismissed")
 
     vendor = models.ForeignKey("forum.Vendor", on_delete=models.CASCADE, related_name="radar_hits")
     thread = models.ForeignKey("forum.Thread", on_delete=models.CASCADE, related_name="radar_hits")
@@ -206,8 +207,8 @@ class TicketLink(models.Model):
     """
 
     class Visibility(models.TextChoices):
-        PUBLIC = "public", "Public"
-        STAFF = "staff", "Staff only"
+        PUBLIC = "public", gettext_lazy("Public")
+        STAFF = "staff", gettext_lazy("Staff only")
 
     escalation = models.OneToOneField(Escalation, on_delete=models.CASCADE, related_name="ticket")
     key = models.CharField(max_length=40)
@@ -259,9 +260,9 @@ class RoutingRule(models.Model):
     """Send a vendor's new escalations to a team: the first matching rule by position wins."""
 
     class Match(models.TextChoices):
-        TAG = "tag", "Tag"
-        KEYWORD = "keyword", "Keyword in title or question"
-        PRODUCT = "product", "Product (named, by any alias, or tagged)"
+        TAG = "tag", gettext_lazy("Tag")
+        KEYWORD = "keyword", gettext_lazy("Keyword in title or question")
+        PRODUCT = "product", gettext_lazy("Product (named, by any alias, or tagged)")
 
     vendor = models.ForeignKey("forum.Vendor", on_delete=models.CASCADE, related_name="routing_rules")
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="rules")

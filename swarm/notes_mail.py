@@ -15,8 +15,10 @@ from django.core.mail import EmailMessage
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils.text import Truncator
+from django.utils.translation import gettext
 
 from forum import replyaddress
+from forum.i18n import speaking_to
 from forum.models import SentMessage, User
 from forum.tasks import send_once
 from swarm import access
@@ -67,8 +69,12 @@ def send_note_emails(*, note_id: int) -> int:
             key = f"email:note:{note.pk}:{person.pk}"
             if SentMessage.objects.filter(key=key).exists():
                 continue
-            body = render_to_string("swarm/email/note.txt", {**context, "user": person})
-            subject = f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}Staff note from {note.author.name}: {note.thread.title}"
+            with speaking_to(person):
+                body = render_to_string("swarm/email/note.txt", {**context, "user": person})
+                subject = settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + gettext("Staff note from %(name)s: %(title)s") % {
+                    "name": note.author.name,
+                    "title": note.thread.title,
+                }
             headers = replyaddress.reply_headers(user_id=person.pk, thread_id=note.thread_id, vendor_id=note.vendor_id)
             message = EmailMessage(subject=subject, body=body, to=[person.email], headers=headers)
             sent += send_once(key, message, mailer=mailer)

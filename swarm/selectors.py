@@ -27,6 +27,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from forum import access as forum_access
 from forum.access import AnyUser
@@ -190,19 +191,19 @@ def thread_swarm(*, thread: Thread, user: AnyUser) -> ThreadSwarm:
 
 
 INBOX_STATES = {
-    "active": ("Needs work", Q(state__in=[S.OPEN, S.CLAIMED])),
-    "open": ("Not yet claimed", Q(state=S.OPEN)),
-    "claimed": ("Claimed", Q(state=S.CLAIMED)),
-    "resolved": ("Waiting for the customer", Q(state=S.RESOLVED)),
-    "confirmed": ("Confirmed solved", Q(state=S.CONFIRMED)),
-    "handed_off": ("Handed off", Q(state=S.HANDED_OFF)),
-    "all": ("All", Q()),
+    "active": (gettext_lazy("Needs work"), Q(state__in=[S.OPEN, S.CLAIMED])),
+    "open": (gettext_lazy("Not yet claimed"), Q(state=S.OPEN)),
+    "claimed": (gettext_lazy("Claimed"), Q(state=S.CLAIMED)),
+    "resolved": (gettext_lazy("Waiting for the customer"), Q(state=S.RESOLVED)),
+    "confirmed": (gettext_lazy("Confirmed solved"), Q(state=S.CONFIRMED)),
+    "handed_off": (gettext_lazy("Handed off"), Q(state=S.HANDED_OFF)),
+    "all": (gettext_lazy("All"), Q()),
 }
 INBOX_SORTS = {
-    "waiting": ("Longest waiting", ["customer_posted_at", "pk"]),
-    "metoo": ("Most “me too”", ["-metoo_count", "customer_posted_at", "pk"]),
-    "age": ("Oldest", ["created_at", "pk"]),
-    "newest": ("Newest", ["-created_at", "-pk"]),
+    "waiting": (gettext_lazy("Longest waiting"), ["customer_posted_at", "pk"]),
+    "metoo": (gettext_lazy("Most “me too”"), ["-metoo_count", "customer_posted_at", "pk"]),
+    "age": (gettext_lazy("Oldest"), ["created_at", "pk"]),
+    "newest": (gettext_lazy("Newest"), ["-created_at", "-pk"]),
 }
 INBOX_LIMIT = 100
 
@@ -232,7 +233,7 @@ def _metoo_count() -> Coalesce:
     return Coalesce(Subquery(counts, output_field=IntegerField()), Value(0))
 
 
-INBOX_WHO = {"": "Everyone's", "mine": "Mine", "unclaimed": "Unclaimed"}
+INBOX_WHO = {"": gettext_lazy("Everyone's"), "mine": gettext_lazy("Mine"), "unclaimed": gettext_lazy("Unclaimed")}
 
 
 def inbox(
@@ -576,11 +577,11 @@ def target_clocks(escalation: Escalation, now: datetime, weeks: dict[int, Week] 
     pending = [
         (
             FIRST_REPLY,
-            "First reply",
+            gettext("First reply"),
             getattr(escalation, "first_reply_allowed", None),
             escalation.first_staff_reply_at is None,
         ),
-        (RESOLUTION, "Resolution", getattr(escalation, "resolution_allowed", None), escalation.is_active),
+        (RESOLUTION, gettext("Resolution"), getattr(escalation, "resolution_allowed", None), escalation.is_active),
     ]
     for target, label, allowed, running in pending:
         if allowed is None or not running:

@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from forum import access as forum_access
@@ -96,7 +96,8 @@ def escalate(request: HttpRequest, thread_id: int) -> HttpResponse:
     return _answer(
         request,
         thread,
-        f"Escalated to @{handle.strip().lstrip('@').lower()[:30]}. Their staff have been told.",
+        gettext("Escalated to @%(value)s. Their staff have been told.")
+        % {"value": handle.strip().lstrip("@").lower()[:30]},
         lambda: escalations.escalate(user=request.user, thread=thread, handle=handle),
     )
 
@@ -109,13 +110,13 @@ def metoo(request: HttpRequest, thread_id: int) -> HttpResponse:
         return _answer(
             request,
             thread,
-            "Your “me too” is withdrawn.",
+            gettext("Your “me too” is withdrawn."),
             lambda: escalations.withdraw_metoo(user=request.user, thread=thread),
         )
     return _answer(
         request,
         thread,
-        "Counted: you have this problem too. You'll hear about replies.",
+        gettext("Counted: you have this problem too. You'll hear about replies."),
         lambda: escalations.add_metoo(user=request.user, thread=thread),
     )
 
@@ -128,16 +129,19 @@ def work(request: HttpRequest, escalation_id: int, verb: str) -> HttpResponse:
     user = request.user
     steps = {
         "claim": (
-            "You claimed it. Everyone on the thread can see that.",
+            gettext("You claimed it. Everyone on the thread can see that."),
             lambda: claims.claim(staff=user, escalation=escalation),
         ),
-        "release": ("Released: it's back in the inbox.", lambda: claims.release(staff=user, escalation=escalation)),
+        "release": (
+            gettext("Released: it's back in the inbox."),
+            lambda: claims.release(staff=user, escalation=escalation),
+        ),
         "resolve": (
-            "Marked resolved. The customer is asked to confirm.",
+            gettext("Marked resolved. The customer is asked to confirm."),
             lambda: claims.resolve(staff=user, escalation=escalation),
         ),
         "handoff": (
-            "Handed off.",
+            gettext("Handed off."),
             lambda: claims.hand_off(
                 staff=user,
                 escalation=escalation,
@@ -150,7 +154,7 @@ def work(request: HttpRequest, escalation_id: int, verb: str) -> HttpResponse:
     if verb == "ticket":
         post = request.POST
         steps["ticket"] = (
-            "Ticket link saved.",
+            gettext("Ticket link saved."),
             lambda: tickets.link_ticket(
                 staff=user,
                 escalation=escalation,
@@ -195,7 +199,7 @@ def rate(request: HttpRequest, escalation_id: int) -> HttpResponse:
     return _answer(
         request,
         escalation.thread,
-        "Thanks for rating the help.",
+        gettext("Thanks for rating the help."),
         lambda: claims.rate(
             user=request.user,
             escalation=escalation,
@@ -214,7 +218,7 @@ def add_note(request: HttpRequest, thread_id: int) -> HttpResponse:
     return _answer(
         request,
         thread,
-        f"Note saved. Only {vendor.name} staff can see it.",
+        gettext("Note saved. Only %(name)s staff can see it.") % {"name": vendor.name},
         lambda: notes.add_note(
             staff=request.user,
             thread=thread,
@@ -230,7 +234,8 @@ def add_note(request: HttpRequest, thread_id: int) -> HttpResponse:
 def _staff_vendor(request: HttpRequest, handle: str) -> Vendor:
     vendor = get_object_or_404(Vendor, handle=handle)
     forum_access.require(
-        access.can_see_inbox(request.user, vendor), f"The inbox is for {vendor.name}'s verified staff."
+        access.can_see_inbox(request.user, vendor),
+        gettext("The inbox is for %(name)s's verified staff.") % {"name": vendor.name},
     )
     return vendor
 
@@ -280,10 +285,10 @@ def radar_keywords(request: HttpRequest, handle: str) -> HttpResponse:
         if request.POST.get("remove"):
             keyword = get_object_or_404(RadarKeyword, vendor=vendor, pk=_int(request.POST["remove"]))
             radar.remove_keyword(admin=request.user, keyword=keyword)
-            messages.success(request, f"Stopped watching “{keyword.phrase}”.")
+            messages.success(request, gettext("Stopped watching “%(phrase)s”.") % {"phrase": keyword.phrase})
         else:
             keyword = radar.add_keyword(admin=request.user, vendor=vendor, phrase=request.POST.get("phrase", ""))
-            messages.success(request, f"Watching for “{keyword.phrase}” in new threads.")
+            messages.success(request, gettext("Watching for “%(phrase)s” in new threads.") % {"phrase": keyword.phrase})
     except ValidationError as error:
         messages.error(request, error.messages[0])
     return _back_to_radar(vendor)
@@ -302,7 +307,9 @@ def radar_hit(request: HttpRequest, handle: str, hit_id: int) -> HttpResponse:
         return _back_to_radar(vendor)
     if action == "join":
         return redirect(hit.thread)
-    messages.success(request, "Invited the author to escalate." if action == "invite" else "Dismissed.")
+    messages.success(
+        request, gettext("Invited the author to escalate.") if action == "invite" else gettext("Dismissed.")
+    )
     return _back_to_radar(vendor)
 
 
@@ -327,7 +334,11 @@ def inbox_bulk(request: HttpRequest, handle: str) -> HttpResponse:
         messages.error(request, error.messages[0])
     else:
         if result.done:
-            messages.success(request, f"Done for {result.done} escalation{'s' if result.done != 1 else ''}.")
+            messages.success(
+                request,
+                ngettext("Done for %(done)s escalation.", "Done for %(done)s escalations.", result.done)
+                % {"done": result.done},
+            )
         for refusal in result.refused[:10]:
             messages.error(request, refusal)
     back = request.POST.get("next", "")
@@ -361,7 +372,7 @@ def _team_change(request: HttpRequest, vendor: Vendor) -> str:
         team = teams.create_team(
             admin=admin, vendor=vendor, name=post.get("name", ""), round_robin=post.get("round_robin") == "on"
         )
-        return f"Team “{team.name}” created."
+        return gettext("Team “%(name)s” created.") % {"name": team.name}
     if op == "publish_targets":
         targets.publish_targets(
             admin=admin,
@@ -370,45 +381,48 @@ def _team_change(request: HttpRequest, vendor: Vendor) -> str:
             resolution_days=post.get("resolution_days", ""),
             business_hours=post.get("business_hours") == "on",
         )
-        return "Targets published. The change is dated on your public vendor page."
+        return gettext("Targets published. The change is dated on your public vendor page.")
     if op == "set_hours":
         days = [(post.get(f"open_{day}", ""), post.get(f"close_{day}", "")) for day in range(7)]
         targets.set_business_hours(admin=admin, vendor=vendor, time_zone=post.get("time_zone", ""), days=days)
-        return _("Business hours saved. The change is dated on your public vendor page.")
+        return gettext("Business hours saved. The change is dated on your public vendor page.")
     if op == "add_rule":
         # Any vendor's team by id, so the action can say it belongs to another vendor.
         team = get_object_or_404(Team.objects.select_related("vendor"), pk=_int(post.get("team", "")))
         rule = teams.add_rule(
             admin=admin, vendor=vendor, team=team, match=post.get("match", ""), value=post.get("value", "")
         )
-        return f"New escalations matching “{rule.value}” go to {team.name}."
+        return gettext("New escalations matching “%(value)s” go to %(name)s.") % {
+            "value": rule.value,
+            "name": team.name,
+        }
     if op == "create_product":
         product = products.create_product(
             admin=admin, vendor=vendor, name=post.get("name", ""), aliases=post.get("aliases", "")
         )
-        return _("Product “%(name)s” added.") % {"name": product.name}
+        return gettext("Product “%(name)s” added.") % {"name": product.name}
     if op in ("set_aliases", "delete_product"):
         product = get_object_or_404(
             Product.objects.select_related("vendor"), vendor=vendor, pk=_int(post.get("product"))
         )
         if op == "delete_product":
             products.delete_product(admin=admin, product=product)
-            return _("Product “%(name)s” deleted, with its routing rules.") % {"name": product.name}
+            return gettext("Product “%(name)s” deleted, with its routing rules.") % {"name": product.name}
         products.set_aliases(admin=admin, product=product, aliases=post.get("aliases", ""))
-        return _("Aliases of “%(name)s” saved.") % {"name": product.name}
+        return gettext("Aliases of “%(name)s” saved.") % {"name": product.name}
     if op == "remove_rule":
         rule = get_object_or_404(RoutingRule.objects.select_related("vendor"), vendor=vendor, pk=_int(post.get("rule")))
         teams.remove_rule(admin=admin, rule=rule)
-        return "Rule removed."
+        return gettext("Rule removed.")
     team = get_object_or_404(Team.objects.select_related("vendor"), vendor=vendor, pk=_int(post.get("team", "")))
     if op == "update_team":
         usernames = normalise_text(post.get("members", "")).replace(",", " ").split()
         teams.update_team(admin=admin, team=team, round_robin=post.get("round_robin") == "on", usernames=usernames)
-        return f"Team “{team.name}” saved."
+        return gettext("Team “%(name)s” saved.") % {"name": team.name}
     if op == "delete_team":
         teams.delete_team(admin=admin, team=team)
-        return f"Team “{team.name}” deleted; its escalations are in no team now."
-    raise ValidationError("Unknown change.")
+        return gettext("Team “%(name)s” deleted; its escalations are in no team now.") % {"name": team.name}
+    raise ValidationError(gettext("Unknown change."))
 
 
 def _int(value: str) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext
 
 from forum.models import User
 from forum.validation import normalise_text
@@ -15,7 +16,7 @@ def clean_display_name(value: str) -> str:
     """The name others see: no control or bidirectional-override characters, at most 80 characters."""
     name = " ".join(normalise_text(value or "").split())
     if len(name) > NAME_MAX:
-        raise ValidationError(f"Keep your name under {NAME_MAX} characters.")
+        raise ValidationError(gettext("Keep your name under %(name_max)s characters.") % {"name_max": NAME_MAX})
     return name
 
 

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from forum import access, netguard
 from forum.models import (
@@ -55,22 +56,24 @@ def _new_secret(prefix: str) -> tuple[str, str, str]:
 def _clean_name(name: str) -> str:
     name = (name or "").replace("\x00", "").strip()
     if not name:
-        raise ValidationError("Give the token a name, so you recognise it later.", code="name_required")
+        raise ValidationError(gettext("Give the token a name, so you recognise it later."), code="name_required")
     if len(name) > MAX_NAME:
-        raise ValidationError(f"Names are at most {MAX_NAME} characters.", code="name_too_long")
+        raise ValidationError(
+            gettext("Names are at most %(max_name)s characters.") % {"max_name": MAX_NAME}, code="name_too_long"
+        )
     return name
 
 
 def _clean_scope(scope: str) -> str:
     if scope not in Scope.values:
-        raise ValidationError("The scope must be read or write.", code="bad_scope")
+        raise ValidationError(gettext("The scope must be read or write."), code="bad_scope")
     return scope
 
 
 def create_token(*, user: User, name: str, scope: str = Scope.WRITE) -> tuple[PersonalAccessToken, str]:
     """A personal access token for the user; returns the row and the raw token (shown once)."""
-    access.require(user.is_authenticated and user.is_active, "Log in to create a token.")
-    access.require(not user.is_service_account, "A vendor's service account has keys, not personal tokens.")
+    access.require(user.is_authenticated and user.is_active, gettext("Log in to create a token."))
+    access.require(not user.is_service_account, gettext("A vendor's service account has keys, not personal tokens."))
     name = _clean_name(name)
     scope = _clean_scope(scope)
     cap = settings.API_TOKENS_PER_USER
@@ -78,7 +81,8 @@ def create_token(*, user: User, name: str, scope: str = Scope.WRITE) -> tuple[Pe
         User.objects.select_for_update().filter(pk=user.pk).first()  # two tabs cannot both pass the cap
         if PersonalAccessToken.objects.filter(user=user, revoked_at__isnull=True).count() >= cap:
             raise ValidationError(
-                f"You already have {cap} active tokens, the most allowed. Revoke one you no longer use first.",
+                gettext("You already have %(cap)s active tokens, the most allowed. Revoke one you no longer use first.")
+                % {"cap": cap},
                 code="too_many_tokens",
             )
         raw, prefix, digest = _new_secret(TOKEN_PREFIX)
@@ -87,7 +91,7 @@ def create_token(*, user: User, name: str, scope: str = Scope.WRITE) -> tuple[Pe
 
 
 def revoke_token(*, user: User, token: PersonalAccessToken) -> None:
-    access.require(token.user_id == user.pk, "You can only revoke your own tokens.")
+    access.require(token.user_id == user.pk, gettext("You can only revoke your own tokens."))
     PersonalAccessToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
 
 
@@ -109,7 +113,7 @@ def _service_account(vendor: Vendor) -> User:
 
 def create_vendor_key(*, admin: User, vendor: Vendor, name: str, scope: str = Scope.WRITE) -> tuple[VendorApiKey, str]:
     """A vendor API key; it acts as the vendor's service account, within ``vendor`` only. Raw key shown once."""
-    access.require(access.is_vendor_admin(admin, vendor), "Only this vendor's admins can create API keys.")
+    access.require(access.is_vendor_admin(admin, vendor), gettext("Only this vendor's admins can create API keys."))
     name = _clean_name(name)
     scope = _clean_scope(scope)
     cap = settings.API_KEYS_PER_VENDOR
@@ -117,7 +121,8 @@ def create_vendor_key(*, admin: User, vendor: Vendor, name: str, scope: str = Sc
         Vendor.objects.select_for_update().filter(pk=vendor.pk).first()
         if VendorApiKey.objects.filter(vendor=vendor, revoked_at__isnull=True).count() >= cap:
             raise ValidationError(
-                f"This vendor already has {cap} active API keys, the most allowed. Revoke one first.",
+                gettext("This vendor already has %(cap)s active API keys, the most allowed. Revoke one first.")
+                % {"cap": cap},
                 code="too_many_keys",
             )
         _service_account(vendor)
@@ -129,7 +134,7 @@ def create_vendor_key(*, admin: User, vendor: Vendor, name: str, scope: str = Sc
 
 
 def revoke_vendor_key(*, admin: User, key: VendorApiKey) -> None:
-    access.require(access.is_vendor_admin(admin, key.vendor), "Only this vendor's admins can revoke API keys.")
+    access.require(access.is_vendor_admin(admin, key.vendor), gettext("Only this vendor's admins can revoke API keys."))
     VendorApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
 
 
@@ -139,7 +144,9 @@ def clean_webhook_url(url: str) -> str:
     try:
         URLValidator(schemes=["http", "https"])(url)
     except ValidationError:
-        raise ValidationError("Enter a full URL, like https://example.com/hooks/barnraise.", code="bad_url") from None
+        raise ValidationError(
+            gettext("Enter a full URL, like https://example.com/hooks/barnraise."), code="bad_url"
+        ) from None
     try:
         netguard.vet(url)
     except netguard.BlockedAddressError as exc:
@@ -150,16 +157,19 @@ def clean_webhook_url(url: str) -> str:
 
 def create_webhook(*, admin: User, vendor: Vendor, url: str, kinds: list[str]) -> tuple[WebhookEndpoint, str]:
     """Register an endpoint; returns it and its signing secret (shown once)."""
-    access.require(access.is_vendor_admin(admin, vendor), "Only this vendor's admins can manage webhooks.")
+    access.require(access.is_vendor_admin(admin, vendor), gettext("Only this vendor's admins can manage webhooks."))
     url = clean_webhook_url(url)
     kinds = sorted(set(kinds))
     if not kinds:
-        raise ValidationError("Pick at least one kind of event.", code="no_kinds")
+        raise ValidationError(gettext("Pick at least one kind of event."), code="no_kinds")
     unknown = [k for k in kinds if k not in webhook_kinds()]
     if unknown:
-        raise ValidationError(f"Unknown event kind: {unknown[0][:40]}.", code="bad_kind")
+        raise ValidationError(gettext("Unknown event kind: %(value)s.") % {"value": unknown[0][:40]}, code="bad_kind")
     if vendor.webhooks.count() >= MAX_WEBHOOKS:
-        raise ValidationError(f"A vendor can have at most {MAX_WEBHOOKS} webhooks.", code="too_many")
+        raise ValidationError(
+            gettext("A vendor can have at most %(max_webhooks)s webhooks.") % {"max_webhooks": MAX_WEBHOOKS},
+            code="too_many",
+        )
     secret = SECRET_PREFIX + secrets.token_urlsafe(32)
     endpoint = WebhookEndpoint.objects.create(
         vendor=vendor, url=url, event_kinds=kinds, secret=secret, created_by=admin
@@ -168,14 +178,17 @@ def create_webhook(*, admin: User, vendor: Vendor, url: str, kinds: list[str]) -
 
 
 def delete_webhook(*, admin: User, endpoint: WebhookEndpoint) -> None:
-    access.require(access.is_vendor_admin(admin, endpoint.vendor), "Only this vendor's admins can manage webhooks.")
+    access.require(
+        access.is_vendor_admin(admin, endpoint.vendor), gettext("Only this vendor's admins can manage webhooks.")
+    )
     endpoint.delete()
 
 
 def redeliver(*, admin: User, delivery: WebhookDelivery) -> WebhookDelivery:
     """Send a delivery again: back to pending, due now, a fresh retry window, its attempt log kept."""
     access.require(
-        access.is_vendor_admin(admin, delivery.endpoint.vendor), "Only this vendor's admins can re-send webhooks."
+        access.is_vendor_admin(admin, delivery.endpoint.vendor),
+        gettext("Only this vendor's admins can re-send webhooks."),
     )
     with transaction.atomic():
         delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)

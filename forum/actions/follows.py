@@ -6,6 +6,7 @@ These changes concern only the person making them, so they record no timeline ev
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext_lazy
 from taggit.models import Tag
 
 from forum import access, notifications
@@ -22,7 +23,7 @@ from forum.models import (
 )
 from forum.timeline import presenter
 
-LOGIN_TO_FOLLOW = "Log in to follow."
+LOGIN_TO_FOLLOW = gettext_lazy("Log in to follow.")
 
 
 def _require_member(user: User) -> None:

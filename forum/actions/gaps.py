@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from taggit.models import Tag
 
 from forum import ratelimit
@@ -29,7 +30,7 @@ _SEARCH_SALT = "barnraise.gaps.search"
 # A results page left open longer than this is not reported any more.
 SEARCH_TOKEN_MAX_AGE = 6 * 3600
 QUERY_MAX = 200
-NOT_SHOWN = "That search was not shown on this site recently."
+NOT_SHOWN = gettext_lazy("That search was not shown on this site recently.")
 PERSONAL_RE = re.compile(r"\S+@\S+|\d[\d\s-]{4,}\d")
 
 

@@ -16,6 +16,7 @@ from django.core.mail import EmailMessage
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from forum import access, handles, idempotency, ratelimit
 from forum import domains as domain_rules
@@ -61,7 +62,10 @@ def start_claim(
     """The company behind an unclaimed vendor asks to take its page over, with the same domain proof."""
     require_applicant(applicant)
     if vendor.is_claimed:
-        raise ValidationError(f"{vendor.name} is already on Barnraise: there is nothing to claim.", code="claimed")
+        raise ValidationError(
+            gettext("%(name)s is already on Barnraise: there is nothing to claim.") % {"name": vendor.name},
+            code="claimed",
+        )
     description = vendor_actions.clean_vendor_description(description)
     cleaned = vendor_actions.require_unowned_domains(domain_rules.clean_domains(domains))
     return _open_application(
@@ -119,7 +123,8 @@ def check_dns_proof(*, user: User, proof: DomainProof) -> VendorApplication:
     except domain_rules.DnsUnavailableError:
         logger.info("DNS lookup for %s failed", domain, exc_info=True)
         raise ValidationError(
-            f"The DNS server did not answer for {domain}; nothing was changed. Try again in a few minutes.",
+            gettext("The DNS server did not answer for %(domain)s; nothing was changed. Try again in a few minutes.")
+            % {"domain": domain},
             code="dns_unavailable",
         ) from None
     if proof.token not in tokens:
@@ -128,18 +133,23 @@ def check_dns_proof(*, user: User, proof: DomainProof) -> VendorApplication:
 
 
 def _txt_refusal(proof: DomainProof, tokens: list[str]) -> str:
-    wanted = f"Add a TXT record “{proof.txt_record}” to {proof.domain}"
+    wanted = gettext("Add a TXT record “%(txt_record)s” to %(domain)s") % {
+        "txt_record": proof.txt_record,
+        "domain": proof.domain,
+    }
     if not tokens:
-        return (
-            f"No barnraise-verification TXT record found on {proof.domain} yet. {wanted}; "
-            "DNS changes can take a while to appear."
-        )
+        return gettext(
+            "No barnraise-verification TXT record found on %(domain)s "
+            "yet. %(wanted)s; DNS changes can take a while to appear."
+        ) % {"domain": proof.domain, "wanted": wanted}
     if DomainProof.objects.filter(token__in=tokens).exclude(pk=proof.pk).exists():
-        return (
-            f"The TXT record on {proof.domain} carries the token of another application. A token proves one "
-            f"domain for one application only. {wanted}."
-        )
-    return f"The barnraise-verification TXT record on {proof.domain} does not match this application. {wanted}."
+        return gettext(
+            "The TXT record on %(domain)s carries the token of another application. "
+            "A token proves one domain for one application only. %(wanted)s."
+        ) % {"domain": proof.domain, "wanted": wanted}
+    return gettext(
+        "The barnraise-verification TXT record on %(domain)s does not match this application. %(wanted)s."
+    ) % {"domain": proof.domain, "wanted": wanted}
 
 
 def send_email_proof(*, user: User, proof: DomainProof, address: str) -> DomainProof:
@@ -184,13 +194,23 @@ def proof_email(*, proof_id: int, nonce: str) -> EmailMessage | None:
     key = domain_rules.sign_proof_link(proof_id=proof.pk, nonce=nonce)
     link = settings.SITE_URL + reverse("forum:vendor_proof_link", args=[key])
     hours = settings.VENDOR_EMAIL_PROOF_MAX_AGE // 3600
-    body = (
-        f"{application.applicant.name} asked to put {application.name} (@{application.handle}) on Barnraise,\n"
-        f"and named {proof.domain} as one of its domains.\n\n"
-        f"If that is right, open this link and confirm (it works once, for {hours} hours):\n\n{link}\n\n"
+    body = gettext(
+        "%(applicant)s asked to put %(name)s (@%(handle)s) on Barnraise,\n"
+        "and named %(domain)s as one of its domains.\n\n"
+        "If that is right, open this link and confirm (it works once, for %(hours)s hours):\n\n%(link)s\n\n"
         "If you did not expect this, ignore this email: nothing happens without the link.\n"
-    )
-    subject = f"[Barnraise] Confirm that {application.name} owns {proof.domain}"
+    ) % {
+        "applicant": application.applicant.name,
+        "name": application.name,
+        "handle": application.handle,
+        "domain": proof.domain,
+        "hours": hours,
+        "link": link,
+    }
+    subject = gettext("[Barnraise] Confirm that %(name)s owns %(domain)s") % {
+        "name": application.name,
+        "domain": proof.domain,
+    }
     return EmailMessage(subject, body, None, [proof.email])
 
 
@@ -200,10 +220,10 @@ def proof_for_link(key: str) -> DomainProof:
     proof = DomainProof.objects.select_related("application").filter(pk=proof_id).first()
     if proof is None or not proof.email_nonce or not secrets.compare_digest(proof.email_nonce, nonce):
         raise ValidationError(
-            "This link was already used, or a newer one was sent. Use the newest email.", code="link_used"
+            gettext("This link was already used, or a newer one was sent. Use the newest email."), code="link_used"
         )
     if not proof.application.is_open or proof.verified_at is not None:
-        raise ValidationError("This domain is already proven, or the application is closed.", code="link_used")
+        raise ValidationError(gettext("This domain is already proven, or the application is closed."), code="link_used")
     return proof
 
 
@@ -214,7 +234,7 @@ def confirm_email_proof(*, key: str, user: User | None = None) -> VendorApplicat
     with transaction.atomic():
         locked = DomainProof.objects.select_for_update().get(pk=proof.pk)
         if locked.email_nonce != nonce:  # a concurrent confirmation used it first
-            raise ValidationError("This link was already used.", code="link_used")
+            raise ValidationError(gettext("This link was already used."), code="link_used")
         locked.email_nonce = ""
         locked.save(update_fields=["email_nonce"])
         return _prove(proof_id=proof.pk, method=DomainProof.Method.EMAIL, actor=user)
@@ -228,7 +248,7 @@ def _prove(*, proof_id: int, method: str, actor: User | None) -> VendorApplicati
         if proof.verified_at is not None:  # a double click: proven already
             return application
         if application.status != Status.PROVING:
-            raise ValidationError("This application is no longer waiting for proof.", code="not_proving")
+            raise ValidationError(gettext("This application is no longer waiting for proof."), code="not_proving")
         vendor_actions.require_unowned_domains([proof.domain])  # another vendor may have proven it meanwhile
         proof.verified_at = timezone.now()
         proof.method = method
@@ -252,24 +272,24 @@ def _prove(*, proof_id: int, method: str, actor: User | None) -> VendorApplicati
 
 
 def approve_application(*, admin: User, application: VendorApplication) -> VendorApplication:
-    access.require(access.can_review_vendors(admin), "Only site admins approve new vendors.")
+    access.require(access.can_review_vendors(admin), gettext("Only site admins approve new vendors."))
     with transaction.atomic():
         application = VendorApplication.objects.select_for_update().get(pk=application.pk)
         if application.status != Status.REVIEW:
             raise ValidationError(
-                "Only an application whose domains are all proven can be approved.", code="not_in_review"
+                gettext("Only an application whose domains are all proven can be approved."), code="not_in_review"
             )
         _join(application, decided_by=admin, data={})
     return application
 
 
 def decline_application(*, admin: User, application: VendorApplication, reason: str = "") -> VendorApplication:
-    access.require(access.can_review_vendors(admin), "Only site admins decline applications.")
+    access.require(access.can_review_vendors(admin), gettext("Only site admins decline applications."))
     reason = reason.strip()[:500]
     with transaction.atomic():
         application = VendorApplication.objects.select_for_update().get(pk=application.pk)
         if not application.is_open:
-            raise ValidationError("This application is already decided.", code="decided")
+            raise ValidationError(gettext("This application is already decided."), code="decided")
         application.status = Status.DECLINED
         application.decided_at = timezone.now()
         application.decided_by = admin
@@ -297,7 +317,8 @@ def _join(application: VendorApplication, *, decided_by: User | None, data: dict
             handles.check_handle(application.handle)
         except ValidationError as error:
             raise ValidationError(
-                f"{error.messages[0]} (It was taken while this application waited; apply again with another.)",
+                gettext("%(value)s (It was taken while this application waited; apply again with another.)")
+                % {"value": error.messages[0]},
                 code="handle_taken_meanwhile",
             ) from None
         vendor = vendor_actions.create_vendor(
@@ -320,7 +341,10 @@ def propose_vendor(*, user: User, name: str, handle: str, note: str = "") -> Ven
     name = vendor_actions.clean_vendor_name(name)
     handle = handles.check_handle(handle)
     if VendorProposal.objects.filter(handle=handle, status=VendorProposal.Status.PENDING).exists():
-        raise ValidationError(f"@{handle} is already proposed and waiting for a moderator.", code="proposed")
+        raise ValidationError(
+            gettext("@%(handle)s is already proposed and waiting for a moderator.") % {"handle": handle},
+            code="proposed",
+        )
     with transaction.atomic():
         proposal = VendorProposal.objects.create(proposed_by=user, name=name, handle=handle, note=note.strip()[:500])
         _log(VendorLog.Action.PROPOSED, actor=user, proposal=proposal, data={"handle": handle})
@@ -329,17 +353,17 @@ def propose_vendor(*, user: User, name: str, handle: str, note: str = "") -> Ven
 
 def list_unclaimed_vendor(*, moderator: User, name: str, handle: str, description: str = "") -> Vendor:
     """A moderator lists a company as an unclaimed vendor: customers can escalate to it."""
-    access.require(access.can_list_unclaimed(moderator), "Only moderators list unclaimed vendors.")
+    access.require(access.can_list_unclaimed(moderator), gettext("Only moderators list unclaimed vendors."))
     with transaction.atomic():
         return _list_unclaimed(moderator=moderator, name=name, handle=handle, description=description, proposal=None)
 
 
 def decide_proposal(*, moderator: User, proposal: VendorProposal, approve: bool) -> VendorProposal:
-    access.require(access.can_list_unclaimed(moderator), "Only moderators decide proposed vendors.")
+    access.require(access.can_list_unclaimed(moderator), gettext("Only moderators decide proposed vendors."))
     with transaction.atomic():
         proposal = VendorProposal.objects.select_for_update().get(pk=proposal.pk)
         if proposal.status != VendorProposal.Status.PENDING:
-            raise ValidationError("This proposal is already decided.", code="decided")
+            raise ValidationError(gettext("This proposal is already decided."), code="decided")
         proposal.decided_at = timezone.now()
         proposal.decided_by = moderator
         if approve:
@@ -366,17 +390,21 @@ def _list_unclaimed(
 
 
 def require_applicant(user: User) -> None:
-    access.require_participant(user, "Log in to put a vendor on Barnraise.")
-    access.require(access.can_apply_for_vendor(user), "Verify your email address first (Account → Email), then apply.")
+    access.require_participant(user, gettext("Log in to put a vendor on Barnraise."))
+    access.require(
+        access.can_apply_for_vendor(user), gettext("Verify your email address first (Account → Email), then apply.")
+    )
 
 
 def _require_own_open_proof(user: User, proof: DomainProof) -> None:
-    access.require_participant(user, "Log in to prove a domain.")
-    access.require(proof.application.applicant_id == user.pk, "Only the person who applied can prove its domains.")
+    access.require_participant(user, gettext("Log in to prove a domain."))
+    access.require(
+        proof.application.applicant_id == user.pk, gettext("Only the person who applied can prove its domains.")
+    )
     if proof.application.status != Status.PROVING:
-        raise ValidationError("This application is no longer waiting for proof.", code="not_proving")
+        raise ValidationError(gettext("This application is no longer waiting for proof."), code="not_proving")
     if proof.verified_at is not None:
-        raise ValidationError(f"{proof.domain} is already proven.", code="proven")
+        raise ValidationError(gettext("%(domain)s is already proven.") % {"domain": proof.domain}, code="proven")
 
 
 def _log(

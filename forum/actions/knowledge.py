@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from forum import access, hooks, timeline
 from forum.models import AnswerVerification, Article, ArticleReuse, EventKind, OutdatedFlag, Post, Thread, User, Vendor
@@ -30,7 +31,7 @@ def _lock_pair(a: int, b: int) -> tuple[Thread, Thread]:
     """Both threads under row locks, taken in id order so two moderators never deadlock."""
     rows = {t.pk: t for t in Thread.objects.select_for_update(no_key=True).filter(pk__in=sorted({a, b})).order_by("pk")}
     if a not in rows or b not in rows:
-        raise ValidationError("That thread no longer exists.", code="gone")
+        raise ValidationError(gettext("That thread no longer exists."), code="gone")
     return rows[a], rows[b]
 
 
@@ -46,27 +47,34 @@ def mark_duplicate(*, user: User, thread: Thread, canonical: Thread) -> Thread:
     """
     access.require(access.can_mark_duplicate(user, thread), access.mark_duplicate_refusal(thread))
     if thread.pk == canonical.pk:
-        raise ValidationError("A thread can't be a duplicate of itself.", code="self")
+        raise ValidationError(gettext("A thread can't be a duplicate of itself."), code="self")
     with transaction.atomic():
         thread, canonical = _lock_pair(thread.pk, canonical.pk)
         # Again under the lock: an escalation may have been recorded since the check above.
         access.require(access.can_mark_duplicate(user, thread), access.mark_duplicate_refusal(thread))
         if thread.is_locked and not access.is_moderator(user):
-            raise PermissionDenied("This thread is locked; only a moderator can mark it a duplicate.")
+            raise PermissionDenied(gettext("This thread is locked; only a moderator can mark it a duplicate."))
         if canonical.duplicate_of_id is not None:
             raise ValidationError(
-                f"“{canonical.title}” is itself a duplicate of thread {canonical.duplicate_of_id}; "
-                "mark this one a duplicate of that thread instead.",
+                gettext(
+                    "“%(title)s” is itself a duplicate of thread %(duplicate_of_id)s; "
+                    "mark this one a duplicate of that thread instead."
+                )
+                % {"title": canonical.title, "duplicate_of_id": canonical.duplicate_of_id},
                 code="canonical_is_duplicate",
             )
         if thread.duplicate_of_id is not None:
             raise ValidationError(
-                "This thread is already marked a duplicate; unmark it first.", code="already_duplicate"
+                gettext("This thread is already marked a duplicate; unmark it first."), code="already_duplicate"
             )
         if Thread.objects.filter(duplicate_of=thread).exists():
             raise ValidationError(
-                "Other threads are marked duplicates of this one, so it can't point elsewhere; "
-                "mark the other thread a duplicate of this one instead.",
+                gettext(
+                    gettext(
+                        "Other threads are marked duplicates of this one, so it can't point elsewhere; "
+                        "mark the other thread a duplicate of this one instead."
+                    )
+                ),
                 code="has_duplicates",
             )
         thread.duplicate_of = canonical
@@ -87,7 +95,7 @@ def unmark_duplicate(*, user: User, thread: Thread) -> Thread:
     with transaction.atomic():
         thread = Thread.objects.select_for_update(no_key=True).get(pk=thread.pk)
         if thread.duplicate_of_id is None:
-            raise ValidationError("This thread is not marked a duplicate.", code="not_duplicate")
+            raise ValidationError(gettext("This thread is not marked a duplicate."), code="not_duplicate")
         previous = thread.duplicate_of_id
         thread.duplicate_of = None
         thread.save(update_fields=["duplicate_of"])
@@ -99,19 +107,23 @@ def verify_answer(*, user: User, post: Post, vendor: Vendor | None = None) -> An
     """Verified staff of a vendor on the thread vouch for its accepted answer ("Verified by Northwind")."""
     thread = post.thread
     staffed = access.vendors_staffed_on_thread(user, thread)
-    access.require(bool(staffed), "Only verified staff of a vendor on this thread can verify its answer.")
+    access.require(bool(staffed), gettext("Only verified staff of a vendor on this thread can verify its answer."))
     if vendor is None:
         vendor = staffed[0]
-    access.require(vendor in staffed, f"You are not verified staff of {vendor.name} on this thread.")
+    access.require(
+        vendor in staffed, gettext("You are not verified staff of %(name)s on this thread.") % {"name": vendor.name}
+    )
     with transaction.atomic():
         thread = Thread.objects.select_for_update(no_key=True).get(pk=thread.pk)  # the accepted answer may have changed
         if thread.accepted_post_id != post.pk:
-            raise ValidationError("Only the accepted answer can be verified.", code="not_accepted")
+            raise ValidationError(gettext("Only the accepted answer can be verified."), code="not_accepted")
         try:
             with transaction.atomic():
                 verification = AnswerVerification.objects.create(post=post, vendor=vendor, verified_by=user)
         except IntegrityError:
-            raise ValidationError(f"{vendor.name} has already verified this answer.", code="already_verified") from None
+            raise ValidationError(
+                gettext("%(name)s has already verified this answer.") % {"name": vendor.name}, code="already_verified"
+            ) from None
         timeline.record(
             thread=thread,
             kind=EventKind.VERIFIED,
@@ -125,9 +137,13 @@ def verify_answer(*, user: User, post: Post, vendor: Vendor | None = None) -> An
 def clean_outdated_reason(reason: str) -> str:
     reason = " ".join(normalise_text(reason or "").split())
     if len(reason) < OUTDATED_REASON_MIN:
-        raise ValidationError("Say briefly why the answer is outdated (a few words).", code="reason_short")
+        raise ValidationError(gettext("Say briefly why the answer is outdated (a few words)."), code="reason_short")
     if len(reason) > OUTDATED_REASON_MAX:
-        raise ValidationError(f"Keep the reason under {OUTDATED_REASON_MAX} characters.", code="reason_long")
+        raise ValidationError(
+            gettext("Keep the reason under %(outdated_reason_max)s characters.")
+            % {"outdated_reason_max": OUTDATED_REASON_MAX},
+            code="reason_long",
+        )
     return reason
 
 
@@ -136,16 +152,20 @@ def flag_outdated(*, user: User, post: Post, reason: str) -> OutdatedFlag:
     thread = post.thread
     access.require(
         access.can_flag_outdated(user, thread),
-        "Only the person who asked, moderators, trusted members and staff of a vendor on this thread "
-        "can flag an answer outdated.",
+        gettext(
+            gettext(
+                "Only the person who asked, moderators, trusted members and staff of a vendor on this thread "
+                "can flag an answer outdated."
+            )
+        ),
     )
     if post.is_question:
-        raise ValidationError("Only answers can be flagged outdated.", code="question")
+        raise ValidationError(gettext("Only answers can be flagged outdated."), code="question")
     reason = clean_outdated_reason(reason)
     with transaction.atomic():
         thread = Thread.objects.select_for_update(no_key=True).get(pk=thread.pk)
         if OutdatedFlag.objects.filter(post=post).exists():
-            raise ValidationError("This answer is already flagged outdated.", code="already_outdated")
+            raise ValidationError(gettext("This answer is already flagged outdated."), code="already_outdated")
         flag = OutdatedFlag.objects.create(post=post, reason=reason, flagged_by=user, flagged_at=timezone.now())
         timeline.record(thread=thread, kind=EventKind.OUTDATED, actor=user, post=post, data={"reason": reason})
     return flag
@@ -156,13 +176,13 @@ def clear_outdated(*, user: User, post: Post) -> None:
     thread = post.thread
     access.require(
         access.can_clear_outdated(user, thread),
-        "Only moderators and staff of a vendor on this thread can clear an outdated flag.",
+        gettext("Only moderators and staff of a vendor on this thread can clear an outdated flag."),
     )
     with transaction.atomic():
         thread = Thread.objects.select_for_update(no_key=True).get(pk=thread.pk)
         deleted, _ = OutdatedFlag.objects.filter(post=post).delete()
         if not deleted:
-            raise ValidationError("This answer is not flagged outdated.", code="not_outdated")
+            raise ValidationError(gettext("This answer is not flagged outdated."), code="not_outdated")
         timeline.record(thread=thread, kind=EventKind.OUTDATED_CLEARED, actor=user, post=post, data={})
 
 

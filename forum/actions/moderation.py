@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from forum import access, ratelimit, reputation, search, timeline
 from forum.actions.common import lock_thread_row
@@ -30,7 +31,13 @@ REASON_MAX = 500
 def _clean_reason(value: str, *, limit: int, what: str) -> str:
     text = normalise_text(value).strip()
     if len(text) > limit:
-        raise ValidationError(f"The {what} is {len(text)} characters long; the limit is {limit}.", code="too_long")
+        # Whole sentences per field: languages inflect the noun differently.
+        message = (
+            gettext("The note is %(length)s characters long; the limit is %(limit)s.")
+            if what == "note"
+            else gettext("The reason is %(length)s characters long; the limit is %(limit)s.")
+        )
+        raise ValidationError(message % {"length": len(text), "limit": limit}, code="too_long")
     return text
 
 
@@ -61,21 +68,25 @@ def _hide(*, thread: Thread, post: Post, moderator: User | None) -> None:
 
 def flag_post(*, user: User, post: Post, reason: str, note: str = "") -> Flag:
     """Report a post to the moderators; enough trusted flags hide it pending review."""
-    access.require_participant(user, "Log in to flag a post.")
+    access.require_participant(user, gettext("Log in to flag a post."))
     if post.author_id == user.pk:
-        raise ValidationError("You can't flag your own post.", code="own_post")
-    access.require(access.can_flag(user, post), "You can't flag this post.")
+        raise ValidationError(gettext("You can't flag your own post."), code="own_post")
+    access.require(access.can_flag(user, post), gettext("You can't flag this post."))
     if reason not in Flag.Reason.values:
-        raise ValidationError("Choose why you are flagging: spam, abuse, off-topic or other.", code="bad_reason")
+        raise ValidationError(
+            gettext("Choose why you are flagging: spam, abuse, off-topic or other."), code="bad_reason"
+        )
     note = _clean_reason(note, limit=Flag.NOTE_MAX, what="note")
     if reason == Flag.Reason.OTHER and not note:
-        raise ValidationError("Say in a few words what is wrong with this post.", code="note_required")
+        raise ValidationError(gettext("Say in a few words what is wrong with this post."), code="note_required")
     with transaction.atomic():
         thread, post = _lock_post(post)
         if post.review_state in (ReviewState.PENDING, ReviewState.REJECTED):
-            raise ValidationError("This post is already waiting for a moderator.", code="not_public")
+            raise ValidationError(gettext("This post is already waiting for a moderator."), code="not_public")
         if Flag.objects.filter(post=post, user=user).exists():
-            raise ValidationError("You have already flagged this post; a moderator will look at it.", code="flagged")
+            raise ValidationError(
+                gettext("You have already flagged this post; a moderator will look at it."), code="flagged"
+            )
         ratelimit.check(user_id=user.pk, action="flag")
         try:
             with transaction.atomic():
@@ -88,7 +99,7 @@ def flag_post(*, user: User, post: Post, reason: str, note: str = "") -> Flag:
                 )
         except IntegrityError:
             raise ValidationError(
-                "You have already flagged this post; a moderator will look at it.", code="flagged"
+                gettext("You have already flagged this post; a moderator will look at it."), code="flagged"
             ) from None
         if post.review_state == ReviewState.VISIBLE and flag.trusted:
             _act_on_flags(thread=thread, post=post)
@@ -145,12 +156,12 @@ def _resolve_flags(post: Post, moderator: User, status: Flag.Status) -> int:
 
 def dismiss_flags(*, moderator: User, post: Post) -> int:
     """The flags on a post were wrong: close them, leave the post as it is. Returns how many."""
-    _require_moderator(moderator, "Only moderators can dismiss flags.")
+    _require_moderator(moderator, gettext("Only moderators can dismiss flags."))
     with transaction.atomic():
         _, post = _lock_post(post)
         count = _resolve_flags(post, moderator, Flag.Status.DISMISSED)
         if not count:
-            raise ValidationError("This post has no open flags.", code="no_flags")
+            raise ValidationError(gettext("This post has no open flags."), code="no_flags")
         ModerationLog.objects.create(
             action=ModerationLog.Action.DISMISS, moderator=moderator, target_user_id=post.author_id, post=post
         )
@@ -159,12 +170,12 @@ def dismiss_flags(*, moderator: User, post: Post) -> int:
 
 def hide_post(*, moderator: User, post: Post, reason: str = "") -> Post:
     """A moderator hides a public post pending review (its author still sees it)."""
-    _require_moderator(moderator, "Only moderators can hide posts.")
+    _require_moderator(moderator, gettext("Only moderators can hide posts."))
     reason = _clean_reason(reason, limit=REASON_MAX, what="reason")
     with transaction.atomic():
         thread, post = _lock_post(post)
         if post.review_state != ReviewState.VISIBLE:
-            raise ValidationError("Only a visible post can be hidden.", code="not_visible")
+            raise ValidationError(gettext("Only a visible post can be hidden."), code="not_visible")
         _hide(thread=thread, post=post, moderator=moderator)
         _resolve_flags(post, moderator, Flag.Status.ACTED)
         ModerationLog.objects.create(
@@ -179,11 +190,11 @@ def hide_post(*, moderator: User, post: Post, reason: str = "") -> Post:
 
 def restore_post(*, moderator: User, post: Post) -> Post:
     """A moderator shows a hidden post again; its open flags are dismissed."""
-    _require_moderator(moderator, "Only moderators can restore posts.")
+    _require_moderator(moderator, gettext("Only moderators can restore posts."))
     with transaction.atomic():
         thread, post = _lock_post(post)
         if post.review_state != ReviewState.HIDDEN:
-            raise ValidationError("This post is not hidden.", code="not_hidden")
+            raise ValidationError(gettext("This post is not hidden."), code="not_hidden")
         _set_state(thread=thread, post=post, state=ReviewState.VISIBLE)
         _resolve_flags(post, moderator, Flag.Status.DISMISSED)
         timeline.record(thread=thread, kind=EventKind.RESTORED, actor=moderator, post=post, data={})
@@ -195,11 +206,11 @@ def restore_post(*, moderator: User, post: Post) -> Post:
 
 def approve_post(*, moderator: User, post: Post) -> Post:
     """Publish a post that waited for review: it is listed, searchable, and announced as if just posted."""
-    _require_moderator(moderator, "Only moderators can approve posts.")
+    _require_moderator(moderator, gettext("Only moderators can approve posts."))
     with transaction.atomic():
         thread, post = _lock_post(post)
         if post.review_state != ReviewState.PENDING:
-            raise ValidationError("This post is not waiting for review.", code="not_pending")
+            raise ValidationError(gettext("This post is not waiting for review."), code="not_pending")
         post.review_state = ReviewState.VISIBLE
         post.save(update_fields=["review_state"])
         rendered = render(post.body)
@@ -220,12 +231,12 @@ def approve_post(*, moderator: User, post: Post) -> Post:
 
 def reject_post(*, moderator: User, post: Post, reason: str = "") -> Post:
     """Refuse a post that waited for review: nobody sees it any more."""
-    _require_moderator(moderator, "Only moderators can reject posts.")
+    _require_moderator(moderator, gettext("Only moderators can reject posts."))
     reason = _clean_reason(reason, limit=REASON_MAX, what="reason")
     with transaction.atomic():
         thread, post = _lock_post(post)
         if post.review_state != ReviewState.PENDING:
-            raise ValidationError("This post is not waiting for review.", code="not_pending")
+            raise ValidationError(gettext("This post is not waiting for review."), code="not_pending")
         _set_state(thread=thread, post=post, state=ReviewState.REJECTED)
         ModerationLog.objects.create(
             action=ModerationLog.Action.REJECT,
@@ -239,13 +250,15 @@ def reject_post(*, moderator: User, post: Post, reason: str = "") -> Post:
 
 def suspend_user(*, moderator: User, user: User, until: datetime | None, reason: str) -> User:
     """Stop a member from posting, replying, voting, flagging and editing, until a date or indefinitely."""
-    access.require(access.can_suspend(moderator, user), "Moderators can suspend members, not other moderators.")
+    access.require(
+        access.can_suspend(moderator, user), gettext("Moderators can suspend members, not other moderators.")
+    )
     reason = _clean_reason(reason, limit=REASON_MAX, what="reason")
     if not reason:
-        raise ValidationError("Say why: the member is shown the reason.", code="reason_required")
+        raise ValidationError(gettext("Say why: the member is shown the reason."), code="reason_required")
     now = timezone.now()
     if until is not None and until <= now:
-        raise ValidationError("The end of the suspension must be in the future.", code="until_past")
+        raise ValidationError(gettext("The end of the suspension must be in the future."), code="until_past")
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=user.pk)
         user.suspended_at = now
@@ -264,11 +277,11 @@ def suspend_user(*, moderator: User, user: User, until: datetime | None, reason:
 
 def unsuspend_user(*, moderator: User, user: User) -> User:
     """Lift a member's suspension."""
-    access.require(access.can_suspend(moderator, user), "Only moderators can lift suspensions.")
+    access.require(access.can_suspend(moderator, user), gettext("Only moderators can lift suspensions."))
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=user.pk)
         if not user.is_suspended:
-            raise ValidationError(f"{user.name} is not suspended.", code="not_suspended")
+            raise ValidationError(gettext("%(name)s is not suspended.") % {"name": user.name}, code="not_suspended")
         user.suspended_at = None
         user.suspended_until = None
         user.suspension_reason = ""

@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from forum import access, attachments, badges, idempotency, ratelimit, search, timeline
 from forum.actions import knowledge
@@ -31,7 +32,7 @@ def reply(
     A new account's reply with links waits for a moderator (forum.access.needs_review):
     it is saved unlisted, and published by ``publish_reply`` when approved.
     """
-    access.require_participant(author, "Log in to reply.")
+    access.require_participant(author, gettext("Log in to reply."))
     body = clean_body(body)
     rendered = render(body)
     clean_images = attachments.prepare(images)
@@ -41,9 +42,9 @@ def reply(
         earlier = idempotency.earlier_result(user=author, key=idempotency_key, scope=f"reply:{thread.pk}")
         if earlier is not None:
             return idempotency.existing(Post.objects.filter(author=author), earlier)
-        access.require(access.can_reply(author, thread), "This thread is locked: no new replies.")
+        access.require(access.can_reply(author, thread), gettext("This thread is locked: no new replies."))
         if thread.review_state in (ReviewState.PENDING, ReviewState.REJECTED):
-            raise ValidationError("This question is waiting for review: replies open once it is approved.")
+            raise ValidationError(gettext("This question is waiting for review: replies open once it is approved."))
         ratelimit.check(user_id=author.pk, action="reply")
         post = Post.objects.create(
             thread=thread,
@@ -88,8 +89,8 @@ def edit_post(
     (forum.access.needs_review): the post is pending again, out of lists and search,
     until a moderator approves it (``approve_post`` publishes it once more).
     """
-    access.require_participant(editor, "Log in to edit.")
-    access.require(access.can_edit_post(editor, post), "You can only edit your own posts.")
+    access.require_participant(editor, gettext("Log in to edit."))
+    access.require(access.can_edit_post(editor, post), gettext("You can only edit your own posts."))
     body = clean_body(body)
     new_title = clean_title(title) if (title is not None and post.is_question) else None
     rendered = render(body)
@@ -101,7 +102,7 @@ def edit_post(
         idempotency.remember_result(user=editor, key=idempotency_key, result_id=post.pk)
         title_changed = new_title is not None and new_title != thread.title
         if body == post.body and not title_changed:
-            raise ValidationError("Nothing changed.", code="unchanged")
+            raise ValidationError(gettext("Nothing changed."), code="unchanged")
         # Each edit re-renders, re-indexes and is broadcast: limited like replies.
         ratelimit.check(user_id=editor.pk, action="edit")
         added_links = rendered.links - render(post.body).links

@@ -11,11 +11,12 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from forum.models import Thread, ThreadRead, User
 from forum.timeline import presenter
 
-BAD_SEQ = "The position read must be a whole number."
+BAD_SEQ = gettext_lazy("The position read must be a whole number.")
 SEQ_RE = re.compile(r"[0-9]{1,18}")  # fits a 64-bit column; larger is never a real position
 
 

@@ -16,6 +16,7 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from forum import ratelimit
 from forum.access import AnyUser
@@ -27,7 +28,7 @@ CONVERSION_WINDOW = timedelta(hours=1)
 ASK_SESSION_MAX_AGE = timedelta(hours=6)
 _SESSION_SALT = "barnraise.selfservice.ask-session"
 _OPEN_SALT = "barnraise.selfservice.suggestion"
-NOT_OFFERED = "That thread was not suggested to you on this visit to the ask page."
+NOT_OFFERED = gettext_lazy("That thread was not suggested to you on this visit to the ask page.")
 
 
 def new_ask_session(user: AnyUser) -> str:
@@ -70,7 +71,7 @@ def record_suggestion_open(*, user: User, token: str, thread_id: int | str, addr
         raise ValidationError(NOT_OFFERED, code="not_offered")
     thread = Thread.objects.filter(pk=data["t"]).only("pk").first()
     if thread is None:
-        raise ValidationError("That thread no longer exists.", code="gone")
+        raise ValidationError(gettext("That thread no longer exists."), code="gone")
     ratelimit.check(user_id=user.pk, action="suggestion_open")
     if address:
         ratelimit.check_address(address=address, action="suggestion_open")

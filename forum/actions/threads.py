@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from forum import access, attachments, badges, idempotency, ratelimit, reputation, search, timeline
 from forum.actions.common import link_vendors, lock_thread_row
@@ -32,7 +33,7 @@ def create_thread(
     A new account's question with links waits for a moderator (forum.access.needs_review):
     the thread is saved unlisted, and published by ``publish_question`` when approved.
     """
-    access.require_participant(author, "Log in to ask a question.")
+    access.require_participant(author, gettext("Log in to ask a question."))
     title = clean_title(title)
     body = clean_body(body)
     tag_names = parse_tags(tags)
@@ -89,11 +90,11 @@ def publish_question(*, thread: Thread, post: Post, rendered: Rendered, actor: U
 
 def accept_answer(*, user: User, thread: Thread, post: Post) -> Thread:
     """The thread's author marks the reply that solved it: the thread becomes Solved."""
-    access.require(access.can_accept(user, thread), "Only the person who asked can accept an answer.")
+    access.require(access.can_accept(user, thread), gettext("Only the person who asked can accept an answer."))
     if post.thread_id != thread.pk or post.is_question:
-        raise ValidationError("That post is not a reply on this thread.", code="not_a_reply")
+        raise ValidationError(gettext("That post is not a reply on this thread."), code="not_a_reply")
     if not post.is_visible:
-        raise ValidationError("That reply is hidden or waiting for review.", code="not_visible")
+        raise ValidationError(gettext("That reply is hidden or waiting for review."), code="not_visible")
     with transaction.atomic():
         thread = lock_thread_row(thread.pk)
         if thread.accepted_post_id == post.pk:
@@ -118,11 +119,11 @@ def accept_answer(*, user: User, thread: Thread, post: Post) -> Thread:
 
 def reopen_thread(*, user: User, thread: Thread) -> Thread:
     """The author takes back the accepted answer: the thread is open again."""
-    access.require(access.can_accept(user, thread), "Only the person who asked can reopen the thread.")
+    access.require(access.can_accept(user, thread), gettext("Only the person who asked can reopen the thread."))
     with transaction.atomic():
         thread = lock_thread_row(thread.pk)
         if thread.status == Thread.Status.OPEN and thread.accepted_post_id is None:
-            raise ValidationError("The thread is already open.", code="already_open")
+            raise ValidationError(gettext("The thread is already open."), code="already_open")
         previous = thread.accepted_post_id
         if previous is not None:
             reputation.acceptance_undone(post_id=previous)
@@ -137,7 +138,7 @@ def reopen_thread(*, user: User, thread: Thread) -> Thread:
 def set_locked(*, moderator: User, thread: Thread, locked: bool) -> Thread:
     """A moderator locks a thread (no more replies) or unlocks it."""
     if not access.is_moderator(moderator):
-        raise PermissionDenied("Only moderators can lock threads.")
+        raise PermissionDenied(gettext("Only moderators can lock threads."))
     with transaction.atomic():
         thread = lock_thread_row(thread.pk)
         if thread.is_locked == locked:

@@ -10,6 +10,7 @@ from allauth.account.models import EmailAddress
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from forum import access, handles, hooks
 from forum import domains as domain_rules
@@ -24,10 +25,11 @@ logger = logging.getLogger(__name__)
 
 def request_membership(*, user: User, vendor: Vendor) -> Membership:
     """A user asks to be recognised as staff; a vendor admin must approve."""
-    access.require(user.is_authenticated and user.is_active, "Log in to join a vendor.")
+    access.require(user.is_authenticated and user.is_active, gettext("Log in to join a vendor."))
     if not vendor.is_claimed:
         raise ValidationError(
-            f"{vendor.name} has not joined Barnraise yet, so it has no staff to join.", code="unclaimed"
+            gettext("%(name)s has not joined Barnraise yet, so it has no staff to join.") % {"name": vendor.name},
+            code="unclaimed",
         )
     with transaction.atomic():
         membership, created = Membership.objects.select_for_update().get_or_create(user=user, vendor=vendor)
@@ -40,18 +42,20 @@ def request_membership(*, user: User, vendor: Vendor) -> Membership:
             membership.save(update_fields=["status", "via"])
             return membership
     raise ValidationError(
-        "You are already staff of this vendor."
+        gettext("You are already staff of this vendor.")
         if membership.is_verified
-        else "Your request is already waiting for a vendor admin.",
+        else gettext("Your request is already waiting for a vendor admin."),
         code="membership_exists",
     )
 
 
 def approve_membership(*, admin: User, membership: Membership, role: str = Membership.Role.STAFF) -> Membership:
     """A vendor admin verifies a member. An explicit approval also lifts an earlier revocation."""
-    access.require(access.can_manage_staff(admin, membership.vendor), "Only this vendor's admins can verify staff.")
+    access.require(
+        access.can_manage_staff(admin, membership.vendor), gettext("Only this vendor's admins can verify staff.")
+    )
     if role not in Membership.Role.values:
-        raise ValidationError("Unknown role.", code="bad_role")
+        raise ValidationError(gettext("Unknown role."), code="bad_role")
     with transaction.atomic():
         membership = Membership.objects.select_for_update().get(pk=membership.pk)
         membership.status = Membership.Status.VERIFIED
@@ -75,7 +79,9 @@ def revoke_membership(*, admin: User, membership: Membership) -> Membership | No
     A first pending request is simply declined (deleted). Anyone else is marked revoked, with who and
     when: confirming a vendor-domain address again does not undo it; only an admin's approval does.
     """
-    access.require(access.can_manage_staff(admin, membership.vendor), "Only this vendor's admins can remove staff.")
+    access.require(
+        access.can_manage_staff(admin, membership.vendor), gettext("Only this vendor's admins can remove staff.")
+    )
     with transaction.atomic():
         membership = Membership.objects.select_for_update().select_related("vendor", "user").get(pk=membership.pk)
         if membership.status == Membership.Status.PENDING and membership.revoked_at is None:
@@ -186,7 +192,8 @@ def create_vendor(
             VendorDomain.objects.bulk_create([VendorDomain(vendor=vendor, domain=d) for d in cleaned_domains])
     except IntegrityError:  # a concurrent request took the handle or a domain first
         raise ValidationError(
-            f"@{handle} or one of its domains was taken a moment ago. Choose another.", code="taken"
+            gettext("@%(handle)s or one of its domains was taken a moment ago. Choose another.") % {"handle": handle},
+            code="taken",
         ) from None
     return vendor
 
@@ -199,7 +206,9 @@ def mark_joined(*, vendor: Vendor, domains: list[str], description: str = "") ->
     """
     vendor = Vendor.objects.select_for_update().get(pk=vendor.pk)
     if vendor.is_claimed:
-        raise ValidationError(f"{vendor.name} has already been claimed.", code="already_claimed")
+        raise ValidationError(
+            gettext("%(name)s has already been claimed.") % {"name": vendor.name}, code="already_claimed"
+        )
     cleaned = require_unowned_domains(domain_rules.clean_domains(domains))
     vendor.joined_at = timezone.now()
     fields = ["joined_at"]
@@ -230,9 +239,13 @@ def add_founding_admin(*, vendor: Vendor, user: User) -> Membership:
 def clean_vendor_name(value: str) -> str:
     name = re.sub(r"\s+", " ", normalise_text(value)).strip()
     if not name:
-        raise ValidationError("Give the company's name.", code="name_empty")
+        raise ValidationError(gettext("Give the company's name."), code="name_empty")
     if len(name) > NAME_MAX:
-        raise ValidationError(f"The name is {len(name)} characters long; the limit is {NAME_MAX}.", code="name_long")
+        raise ValidationError(
+            gettext("The name is %(length)s characters long; the limit is %(name_max)s.")
+            % {"length": len(name), "name_max": NAME_MAX},
+            code="name_long",
+        )
     return name
 
 
@@ -240,7 +253,8 @@ def clean_vendor_description(value: str) -> str:
     description = normalise_text(value).strip()
     if len(description) > DESCRIPTION_MAX:
         raise ValidationError(
-            f"The description is {len(description):,} characters long; the limit is {DESCRIPTION_MAX:,}.",
+            gettext("The description is %(length)s characters long; the limit is %(description_max)s.")
+            % {"length": format(len(description), ","), "description_max": format(DESCRIPTION_MAX, ",")},
             code="description_long",
         )
     return description
@@ -251,5 +265,8 @@ def require_unowned_domains(domains: list[str]) -> list[str]:
     owned = dict(VendorDomain.objects.filter(domain__in=domains).values_list("domain", "vendor__handle"))
     for domain in domains:
         if domain in owned:
-            raise ValidationError(f"{domain} already belongs to @{owned[domain]}.", code="domain_owned")
+            raise ValidationError(
+                gettext("%(domain)s already belongs to @%(value)s.") % {"domain": domain, "value": owned[domain]},
+                code="domain_owned",
+            )
     return domains

@@ -5,6 +5,7 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 
 class TagFollow(models.Model):
@@ -64,13 +65,13 @@ class NotificationSettings(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="notification_settings"
     )
     new_thread_live = models.BooleanField(
-        default=True, verbose_name="Tell me live about new threads in tags and vendors I follow"
+        default=True, verbose_name=gettext_lazy("Tell me live about new threads in tags and vendors I follow")
     )
     daily_digest = models.BooleanField(
-        default=False, verbose_name="Email me a daily digest of new threads in tags and vendors I follow"
+        default=False, verbose_name=gettext_lazy("Email me a daily digest of new threads in tags and vendors I follow")
     )
     email_replies_mentions = models.BooleanField(
-        default=False, verbose_name="Email me when someone replies on a thread I follow or mentions me"
+        default=False, verbose_name=gettext_lazy("Email me when someone replies on a thread I follow or mentions me")
     )
     # When the last digest went out, so one day never gets two.
     digest_sent_at = models.DateTimeField(null=True, blank=True)

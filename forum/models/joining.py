@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 
 class VendorApplication(models.Model):
@@ -13,10 +14,10 @@ class VendorApplication(models.Model):
     """
 
     class Status(models.TextChoices):
-        PROVING = "proving", "Waiting for domain proof"
-        REVIEW = "review", "Waiting for a site admin"
-        APPROVED = "approved", "Joined"
-        DECLINED = "declined", "Declined"
+        PROVING = "proving", gettext_lazy("Waiting for domain proof")
+        REVIEW = "review", gettext_lazy("Waiting for a site admin")
+        APPROVED = "approved", gettext_lazy("Joined")
+        DECLINED = "declined", gettext_lazy("Declined")
 
     DESCRIPTION_MAX = 2000
 
@@ -55,8 +56,8 @@ class DomainProof(models.Model):
     """One domain of an application, and the proof of control: a DNS TXT record or a mailed link."""
 
     class Method(models.TextChoices):
-        DNS = "dns", "DNS TXT record"
-        EMAIL = "email", "Link mailed to an address at the domain"
+        DNS = "dns", gettext_lazy("DNS TXT record")
+        EMAIL = "email", gettext_lazy("Link mailed to an address at the domain")
 
     application = models.ForeignKey(VendorApplication, on_delete=models.CASCADE, related_name="domains")
     domain = models.CharField(max_length=253)
@@ -86,9 +87,9 @@ class VendorProposal(models.Model):
     """A customer asks moderators to list a company that is not on Barnraise as an unclaimed vendor."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Waiting for a moderator"
-        LISTED = "listed", "Listed"
-        DECLINED = "declined", "Declined"
+        PENDING = "pending", gettext_lazy("Waiting for a moderator")
+        LISTED = "listed", gettext_lazy("Listed")
+        DECLINED = "declined", gettext_lazy("Declined")
 
     proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     name = models.CharField(max_length=100)
@@ -113,17 +114,17 @@ class VendorLog(models.Model):
     """Audit row: one per change in a vendor's joining (who, what, when). Shown to site admins."""
 
     class Action(models.TextChoices):
-        APPLIED = "applied", "Applied for a vendor"
-        CLAIM_STARTED = "claim_started", "Started claiming an unclaimed vendor"
-        PROOF_MAILED = "proof_mailed", "Mailed a domain proof link"
-        DOMAIN_PROVEN = "domain_proven", "Proved control of a domain"
-        APPROVED = "approved", "Approved an application"
-        DECLINED = "declined", "Declined an application"
-        JOINED = "joined", "The vendor joined"
-        CLAIMED = "claimed", "The company claimed its unclaimed vendor"
-        PROPOSED = "proposed", "Proposed an unclaimed vendor"
-        LISTED = "listed", "Listed an unclaimed vendor"
-        PROPOSAL_DECLINED = "proposal_declined", "Declined a proposed vendor"
+        APPLIED = "applied", gettext_lazy("Applied for a vendor")
+        CLAIM_STARTED = "claim_started", gettext_lazy("Started claiming an unclaimed vendor")
+        PROOF_MAILED = "proof_mailed", gettext_lazy("Mailed a domain proof link")
+        DOMAIN_PROVEN = "domain_proven", gettext_lazy("Proved control of a domain")
+        APPROVED = "approved", gettext_lazy("Approved an application")
+        DECLINED = "declined", gettext_lazy("Declined an application")
+        JOINED = "joined", gettext_lazy("The vendor joined")
+        CLAIMED = "claimed", gettext_lazy("The company claimed its unclaimed vendor")
+        PROPOSED = "proposed", gettext_lazy("Proposed an unclaimed vendor")
+        LISTED = "listed", gettext_lazy("Listed an unclaimed vendor")
+        PROPOSAL_DECLINED = "proposal_declined", gettext_lazy("Declined a proposed vendor")
 
     action = models.CharField(max_length=20, choices=Action.choices)
     actor = models.ForeignKey(

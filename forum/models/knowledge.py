@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext_lazy
 
 
 class SuggestionOpen(models.Model):
@@ -72,9 +73,9 @@ class ContentGap(models.Model):
     """
 
     class Kind(models.TextChoices):
-        NO_RESULTS = "no_results", "searched, found nothing"
-        NOT_OPENED = "not_opened", "searched, opened no result"
-        ASKED_ANYWAY = "asked_anyway", "asked although suggestions were shown"
+        NO_RESULTS = "no_results", gettext_lazy("searched, found nothing")
+        NOT_OPENED = "not_opened", gettext_lazy("searched, opened no result")
+        ASKED_ANYWAY = "asked_anyway", gettext_lazy("asked although suggestions were shown")
 
     kind = models.CharField(max_length=14, choices=Kind.choices)
     query = models.CharField(max_length=200)

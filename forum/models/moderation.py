@@ -3,30 +3,31 @@
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 
 class ReviewState(models.TextChoices):
     """Whether a post (and, through its question, a thread) is shown to the public."""
 
-    VISIBLE = "visible", "Visible"
-    PENDING = "pending", "Waiting for review"
-    HIDDEN = "hidden", "Hidden pending review"
-    REJECTED = "rejected", "Rejected"
+    VISIBLE = "visible", gettext_lazy("Visible")
+    PENDING = "pending", gettext_lazy("Waiting for review")
+    HIDDEN = "hidden", gettext_lazy("Hidden pending review")
+    REJECTED = "rejected", gettext_lazy("Rejected")
 
 
 class Flag(models.Model):
     """One member's report that a post needs a moderator. Private to moderators."""
 
     class Reason(models.TextChoices):
-        SPAM = "spam", "Spam"
-        ABUSE = "abuse", "Rude or abusive"
-        OFF_TOPIC = "off_topic", "Off-topic"
-        OTHER = "other", "Something else"
+        SPAM = "spam", gettext_lazy("Spam")
+        ABUSE = "abuse", gettext_lazy("Rude or abusive")
+        OFF_TOPIC = "off_topic", gettext_lazy("Off-topic")
+        OTHER = "other", gettext_lazy("Something else")
 
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        DISMISSED = "dismissed", "Dismissed"
-        ACTED = "acted", "Acted on"
+        OPEN = "open", gettext_lazy("Open")
+        DISMISSED = "dismissed", gettext_lazy("Dismissed")
+        ACTED = "acted", gettext_lazy("Acted on")
 
     NOTE_MAX = 500
 
@@ -55,15 +56,15 @@ class ModerationLog(models.Model):
     """Audit row: which moderator did what to whom, and why. Never shown to the public."""
 
     class Action(models.TextChoices):
-        HIDE = "hide", "Hid a post"
-        AUTO_HIDE = "auto_hide", "Post hidden by flags"
-        STAFF_FLAGGED = "staff_flagged", "Staff answer flagged for review (not hidden)"
-        RESTORE = "restore", "Restored a post"
-        DISMISS = "dismiss", "Dismissed flags"
-        APPROVE = "approve", "Approved a post"
-        REJECT = "reject", "Rejected a post"
-        SUSPEND = "suspend", "Suspended a user"
-        UNSUSPEND = "unsuspend", "Lifted a suspension"
+        HIDE = "hide", gettext_lazy("Hid a post")
+        AUTO_HIDE = "auto_hide", gettext_lazy("Post hidden by flags")
+        STAFF_FLAGGED = "staff_flagged", gettext_lazy("Staff answer flagged for review (not hidden)")
+        RESTORE = "restore", gettext_lazy("Restored a post")
+        DISMISS = "dismiss", gettext_lazy("Dismissed flags")
+        APPROVE = "approve", gettext_lazy("Approved a post")
+        REJECT = "reject", gettext_lazy("Rejected a post")
+        SUSPEND = "suspend", gettext_lazy("Suspended a user")
+        UNSUSPEND = "unsuspend", gettext_lazy("Lifted a suspension")
 
     action = models.CharField(max_length=20, choices=Action.choices)
     moderator = models.ForeignKey(

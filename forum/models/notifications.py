@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 
 class ThreadFollow(models.Model):
@@ -21,21 +22,21 @@ class Notification(models.Model):
     """Something a person should know about, made from one timeline event."""
 
     class Kind(models.TextChoices):
-        REPLY = "reply", "replied on a thread you follow"
-        MENTION = "mention", "mentioned you"
-        ACCEPTED = "accepted", "accepted your answer"
+        REPLY = "reply", gettext_lazy("replied on a thread you follow")
+        MENTION = "mention", gettext_lazy("mentioned you")
+        ACCEPTED = "accepted", gettext_lazy("accepted your answer")
         # The swarm workflow (made by swarm from its events).
-        ESCALATED = "escalated", "escalated a thread to your vendor"
-        CLAIMED = "claimed", "claimed your escalation"
-        STAFF_ANSWER = "staff_answer", "answered your escalation"
-        CLAIM_ACTIVITY = "claim_activity", "new activity on a thread you claimed"
-        RESOLVED = "resolved", "marked your escalation resolved"
-        RADAR = "radar", "a new thread matches your vendor's radar"
-        INVITED = "invited", "offered to help if you escalate"
+        ESCALATED = "escalated", gettext_lazy("escalated a thread to your vendor")
+        CLAIMED = "claimed", gettext_lazy("claimed your escalation")
+        STAFF_ANSWER = "staff_answer", gettext_lazy("answered your escalation")
+        CLAIM_ACTIVITY = "claim_activity", gettext_lazy("new activity on a thread you claimed")
+        RESOLVED = "resolved", gettext_lazy("marked your escalation resolved")
+        RADAR = "radar", gettext_lazy("a new thread matches your vendor's radar")
+        INVITED = "invited", gettext_lazy("offered to help if you escalate")
         # Community.
-        NEW_THREAD = "new_thread", "asked in a tag or vendor you follow"
-        BADGE = "badge", "you earned a badge"
-        MODERATION = "moderation", "a moderator acted on your post"
+        NEW_THREAD = "new_thread", gettext_lazy("asked in a tag or vendor you follow")
+        BADGE = "badge", gettext_lazy("you earned a badge")
+        MODERATION = "moderation", gettext_lazy("a moderator acted on your post")
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=20, choices=Kind.choices)

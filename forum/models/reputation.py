@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 
 class ReputationChange(models.Model):
@@ -12,10 +13,10 @@ class ReputationChange(models.Model):
     """
 
     class Reason(models.TextChoices):
-        UPVOTE_RECEIVED = "upvote_received", "upvote received"
-        ANSWER_ACCEPTED = "answer_accepted", "answer accepted"
-        ACCEPTED_AN_ANSWER = "accepted_an_answer", "accepted an answer"
-        GRANTED = "granted", "granted by the site"
+        UPVOTE_RECEIVED = "upvote_received", gettext_lazy("upvote received")
+        ANSWER_ACCEPTED = "answer_accepted", gettext_lazy("answer accepted")
+        ACCEPTED_AN_ANSWER = "accepted_an_answer", gettext_lazy("accepted an answer")
+        GRANTED = "granted", gettext_lazy("granted by the site")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reputation_changes")
     amount = models.IntegerField()
@@ -29,9 +30,9 @@ class ReputationChange(models.Model):
         null=True,
         blank=True,
         related_name="+",
-        help_text="Who caused the change: the voter, or the other side of an acceptance.",
+        help_text=gettext_lazy("Who caused the change: the voter, or the other side of an acceptance."),
     )
-    note = models.CharField(max_length=200, blank=True, help_text="Why points were granted by the site.")
+    note = models.CharField(max_length=200, blank=True, help_text=gettext_lazy("Why points were granted by the site."))
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -50,7 +51,9 @@ class UserBadge(models.Model):
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="badges")
     badge = models.CharField(max_length=40)
-    tag = models.CharField(max_length=100, blank=True, default="", help_text="Empty for badges not tied to a tag.")
+    tag = models.CharField(
+        max_length=100, blank=True, default="", help_text=gettext_lazy("Empty for badges not tied to a tag.")
+    )
     awarded_at = models.DateTimeField(default=timezone.now)
     post = models.ForeignKey("forum.Post", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     event = models.ForeignKey("forum.Event", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")

@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import slugify
+from django.utils.translation import gettext_lazy
 from taggit.managers import TaggableManager
 from taggit.models import TaggedItemBase
 
@@ -21,8 +22,8 @@ class Thread(models.Model):
     """A problem someone asked about in public, and everything that happened on it."""
 
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        SOLVED = "solved", "Solved"
+        OPEN = "open", gettext_lazy("Open")
+        SOLVED = "solved", gettext_lazy("Solved")
 
     title = models.CharField(max_length=200)
     slug = models.SlugField(max_length=80, allow_unicode=False)

@@ -2,6 +2,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 
 class User(AbstractUser):
@@ -11,7 +12,7 @@ class User(AbstractUser):
     bio = models.TextField(max_length=2000, blank=True)
     reputation = models.IntegerField(default=0)
     is_moderator = models.BooleanField(
-        default=False, help_text="Handles flags and spam, merges duplicates, locks threads."
+        default=False, help_text=gettext_lazy("Handles flags and spam, merges duplicates, locks threads.")
     )
     # Set by forum.actions.moderation.suspend_user; suspended_until None with suspended_at set = indefinitely.
     suspended_at = models.DateTimeField(null=True, blank=True)

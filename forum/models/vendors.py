@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 HANDLE_PATTERN = r"[a-z0-9](?:[a-z0-9-]{0,28}[a-z0-9])?"
 handle_validator = RegexValidator(
@@ -31,7 +32,7 @@ class Vendor(models.Model):
             models.UniqueConstraint(
                 Lower("handle"),
                 name="vendor_handle_unique_ci",
-                violation_error_message="That handle is taken. Choose another.",
+                violation_error_message=gettext_lazy("That handle is taken. Choose another."),
             )
         ]
 
@@ -70,20 +71,20 @@ class Membership(models.Model):
     """A user's tie to a vendor. Only a verified membership grants the staff badge."""
 
     class Role(models.TextChoices):
-        STAFF = "staff", "Staff"
-        ADMIN = "admin", "Admin"
+        STAFF = "staff", gettext_lazy("Staff")
+        ADMIN = "admin", gettext_lazy("Admin")
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending approval"
-        VERIFIED = "verified", "Verified"
-        REVOKED = "revoked", "Removed by an admin"
-        LAPSED = "lapsed", "Email address removed"
+        PENDING = "pending", gettext_lazy("Pending approval")
+        VERIFIED = "verified", gettext_lazy("Verified")
+        REVOKED = "revoked", gettext_lazy("Removed by an admin")
+        LAPSED = "lapsed", gettext_lazy("Email address removed")
 
     class Via(models.TextChoices):
-        ADMIN = "admin", "Approved by a vendor admin"
-        EMAIL = "email", "Verified email at a vendor domain"
-        REQUEST = "request", "Requested"
-        FOUNDER = "founder", "Proved control of the vendor's domain when it joined"
+        ADMIN = "admin", gettext_lazy("Approved by a vendor admin")
+        EMAIL = "email", gettext_lazy("Verified email at a vendor domain")
+        REQUEST = "request", gettext_lazy("Requested")
+        FOUNDER = "founder", gettext_lazy("Proved control of the vendor's domain when it joined")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="memberships")

@@ -5,17 +5,20 @@ from urllib.parse import quote
 
 from django import template
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext, ngettext
 
 register = template.Library()
 
+# Each unit's "N units ago" in the active language (ngettext: languages differ in their plural rules).
 _UNITS = (
-    (31_536_000, "year"),
-    (2_592_000, "month"),
-    (604_800, "week"),
-    (86_400, "day"),
-    (3_600, "hour"),
-    (60, "minute"),
+    (31_536_000, lambda n: ngettext("%(count)d year ago", "%(count)d years ago", n)),
+    (2_592_000, lambda n: ngettext("%(count)d month ago", "%(count)d months ago", n)),
+    (604_800, lambda n: ngettext("%(count)d week ago", "%(count)d weeks ago", n)),
+    (86_400, lambda n: ngettext("%(count)d day ago", "%(count)d days ago", n)),
+    (3_600, lambda n: ngettext("%(count)d hour ago", "%(count)d hours ago", n)),
+    (60, lambda n: ngettext("%(count)d minute ago", "%(count)d minutes ago", n)),
 )
 
 
@@ -23,12 +26,12 @@ def ago(value: datetime, now: datetime) -> str:
     """ "3 hours ago" by plain arithmetic: pages show hundreds of these (humanize is slow)."""
     seconds = int((now - value).total_seconds())
     if seconds < 0:
-        return "just now"
-    for size, unit in _UNITS:
+        return gettext("just now")
+    for size, phrase in _UNITS:
         if seconds >= size:
             count = seconds // size
-            return f"{count} {unit}{'s' if count != 1 else ''} ago"
-    return "just now"
+            return phrase(count) % {"count": count}
+    return gettext("just now")
 
 
 @register.filter
@@ -39,7 +42,7 @@ def reltime(value: datetime | None) -> SafeString | str:
     exact = timezone.localtime(value)
     # Every part is generated here from a datetime, never from user text.
     return mark_safe(  # noqa: S308
-        f'<time datetime="{value.isoformat()}" title="{exact.strftime("%Y-%m-%d %H:%M %Z")}">'
+        f'<time datetime="{value.isoformat()}" title="{date_format(exact, "DATETIME_FORMAT")}">'
         f"{ago(value, timezone.now())}</time>"
     )
 
@@ -83,15 +86,19 @@ def duration(value) -> str:
         return ""
     seconds = int(value.total_seconds())
     if seconds < 60:
-        return f"{max(seconds, 0)} s"
+        return gettext("%(seconds)d s") % {"seconds": max(seconds, 0)}
     minutes, hours, days = seconds // 60, seconds // 3600, seconds // 86400
     if minutes < 60:
-        return f"{minutes} min"
+        return gettext("%(minutes)d min") % {"minutes": minutes}
     if hours < 24:
         rest = minutes - hours * 60
-        return f"{hours} h {rest} min" if rest else f"{hours} h"
+        if rest:
+            return gettext("%(hours)d h %(minutes)d min") % {"hours": hours, "minutes": rest}
+        return gettext("%(hours)d h") % {"hours": hours}
     rest = hours - days * 24
-    return f"{days} d {rest} h" if rest else f"{days} d"
+    if rest:
+        return gettext("%(days)d d %(hours)d h") % {"days": days, "hours": rest}
+    return gettext("%(days)d d") % {"days": days}
 
 
 # URL name -> (prefix, suffix) around the post id, reversed once per process: a 200-reply thread page

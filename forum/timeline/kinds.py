@@ -16,6 +16,8 @@ import typing
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.translation import gettext
+
 KIND_MAX_LENGTH = 40
 
 
@@ -62,7 +64,8 @@ def get(value: str) -> Kind:
 def label(value: str) -> str:
     """The label of a kind; an unregistered one (an old row) reads as its value."""
     kind = _registry.get(str(value))
-    return kind.label if kind else str(value).replace("_", " ")
+    # Labels are marked with gettext_noop where registered (forum/kinds.py, swarm/kinds.py).
+    return gettext(kind.label) if kind else str(value).replace("_", " ")
 
 
 def all_kinds() -> list[Kind]:

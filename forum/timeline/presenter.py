@@ -28,6 +28,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.translation import gettext, gettext_noop
 
 from forum import access
 from forum.access import AnyUser
@@ -35,9 +36,9 @@ from forum.models import Article, Attachment, Event, EventKind, Post, ReviewStat
 
 PUBLIC: AnyUser = AnonymousUser()
 
-HIDDEN_TITLE = "Hidden thread"
+HIDDEN_TITLE = gettext_noop("Hidden thread")
 HIDDEN_SLUG = "hidden-thread"  # the slug a masked thread's address carries: the real one is made from its title
-HIDDEN_TEXT = "This post is hidden pending moderator review."
+HIDDEN_TEXT = gettext_noop("This post is hidden pending moderator review.")
 HIDDEN_HTML = f"<p>{HIDDEN_TEXT}</p>"
 
 # Events that carry a rendered post, so clients can insert it without a reload.
@@ -135,7 +136,7 @@ def require_post(viewer: AnyUser, item: Post) -> Seen:
 
 
 def thread_title(viewer: AnyUser, item: Thread) -> str:
-    return item.title if thread(viewer, item) is Seen.SHOWN else HIDDEN_TITLE
+    return item.title if thread(viewer, item) is Seen.SHOWN else gettext(HIDDEN_TITLE)
 
 
 def thread_url(viewer: AnyUser, item: Thread) -> str:
@@ -153,7 +154,7 @@ def mask_thread(viewer: AnyUser, item: Thread) -> Seen:
     """
     seen = thread(viewer, item)
     if seen is not Seen.SHOWN:
-        item.title = HIDDEN_TITLE
+        item.title = gettext(HIDDEN_TITLE)
         item.slug = HIDDEN_SLUG
         if hasattr(item, "questions"):
             item.questions = []
@@ -257,9 +258,9 @@ def _data_for(viewer: AnyUser, item: Event, seen_post: Seen | None, canonical: d
     if seen_post is Seen.NOT_FOUND:
         return {}  # a post that does not exist for the viewer: nothing of what it said
     if item.kind in TITLE_KINDS and seen_post is Seen.MASKED and data.get("title") is not None:
-        data["title"] = HIDDEN_TITLE
+        data["title"] = gettext(HIDDEN_TITLE)
     if item.kind == EventKind.DUPLICATE and "canonical_title" in data:
-        data["canonical_title"] = canonical.get(data.get("canonical"), HIDDEN_TITLE)
+        data["canonical_title"] = canonical.get(data.get("canonical"), gettext(HIDDEN_TITLE))
     return data
 
 

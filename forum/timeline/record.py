@@ -17,9 +17,10 @@ from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.db import transaction
 from django.db.models import BigIntegerField, F, Func, Max
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from forum import hooks, metrics, notifications, webhooks
 from forum.models import Event, EventKind, Post, Thread, User, Vendor
@@ -85,7 +86,12 @@ def publish(event: Event) -> None:
     try:
         from forum.timeline.presenter import live_payload  # late: payloads render templates
 
-        message = {"type": "timeline.event", "event": live_payload(event)}
+        # One rendering per language (labels and the post's controls are words); each socket forwards its own.
+        events = {}
+        for code, _name in settings.LANGUAGES:
+            with translation.override(code):
+                events[code] = live_payload(event)
+        message = {"type": "timeline.event", "event": events[settings.LANGUAGE_CODE], "events": events}
         layer = get_channel_layer()
         if layer is not None:
             async_to_sync(layer.group_send)(thread_group(event.thread_id, event.vendor_id), message)

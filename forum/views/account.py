@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext, gettext_lazy
 
 from forum.actions import accounts
 
@@ -14,8 +15,8 @@ class NameForm(forms.Form):
     display_name = forms.CharField(
         required=False,
         max_length=200,  # the action gives the clear message for anything over its own limit
-        label="Your name",
-        help_text="Shown beside your posts. Leave it empty to show your username.",
+        label=gettext_lazy("Your name"),
+        help_text=gettext_lazy("Shown beside your posts. Leave it empty to show your username."),
     )
 
     def clean_display_name(self) -> str:
@@ -31,6 +32,6 @@ def account_settings(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             form.add_error("display_name", error)
         else:
-            messages.success(request, "Your name is saved.")
+            messages.success(request, gettext("Your name is saved."))
             return redirect("forum:account_settings")
     return render(request, "forum/account_settings.html", {"form": form}, status=400 if form.errors else 200)

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from forum import access
@@ -24,7 +25,7 @@ def _pop_secret(request: HttpRequest) -> dict | None:
     return request.session.pop(SHOW_ONCE, None)
 
 
-def _show_once(request: HttpRequest, label: str, value: str, note: str = "We store only its hash.") -> None:
+def _show_once(request: HttpRequest, label: str, value: str, note: str = gettext("We store only its hash.")) -> None:
     request.session[SHOW_ONCE] = {"label": label, "value": value, "note": note}
 
 
@@ -38,7 +39,7 @@ def tokens(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             messages.error(request, error.messages[0])
         else:
-            _show_once(request, "Your new token", raw)
+            _show_once(request, gettext("Your new token"), raw)
         return redirect("forum:api_tokens")
     context = {
         "tokens": PersonalAccessToken.objects.filter(user=request.user).order_by("-created_at"),
@@ -53,14 +54,14 @@ def tokens(request: HttpRequest) -> HttpResponse:
 def revoke_token(request: HttpRequest, token_id: int) -> HttpResponse:
     token = get_object_or_404(PersonalAccessToken, pk=token_id, user=request.user)
     api_actions.revoke_token(user=request.user, token=token)
-    messages.success(request, f"Revoked {token.name}.")
+    messages.success(request, gettext("Revoked %(name)s.") % {"name": token.name})
     return redirect("forum:api_tokens")
 
 
 def _admin_vendor(request: HttpRequest, handle: str) -> Vendor:
     vendor = get_object_or_404(Vendor, handle=handle)
     if not access.is_vendor_admin(request.user, vendor):
-        raise PermissionDenied("Only this vendor's admins manage its API keys and webhooks.")
+        raise PermissionDenied(gettext("Only this vendor's admins manage its API keys and webhooks."))
     return vendor
 
 
@@ -101,7 +102,7 @@ def create_key(request: HttpRequest, handle: str) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, error.messages[0])
     else:
-        _show_once(request, "The new API key", raw)
+        _show_once(request, gettext("The new API key"), raw)
     return _back(vendor)
 
 
@@ -111,7 +112,7 @@ def revoke_key(request: HttpRequest, handle: str, key_id: int) -> HttpResponse:
     vendor = _admin_vendor(request, handle)
     key = get_object_or_404(VendorApiKey, pk=key_id, vendor=vendor)
     api_actions.revoke_vendor_key(admin=request.user, key=key)
-    messages.success(request, f"Revoked {key.name}.")
+    messages.success(request, gettext("Revoked %(name)s.") % {"name": key.name})
     return _back(vendor)
 
 
@@ -127,7 +128,10 @@ def create_webhook(request: HttpRequest, handle: str) -> HttpResponse:
         messages.error(request, error.messages[0])
     else:
         _show_once(
-            request, "The webhook's signing secret", secret, note="It signs every delivery; it is never shown again."
+            request,
+            gettext("The webhook's signing secret"),
+            secret,
+            note=gettext("It signs every delivery; it is never shown again."),
         )
     return _back(vendor)
 
@@ -138,7 +142,7 @@ def delete_webhook(request: HttpRequest, handle: str, endpoint_id: int) -> HttpR
     vendor = _admin_vendor(request, handle)
     endpoint = get_object_or_404(WebhookEndpoint, pk=endpoint_id, vendor=vendor)
     api_actions.delete_webhook(admin=request.user, endpoint=endpoint)
-    messages.success(request, f"Removed the webhook {endpoint.url}.")
+    messages.success(request, gettext("Removed the webhook %(url)s.") % {"url": endpoint.url})
     return _back(vendor)
 
 
@@ -150,5 +154,5 @@ def redeliver(request: HttpRequest, handle: str, delivery_id: int) -> HttpRespon
         WebhookDelivery.objects.select_related("endpoint__vendor"), pk=delivery_id, endpoint__vendor=vendor
     )
     api_actions.redeliver(admin=request.user, delivery=delivery)
-    messages.success(request, "Queued to be sent again.")
+    messages.success(request, gettext("Queued to be sent again."))
     return _back(vendor)

@@ -8,7 +8,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 from taggit.models import Tag
 
@@ -31,7 +31,12 @@ def _toggle(request: HttpRequest, *, kind: str, target: Tag | Vendor | Thread, f
     if request.headers.get("HX-Request"):
         return render(request, "forum/_follow_button.html", button)
     what = button["follow_what"]
-    messages.success(request, f"You follow {what}." if on else f"You no longer follow {what}.")
+    messages.success(
+        request,
+        gettext("You follow %(what)s.") % {"what": what}
+        if on
+        else gettext("You no longer follow %(what)s.") % {"what": what},
+    )
     back = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
         back = fallback
@@ -55,14 +60,14 @@ def mute_tag(request: HttpRequest, tag: str) -> HttpResponse:
         follow_actions.mute_tag(user=request.user, tag=tag_obj)
         messages.success(
             request,
-            _("Muted %(tag)s: you hear about its threads only when someone mentions you or replies to your own.")
+            gettext("Muted %(tag)s: you hear about its threads only when someone mentions you or replies to your own.")
             % {"tag": tag_obj.name},
         )
     elif action == "unmute":
         follow_actions.unmute_tag(user=request.user, tag=tag_obj)
-        messages.success(request, _("Unmuted %(tag)s.") % {"tag": tag_obj.name})
+        messages.success(request, gettext("Unmuted %(tag)s.") % {"tag": tag_obj.name})
     else:
-        messages.error(request, _("Choose mute or unmute."))
+        messages.error(request, gettext("Choose mute or unmute."))
     back = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
         back = reverse("forum:tag", args=[tag_obj.name])
@@ -93,7 +98,10 @@ def follow_button(
 ) -> dict:
     """Context for forum/_follow_button.html."""
     if tag is not None:
-        url, what = reverse("forum:follow_tag", args=[tag.name]), f"the tag {tag.name}"
+        url, what = (
+            reverse("forum:follow_tag", args=[tag.name]),
+            gettext("the tag %(name)s") % {"name": tag.name},
+        )
     elif vendor is not None:
         url, what = reverse("forum:follow_vendor", args=[vendor.handle]), vendor.name
     else:
@@ -107,7 +115,7 @@ def notification_settings(request: HttpRequest) -> HttpResponse:
     form = NotificationSettingsForm(request.POST or None, instance=prefs)
     if request.method == "POST" and form.is_valid():
         follow_actions.update_notification_settings(user=request.user, **form.cleaned_data)
-        messages.success(request, "Your notification settings are saved.")
+        messages.success(request, gettext("Your notification settings are saved."))
         return redirect("forum:notification_settings")
     context = {"form": form, "following": follows.following(request.user)}
     return render(request, "forum/notification_settings.html", context, status=400 if form.errors else 200)
@@ -128,11 +136,11 @@ def limit_upload_size(view):
         except ValueError:
             length = 0
         if length > per_post * max_bytes + FORM_OVERHEAD:
-            message = (
-                f"That was too much to upload at once: at most {per_post} images of "
-                f"{max_bytes // 1_048_576} MB each. Nothing was posted; go back and choose fewer or smaller images."
-            )
-            return render(request, "error.html", {"title": "Upload too large", "message": message}, status=413)
+            message = gettext(
+                "That was too much to upload at once: at most %(per_post)s images of %(value)s "
+                "MB each. Nothing was posted; go back and choose fewer or smaller images."
+            ) % {"per_post": per_post, "value": max_bytes // 1_048_576}
+            return render(request, "error.html", {"title": gettext("Upload too large"), "message": message}, status=413)
         return view(request, *args, **kwargs)
 
     return wrapped

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, JsonResponse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
 from forum import access, markdown, ratelimit, selectors
@@ -22,7 +23,7 @@ def _refusal(request: HttpRequest, action: str) -> JsonResponse | None:
         message = (
             access.suspension_message(request.user)
             if access.is_suspended(request.user)
-            else "Log in to use the composer."
+            else gettext("Log in to use the composer.")
         )
         return JsonResponse({"error": message}, status=403)
     try:
@@ -43,7 +44,13 @@ def preview(request: HttpRequest) -> JsonResponse:
     body = normalise_text(request.POST.get("body", ""))
     limit = settings.BARNRAISE["BODY_MAX"]
     if len(body) > limit:
-        return JsonResponse({"error": f"Too long to post: at most {limit} characters ({len(body)} now)."}, status=400)
+        return JsonResponse(
+            {
+                "error": gettext("Too long to post: at most %(limit)s characters (%(length)s now).")
+                % {"limit": limit, "length": len(body)}
+            },
+            status=400,
+        )
     try:
         rendered = markdown.render(body)
     except ValidationError as error:

@@ -7,6 +7,7 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template import loader
+from django.utils.translation import gettext
 
 from forum.proxies import client_address
 from forum.ratelimit import RateLimitedError
@@ -27,14 +28,16 @@ def _page(request: HttpRequest, status: int, title: str, message: str) -> HttpRe
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return _page(request, 400, "Bad request", str(exception) if exception else "The request could not be understood.")
+    return _page(
+        request, 400, gettext("Bad request"), str(exception) if exception else "The request could not be understood."
+    )
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    message = str(exception) if exception and str(exception) else "You are not allowed to do that."
+    message = str(exception) if exception and str(exception) else gettext("You are not allowed to do that.")
     if isinstance(exception, RateLimitedError):
         return rate_limited(request, exception)
-    return _page(request, 403, "Not allowed", message)
+    return _page(request, 403, gettext("Not allowed"), message)
 
 
 def rate_limited(request: HttpRequest, exception: RateLimitedError) -> HttpResponse:
@@ -42,13 +45,18 @@ def rate_limited(request: HttpRequest, exception: RateLimitedError) -> HttpRespo
     if _wants_json(request):
         response = JsonResponse({"detail": str(exception), "retry_after": exception.retry_after}, status=429)
     else:
-        response = _page(request, 429, "Slow down", str(exception))
+        response = _page(request, 429, gettext("Slow down"), str(exception))
     response["Retry-After"] = str(exception.retry_after)
     return response
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return _page(request, 404, "Not found", "There is nothing at this address. It may have been moved or deleted.")
+    return _page(
+        request,
+        404,
+        gettext("Not found"),
+        gettext("There is nothing at this address. It may have been moved or deleted."),
+    )
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
@@ -67,7 +75,7 @@ def database_unavailable(request: HttpRequest, exception: Exception) -> HttpResp
     logger.error(
         "Database unavailable: %s %s from %s: %s", request.method, request.path, client_address(request), exception
     )
-    message = "The database cannot be reached right now. Try again in a few seconds."
+    message = gettext("The database cannot be reached right now. Try again in a few seconds.")
     if _wants_json(request):
         response: HttpResponse = JsonResponse({"detail": message, "retry_after": DATABASE_RETRY_AFTER}, status=503)
     else:
@@ -80,6 +88,6 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     return _page(
         request,
         403,
-        "Form expired",
-        "This form was sent without a valid security token. Reload the page and try again.",
+        gettext("Form expired"),
+        gettext("This form was sent without a valid security token. Reload the page and try again."),
     )

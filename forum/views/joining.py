@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from forum import access
@@ -42,7 +43,9 @@ def apply(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             _add_error(form, error)
         else:
-            messages.success(request, "Application saved. Prove each domain below; nothing is public until then.")
+            messages.success(
+                request, gettext("Application saved. Prove each domain below; nothing is public until then.")
+            )
             return redirect("forum:vendor_application", application.pk)
     return _render_form(request, "forum/vendor_apply.html", {"form": form})
 
@@ -58,7 +61,11 @@ def claim(request: HttpRequest, handle: str) -> HttpResponse:
         except ValidationError as error:
             _add_error(form, error)
         else:
-            messages.success(request, f"Prove that {vendor.name} owns these domains to claim @{vendor.handle}.")
+            messages.success(
+                request,
+                gettext("Prove that %(name)s owns these domains to claim @%(handle)s.")
+                % {"name": vendor.name, "handle": vendor.handle},
+            )
             return redirect("forum:vendor_application", application.pk)
     return _render_form(request, "forum/vendor_apply.html", {"form": form, "claiming": vendor})
 
@@ -68,7 +75,7 @@ def application(request: HttpRequest, application_id: int) -> HttpResponse:
     found = get_object_or_404(VendorApplication.objects.select_related("vendor"), pk=application_id)
     access.require(
         found.applicant_id == request.user.pk or access.can_review_vendors(request.user),
-        "Only the person who applied and site admins see an application.",
+        gettext("Only the person who applied and site admins see an application."),
     )
     context = {
         "application": found,
@@ -87,12 +94,14 @@ def _proof(request: HttpRequest, application_id: int, proof_id: int) -> DomainPr
 
 def _after_proof(request: HttpRequest, found: VendorApplication) -> HttpResponse:
     if found.status == VendorApplication.Status.APPROVED:
-        messages.success(request, f"{found.name} is on Barnraise, and you are its first admin.")
+        messages.success(
+            request, gettext("%(name)s is on Barnraise, and you are its first admin.") % {"name": found.name}
+        )
         return redirect(found.vendor)
     if found.status == VendorApplication.Status.REVIEW:
-        messages.success(request, "Every domain is proven. A site admin will review the application.")
+        messages.success(request, gettext("Every domain is proven. A site admin will review the application."))
     else:
-        messages.success(request, "Domain proven. Prove the others to finish.")
+        messages.success(request, gettext("Domain proven. Prove the others to finish."))
     return redirect("forum:vendor_application", found.pk)
 
 
@@ -117,7 +126,11 @@ def send_email(request: HttpRequest, application_id: int, proof_id: int) -> Http
     except (ValidationError, RateLimitedError) as error:
         messages.error(request, error.messages[0] if isinstance(error, ValidationError) else str(error))
     else:
-        messages.success(request, f"Sent a link to {proof.email}. Open it and confirm to prove {proof.domain}.")
+        messages.success(
+            request,
+            gettext("Sent a link to %(email)s. Open it and confirm to prove %(domain)s.")
+            % {"email": proof.email, "domain": proof.domain},
+        )
     return redirect("forum:vendor_application", application_id)
 
 
@@ -129,7 +142,10 @@ def proof_link(request: HttpRequest, key: str) -> HttpResponse:
             found = joining.confirm_email_proof(key=key, user=request.user if request.user.is_authenticated else None)
             if request.user.is_authenticated and request.user.pk == found.applicant_id:
                 return _after_proof(request, found)
-            messages.success(request, f"Thank you: {proof.domain} is proven for {found.name}.")
+            messages.success(
+                request,
+                gettext("Thank you: %(domain)s is proven for %(name)s.") % {"domain": proof.domain, "name": found.name},
+            )
             return redirect("forum:home")
     except ValidationError as error:
         return render(request, "forum/vendor_proof_link.html", {"error": error.messages[0]}, status=400)
@@ -138,7 +154,7 @@ def proof_link(request: HttpRequest, key: str) -> HttpResponse:
 
 @login_required
 def review(request: HttpRequest) -> HttpResponse:
-    access.require(access.can_review_vendors(request.user), "Only site admins review new vendors.")
+    access.require(access.can_review_vendors(request.user), gettext("Only site admins review new vendors."))
     waiting = VendorApplication.objects.filter(status=VendorApplication.Status.REVIEW).select_related("applicant")
     return render(request, "forum/vendor_review.html", {"waiting": waiting.prefetch_related("domains")})
 
@@ -151,12 +167,12 @@ def decide(request: HttpRequest, application_id: int) -> HttpResponse:
     try:
         if decision == "approve":
             joining.approve_application(admin=request.user, application=found)
-            messages.success(request, f"{found.name} joined Barnraise.")
+            messages.success(request, gettext("%(name)s joined Barnraise.") % {"name": found.name})
         elif decision == "decline":
             joining.decline_application(admin=request.user, application=found, reason=request.POST.get("reason", ""))
-            messages.success(request, f"Declined the application for @{found.handle}.")
+            messages.success(request, gettext("Declined the application for @%(handle)s.") % {"handle": found.handle})
         else:
-            messages.error(request, "Choose approve or decline.")
+            messages.error(request, gettext("Choose approve or decline."))
     except ValidationError as error:
         messages.error(request, error.messages[0])
     return redirect("forum:vendor_review")
@@ -172,7 +188,9 @@ def propose(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             _add_error(form, error)
         else:
-            messages.success(request, "Thanks: a moderator will look at it. Customers can escalate once it is listed.")
+            messages.success(
+                request, gettext("Thanks: a moderator will look at it. Customers can escalate once it is listed.")
+            )
             return redirect("forum:home")
     return _render_form(request, "forum/vendor_propose.html", {"form": form})
 
@@ -180,7 +198,7 @@ def propose(request: HttpRequest) -> HttpResponse:
 @login_required
 def unclaimed(request: HttpRequest) -> HttpResponse:
     """Moderators: list a company as an unclaimed vendor, and decide customers' proposals."""
-    access.require(access.can_list_unclaimed(request.user), "Only moderators list unclaimed vendors.")
+    access.require(access.can_list_unclaimed(request.user), gettext("Only moderators list unclaimed vendors."))
     form = UnclaimedVendorForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -188,7 +206,9 @@ def unclaimed(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             _add_error(form, error)
         else:
-            messages.success(request, f"Listed @{vendor.handle}. Customers can escalate to it now.")
+            messages.success(
+                request, gettext("Listed @%(handle)s. Customers can escalate to it now.") % {"handle": vendor.handle}
+            )
             return redirect(vendor)
     proposals = VendorProposal.objects.filter(status=VendorProposal.Status.PENDING).select_related("proposed_by")
     return _render_form(request, "forum/vendor_unclaimed_admin.html", {"form": form, "proposals": proposals})
@@ -200,7 +220,7 @@ def decide_proposal(request: HttpRequest, proposal_id: int) -> HttpResponse:
     proposal = get_object_or_404(VendorProposal, pk=proposal_id)
     decision = request.POST.get("decision")
     if decision not in ("list", "decline"):
-        messages.error(request, "Choose list or decline.")
+        messages.error(request, gettext("Choose list or decline."))
         return redirect("forum:vendor_unclaimed")
     approve = decision == "list"
     try:
@@ -208,5 +228,10 @@ def decide_proposal(request: HttpRequest, proposal_id: int) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, error.messages[0])
     else:
-        messages.success(request, f"Listed @{proposal.handle}." if approve else f"Declined @{proposal.handle}.")
+        messages.success(
+            request,
+            gettext("Listed @%(handle)s.") % {"handle": proposal.handle}
+            if approve
+            else gettext("Declined @%(handle)s.") % {"handle": proposal.handle},
+        )
     return redirect("forum:vendor_unclaimed")

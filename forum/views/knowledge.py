@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 from taggit.models import Tag
 
@@ -32,7 +33,7 @@ THREAD_PATH_RE = re.compile(r"^/t/(\d{1,12})(?:/|$)")
 
 
 def _message(error: ValidationError) -> str:
-    return error.messages[0] if error.messages else "That could not be done."
+    return error.messages[0] if error.messages else gettext("That could not be done.")
 
 
 @require_GET
@@ -56,7 +57,7 @@ def ask_suggest(request: HttpRequest) -> HttpResponse:
 def suggestion_opened(request: HttpRequest) -> HttpResponse:
     """The /ask/ page's beacon: a suggestion was opened (204). Counted once per visit and thread."""
     if not request.user.is_authenticated:
-        return JsonResponse({"detail": "Log in to ask a question."}, status=403)
+        return JsonResponse({"detail": gettext("Log in to ask a question.")}, status=403)
     try:
         selfservice.record_suggestion_open(
             user=request.user,
@@ -84,7 +85,7 @@ def kb(request: HttpRequest, handle: str | None = None) -> HttpResponse:
     tag = Tag.objects.filter(name=tag_name).first() if tag_name else None
     cursor = request.GET.get("after") or None
     if tag_name and tag is None:
-        page = selectors.ThreadList(threads=[], next_cursor=None, title="Knowledge base", filter="solved")
+        page = selectors.ThreadList(threads=[], next_cursor=None, title=gettext("Knowledge base"), filter="solved")
     else:
         try:
             page = selectors.kb_list(tag=tag, vendor=vendor, cursor=cursor)
@@ -116,18 +117,22 @@ def thread_from_ref(text: str) -> Thread:
     """The thread named by an id ("42", "#42") or a thread link ("https://…/t/42/slug/")."""
     text = (text or "").strip()
     if not text:
-        raise ValidationError("Give the other thread's link or number.", code="empty")
+        raise ValidationError(gettext("Give the other thread's link or number."), code="empty")
     match = THREAD_REF_RE.match(text)
     if match is None:
         match = THREAD_PATH_RE.match(urlsplit(text).path if "/" in text else "")
     if match is None:
         raise ValidationError(
-            "That is not a thread link or number. Paste the address of the thread, like /t/42/…, or its number.",
+            gettext(
+                "That is not a thread link or number. Paste the address of the thread, like /t/42/…, or its number."
+            ),
             code="bad_ref",
         )
     thread = Thread.objects.filter(pk=int(match.group(1))).first()
     if thread is None:
-        raise ValidationError(f"There is no thread number {match.group(1)}.", code="unknown")
+        raise ValidationError(
+            gettext("There is no thread number %(value)s.") % {"value": match.group(1)}, code="unknown"
+        )
     return thread
 
 
@@ -152,7 +157,7 @@ def mark_duplicate(request: HttpRequest, thread_id: int) -> HttpResponse:
     def write() -> str:
         canonical = thread_from_ref(request.POST.get("canonical", ""))
         knowledge_actions.mark_duplicate(user=request.user, thread=thread, canonical=canonical)
-        return f"Marked as a duplicate of “{canonical.title}”."
+        return gettext("Marked as a duplicate of “%(title)s”.") % {"title": canonical.title}
 
     return _attempt(request, thread, write)
 
@@ -164,7 +169,7 @@ def unmark_duplicate(request: HttpRequest, thread_id: int) -> HttpResponse:
 
     def write() -> str:
         knowledge_actions.unmark_duplicate(user=request.user, thread=thread)
-        return "This thread is no longer marked a duplicate."
+        return gettext("This thread is no longer marked a duplicate.")
 
     return _attempt(request, thread, write)
 
@@ -178,9 +183,9 @@ def verify(request: HttpRequest, post_id: int) -> HttpResponse:
     def write() -> str:
         vendor = Vendor.objects.filter(handle=handle).first() if handle else None
         if handle and vendor is None:
-            raise ValidationError("Unknown vendor.")
+            raise ValidationError(gettext("Unknown vendor."))
         verification = knowledge_actions.verify_answer(user=request.user, post=post, vendor=vendor)
-        return f"The answer now shows “Verified by {verification.vendor.name}”."
+        return gettext("The answer now shows “Verified by %(name)s”.") % {"name": verification.vendor.name}
 
     return _attempt(request, post, write)
 
@@ -192,7 +197,7 @@ def flag_outdated(request: HttpRequest, post_id: int) -> HttpResponse:
 
     def write() -> str:
         knowledge_actions.flag_outdated(user=request.user, post=post, reason=request.POST.get("reason", ""))
-        return "The answer is flagged outdated; readers see your reason."
+        return gettext("The answer is flagged outdated; readers see your reason.")
 
     return _attempt(request, post, write)
 
@@ -204,7 +209,7 @@ def clear_outdated(request: HttpRequest, post_id: int) -> HttpResponse:
 
     def write() -> str:
         knowledge_actions.clear_outdated(user=request.user, post=post)
-        return "The outdated warning is cleared."
+        return gettext("The outdated warning is cleared.")
 
     return _attempt(request, post, write)
 

@@ -4,6 +4,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_POST
 
 from forum import hooks, notifications, selectors
@@ -27,7 +28,11 @@ def inbox(request: HttpRequest) -> HttpResponse:
 @require_POST
 def mark_read(request: HttpRequest) -> HttpResponse:
     count = notifications.mark_all_read(user=request.user)
-    messages.success(request, f"Marked {count} notification{'s' if count != 1 else ''} as read.")
+    messages.success(
+        request,
+        ngettext("Marked %(count)s notification as read.", "Marked %(count)s notifications as read.", count)
+        % {"count": count},
+    )
     return redirect("forum:notifications")
 
 
@@ -38,13 +43,13 @@ def mute_thread(request: HttpRequest, thread_id: int) -> HttpResponse:
     thread = get_object_or_404(Thread.objects.defer("search_vector"), pk=thread_id)
     action = request.POST.get("action", "")
     if action not in ("mute", "unmute"):
-        messages.error(request, "Choose mute or unmute.")
+        messages.error(request, gettext("Choose mute or unmute."))
     elif action == "mute":
         follow_actions.mute_thread(user=request.user, thread=thread)
-        messages.success(request, "Muted: you will hear nothing more about this thread.")
+        messages.success(request, gettext("Muted: you will hear nothing more about this thread."))
     else:
         follow_actions.unmute_thread(user=request.user, thread=thread)
-        messages.success(request, "Unmuted: mentions reach you again; follow the thread to hear of replies.")
+        messages.success(request, gettext("Unmuted: mentions reach you again; follow the thread to hear of replies."))
     back = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
         back = reverse("forum:notifications")

@@ -7,8 +7,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
+from django.utils.text import format_lazy
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_POST
 from taggit.models import Tag
 
@@ -21,7 +23,7 @@ from forum.views.errors import bad_request
 MAX_QUERY_LENGTH = 200
 
 
-BAD_SORT = "Unknown order: choose " + " or ".join(selectors.LIST_SORTS) + "."
+BAD_SORT = format_lazy(gettext_lazy("Unknown order: choose {sorts}."), sorts=", ".join(selectors.LIST_SORTS))
 
 
 def _list_page(request: HttpRequest, *, template: str = "forum/thread_list.html", **kwargs) -> HttpResponse:
@@ -42,7 +44,9 @@ def _list_page(request: HttpRequest, *, template: str = "forum/thread_list.html"
 def home(request: HttpRequest) -> HttpResponse:
     filter_ = request.GET.get("show", "latest")
     if filter_ not in selectors.LIST_FILTERS:
-        return bad_request(request, ValidationError("Unknown list: choose latest, unanswered, open or solved."))
+        return bad_request(
+            request, ValidationError(gettext("Unknown list: choose latest, unanswered, open or solved."))
+        )
     return _list_page(request, filter=filter_, template="forum/home.html")
 
 
@@ -145,6 +149,7 @@ def _visitor_etag(request: HttpRequest, page: selectors.ThreadPage, knowledge) -
         ",".join(str(t.pk) + t.status for t in knowledge.similar),
         timezone.now().strftime("%Y%m%d%H"),
         request.COOKIES.get(settings.CSRF_COOKIE_NAME, ""),
+        translation.get_language(),  # the same thread in German is another page
     ]
     digest = hashlib.blake2b("|".join(map(str, parts)).encode(), digest_size=12).hexdigest()
     return f'"{digest}"'
@@ -157,7 +162,7 @@ def thread_seen(request: HttpRequest, thread_id: int) -> HttpResponse:
     A page view never writes; the page's script posts this once it has shown the thread.
     """
     if not request.user.is_authenticated:
-        return JsonResponse({"detail": "Log in to keep track of what you have read."}, status=403)
+        return JsonResponse({"detail": gettext("Log in to keep track of what you have read.")}, status=403)
     try:
         reading.mark_seen(user=request.user, thread_id=thread_id, seq=request.POST.get("seq", ""))
     except ValidationError as error:
@@ -172,7 +177,10 @@ def search_page(request: HttpRequest) -> HttpResponse:
         errors = [message for messages in form.errors.values() for message in messages]
         query = request.GET.get("q", "")[:MAX_QUERY_LENGTH]
         if "q" in form.errors:
-            errors = [f"Searches are limited to {MAX_QUERY_LENGTH} characters."]
+            errors = [
+                gettext("Searches are limited to %(max_query_length)s characters.")
+                % {"max_query_length": MAX_QUERY_LENGTH}
+            ]
         return render(
             request, "forum/search.html", {"form": form, "query": query, "error": " ".join(errors)}, status=400
         )

@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from forum import access
@@ -24,7 +25,7 @@ PENDING_MESSAGE = (
 
 
 def _first_message(error: ValidationError) -> str:
-    return error.messages[0] if error.messages else "That could not be done."
+    return error.messages[0] if error.messages else gettext("That could not be done.")
 
 
 def _ask_page(request: HttpRequest, form: AskForm, *, status: int) -> HttpResponse:
@@ -52,7 +53,9 @@ def ask(request: HttpRequest) -> HttpResponse:
             if thread.review_state == ReviewState.PENDING:
                 messages.info(request, PENDING_MESSAGE)
             else:
-                messages.success(request, "Your question is posted. People who follow its tags have been told.")
+                messages.success(
+                    request, gettext("Your question is posted. People who follow its tags have been told.")
+                )
             return redirect(thread)
     return _ask_page(request, form, status=400 if form.errors else 200)
 
@@ -91,8 +94,8 @@ def reply(request: HttpRequest, thread_id: int) -> HttpResponse:
 @login_required
 def edit(request: HttpRequest, post_id: int) -> HttpResponse:
     post = get_object_or_404(Post.objects.select_related("thread"), pk=post_id)
-    access.require_participant(request.user, "Log in to edit.")
-    access.require(access.can_edit_post(request.user, post), "You can only edit your own posts.")
+    access.require_participant(request.user, gettext("Log in to edit."))
+    access.require(access.can_edit_post(request.user, post), gettext("You can only edit your own posts."))
     initial = {"body": post.body, "title": post.thread.title}
     form = EditForm(request.POST or None, initial=initial, is_question=post.is_question)
     if request.method == "POST" and form.is_valid():
@@ -112,9 +115,11 @@ def edit(request: HttpRequest, post_id: int) -> HttpResponse:
         else:
             post.refresh_from_db(fields=["review_state"])
             if post.review_state == ReviewState.PENDING:
-                messages.info(request, "Your edit added links, so a moderator will review it before others see it.")
+                messages.info(
+                    request, gettext("Your edit added links, so a moderator will review it before others see it.")
+                )
             else:
-                messages.success(request, "Your edit is saved; the earlier version is kept in the history.")
+                messages.success(request, gettext("Your edit is saved; the earlier version is kept in the history."))
             return redirect(post)
     return render(request, "forum/edit.html", {"form": form, "post": post}, status=400 if form.errors else 200)
 
@@ -122,7 +127,9 @@ def edit(request: HttpRequest, post_id: int) -> HttpResponse:
 @login_required
 def post_history(request: HttpRequest, post_id: int) -> HttpResponse:
     post = get_object_or_404(Post.objects.select_related("thread", "author"), pk=post_id)
-    access.require(access.can_see_history(request.user, post), "Only the author and moderators see edit history.")
+    access.require(
+        access.can_see_history(request.user, post), gettext("Only the author and moderators see edit history.")
+    )
     revisions = post.revisions.select_related("edited_by")
     return render(request, "forum/history.html", {"post": post, "revisions": revisions})
 
@@ -155,7 +162,7 @@ def accept(request: HttpRequest, post_id: int) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, _first_message(error))
     else:
-        messages.success(request, "Marked as the answer. The thread now shows as Solved.")
+        messages.success(request, gettext("Marked as the answer. The thread now shows as Solved."))
     return _back(request, post)
 
 
@@ -168,5 +175,5 @@ def reopen(request: HttpRequest, thread_id: int) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, _first_message(error))
     else:
-        messages.success(request, "The thread is open again.")
+        messages.success(request, gettext("The thread is open again."))
     return redirect(thread)

@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 from taggit.models import Tag
 
@@ -24,11 +25,11 @@ def _board(request: HttpRequest, tag_name: str | None) -> HttpResponse:
         wanted = tag_name.replace("\x00", "").strip().lower()[:MAX_TAG_LENGTH]
         tag = Tag.objects.filter(name=wanted).first() if wanted else None
         if tag is None and wanted:
-            context["error"] = f"There is no tag named “{wanted}”."
+            context["error"] = gettext("There is no tag named “%(wanted)s”.") % {"wanted": wanted}
             status = 404
     context["tag"] = tag
     if period not in reputation_selectors.PERIODS:
-        context["error"] = "Unknown period: choose week, month or all."
+        context["error"] = gettext("Unknown period: choose week, month or all.")
         context["period"] = "week"
         status = 400
     if status == 200:
@@ -55,7 +56,7 @@ def retag(request: HttpRequest, thread_id: int) -> HttpResponse:
     try:
         tag_actions.retag(user=request.user, thread=thread, tags=request.POST.get("tags", ""))
     except ValidationError as error:
-        messages.error(request, error.messages[0] if error.messages else "The tags could not be changed.")
+        messages.error(request, error.messages[0] if error.messages else gettext("The tags could not be changed."))
     else:
-        messages.success(request, "Tags updated.")
+        messages.success(request, gettext("Tags updated."))
     return redirect(thread)

@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from forum.actions import vendors as vendor_actions
@@ -20,7 +21,11 @@ def join(request: HttpRequest, handle: str) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, error.messages[0])
     else:
-        messages.success(request, f"Asked to join {vendor.name} as staff. An admin of {vendor.name} must approve it.")
+        messages.success(
+            request,
+            gettext("Asked to join %(name)s as staff. An admin of %(name2)s must approve it.")
+            % {"name": vendor.name, "name2": vendor.name},
+        )
     return redirect(vendor)
 
 
@@ -38,12 +43,20 @@ def decide(request: HttpRequest, handle: str, membership_id: int) -> HttpRespons
         except ValidationError as error:
             messages.error(request, error.messages[0])
         else:
-            messages.success(request, f"{membership.user.name} is now verified staff of {vendor.name}.")
+            messages.success(
+                request,
+                gettext("%(name)s is now verified staff of %(name2)s.")
+                % {"name": membership.user.name, "name2": vendor.name},
+            )
     elif decision == "remove":
         if vendor_actions.revoke_membership(admin=request.user, membership=membership) is None:
-            messages.success(request, f"Declined {membership.user.name}'s request.")
+            messages.success(request, gettext("Declined %(name)s's request.") % {"name": membership.user.name})
         else:
-            messages.success(request, f"{membership.user.name} is no longer staff of {vendor.name}.")
+            messages.success(
+                request,
+                gettext("%(name)s is no longer staff of %(name2)s.")
+                % {"name": membership.user.name, "name2": vendor.name},
+            )
     else:
-        messages.error(request, "Choose approve or remove.")
+        messages.error(request, gettext("Choose approve or remove."))
     return redirect(vendor)

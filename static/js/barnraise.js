@@ -1,17 +1,23 @@
 // Barnraise's one small client. No inline scripts: the CSP forbids them.
 (function () {
   "use strict";
+  // Strings in the page's language: Django's JavaScript catalog (/jsi18n/, loaded first by base.html).
+  const gettext = window.gettext || function (s) { return s; };
+  const ngettext = window.ngettext || function (one, many, n) { return n === 1 ? one : many; };
+  const interpolate = window.interpolate || function (fmt, obj) {
+    return fmt.replace(/%\((\w+)\)s/g, function (_m, key) { return String(obj[key]); });
+  };
 
   // Relative times: keep "3 minutes ago" fresh; the exact time stays in the title.
   const units = [["year", 31536000], ["month", 2592000], ["week", 604800], ["day", 86400], ["hour", 3600], ["minute", 60]];
-  const rtf = typeof Intl !== "undefined" && Intl.RelativeTimeFormat ? new Intl.RelativeTimeFormat(undefined, { numeric: "auto" }) : null;
+  const rtf = typeof Intl !== "undefined" && Intl.RelativeTimeFormat ? new Intl.RelativeTimeFormat(document.documentElement.lang || undefined, { numeric: "auto" }) : null;
   function relative(date) {
     const seconds = Math.round((date.getTime() - Date.now()) / 1000);
     if (!rtf) return null;
     for (const [unit, size] of units) {
       if (Math.abs(seconds) >= size) return rtf.format(Math.round(seconds / size), unit);
     }
-    return "just now";
+    return gettext("just now");
   }
   function refreshTimes(root) {
     (root || document).querySelectorAll("time[datetime]").forEach(function (el) {
@@ -19,7 +25,7 @@
       if (isNaN(date)) return;
       const text = relative(date);
       if (text) el.textContent = text;
-      el.title = date.toLocaleString();
+      el.title = date.toLocaleString(document.documentElement.lang || undefined);
     });
   }
 
@@ -77,7 +83,7 @@
     (root || document).querySelectorAll(".prose pre, .prose table").forEach(function (el) {
       if (el.scrollWidth > el.clientWidth + 1) {
         if (!el.hasAttribute("tabindex")) el.setAttribute("tabindex", "0");
-        if (!el.hasAttribute("aria-label")) el.setAttribute("aria-label", el.tagName === "PRE" ? "Code, scrolls sideways" : "Table, scrolls sideways");
+        if (!el.hasAttribute("aria-label")) el.setAttribute("aria-label", el.tagName === "PRE" ? gettext("Code, scrolls sideways") : gettext("Table, scrolls sideways"));
         if (!el.hasAttribute("role")) el.setAttribute("role", "region");
       }
     });

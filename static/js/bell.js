@@ -1,6 +1,12 @@
 // The notification bell: a personal WebSocket that carries the unread count.
 (function () {
   "use strict";
+  // Strings in the page's language: Django's JavaScript catalog (/jsi18n/, loaded first by base.html).
+  const gettext = window.gettext || function (s) { return s; };
+  const ngettext = window.ngettext || function (one, many, n) { return n === 1 ? one : many; };
+  const interpolate = window.interpolate || function (fmt, obj) {
+    return fmt.replace(/%\((\w+)\)s/g, function (_m, key) { return String(obj[key]); });
+  };
   const bell = document.querySelector("[data-bell]");
   if (!bell || !("WebSocket" in window)) return;
   const count = bell.querySelector("[data-unread]");
@@ -8,7 +14,7 @@
   function show(unread) {
     count.textContent = unread;
     count.hidden = unread === 0;
-    bell.setAttribute("aria-label", "Notifications, " + unread + " unread");
+    bell.setAttribute("aria-label", interpolate(ngettext("Notifications, %(count)s unread", "Notifications, %(count)s unread", unread), { count: unread }, true));
     document.title = document.title.replace(/^\(\d+\) /, "") ;
     if (unread) document.title = "(" + unread + ") " + document.title;
   }

@@ -4,16 +4,23 @@
 // and the staff "Reply publicly / Staff note" switch. Without this file every form still works.
 (function () {
   "use strict";
+  // Strings in the page's language: Django's JavaScript catalog (/jsi18n/, loaded first by base.html).
+  const gettext = window.gettext || function (s) { return s; };
+  const ngettext = window.ngettext || function (one, many, n) { return n === 1 ? one : many; };
+  const interpolate = window.interpolate || function (fmt, obj) {
+    return fmt.replace(/%\((\w+)\)s/g, function (_m, key) { return String(obj[key]); });
+  };
 
   const DRAFT_PREFIX = "barnraise:draft:";
   const SUBMITTED = "barnraise:submitted";
   const TOOLS = [
-    { name: "Bold", label: "B", keys: "b", wrap: ["**", "**"], placeholder: "bold text" },
-    { name: "Italic", label: "I", keys: "i", wrap: ["_", "_"], placeholder: "italic text" },
-    { name: "Code", label: "</>", wrap: ["`", "`"], placeholder: "code" },
-    { name: "Link", label: "Link", keys: "k", wrap: ["[", "](https://)"], placeholder: "link text" },
-    { name: "Bulleted list", label: "• List", line: "- " },
-    { name: "Quote", label: "❝ Quote", line: "> " },
+    // "B" and "I" stay as they are: they are the universal bold and italic symbols, not words.
+    { name: gettext("Bold"), label: "B", keys: "b", wrap: ["**", "**"], placeholder: gettext("bold text") },
+    { name: gettext("Italic"), label: "I", keys: "i", wrap: ["_", "_"], placeholder: gettext("italic text") },
+    { name: gettext("Code"), label: "</>", wrap: ["`", "`"], placeholder: gettext("code") },
+    { name: gettext("Link"), label: gettext("Link"), keys: "k", wrap: ["[", "](https://)"], placeholder: gettext("link text") },
+    { name: gettext("Bulleted list"), label: gettext("• List"), line: "- " },
+    { name: gettext("Quote"), label: gettext("❝ Quote"), line: "> " },
   ];
 
   function csrfToken(form) {
@@ -56,14 +63,14 @@
 
   // A toolbar is one tab stop; arrow keys move between its buttons (WAI-ARIA toolbar pattern).
   function buildToolbar(textarea) {
-    const bar = el("div", { role: "toolbar", "aria-label": "Formatting", "aria-controls": textarea.id, class: "composer-toolbar" });
+    const bar = el("div", { role: "toolbar", "aria-label": gettext("Formatting"), "aria-controls": textarea.id, class: "composer-toolbar" });
     const buttons = TOOLS.map(function (tool, i) {
-      const label = tool.name + (tool.keys ? " (Ctrl+" + tool.keys.toUpperCase() + ")" : "");
+      const label = tool.name + (tool.keys ? " (" + interpolate(gettext("Ctrl+%(key)s"), { key: tool.keys.toUpperCase() }, true) + ")" : "");
       const button = el("button", { type: "button", class: "composer-tool", "aria-label": label, title: label, tabindex: i === 0 ? "0" : "-1" }, tool.label);
       button.addEventListener("click", function () { apply(tool, textarea); textarea.focus(); });
       return button;
     });
-    const preview = el("button", { type: "button", class: "composer-tool composer-preview-toggle", "aria-pressed": "false", tabindex: "-1" }, "Preview");
+    const preview = el("button", { type: "button", class: "composer-tool composer-preview-toggle", "aria-pressed": "false", tabindex: "-1" }, gettext("Preview"));
     buttons.push(preview);
     buttons.forEach(function (b) { bar.appendChild(b); });
     bar.addEventListener("keydown", function (event) {
@@ -85,9 +92,9 @@
   // ---- Preview ------------------------------------------------------------------------------------
 
   function setupPreview(root, textarea, form, toggle) {
-    const panel = el("div", { class: "composer-preview", id: textarea.id + "-preview", role: "region", "aria-label": "Preview", hidden: "" });
+    const panel = el("div", { class: "composer-preview", id: textarea.id + "-preview", role: "region", "aria-label": gettext("Preview"), hidden: "" });
     const body = el("div", { class: "prose", "aria-live": "polite" });
-    const heading = el("p", { class: "composer-preview-head" }, "Preview: how your post will look");
+    const heading = el("p", { class: "composer-preview-head" }, gettext("Preview: how your post will look"));
     panel.appendChild(heading);
     panel.appendChild(body);
     textarea.insertAdjacentElement("afterend", panel);
@@ -111,13 +118,14 @@
         const result = await response.json();
         if (response.ok) {
           // Sanitised by the server (forum.markdown.render, nh3 allow-list): the same HTML the post will show.
-          body.innerHTML = result.html || "<p class=\"hint\">Nothing to preview yet.</p>";
+          if (result.html) body.innerHTML = result.html;
+          else body.replaceChildren(el("p", { class: "hint" }, gettext("Nothing to preview yet.")));
           if (window.Barnraise && window.Barnraise.makeScrollersFocusable) window.Barnraise.makeScrollersFocusable(body);
         } else {
-          body.replaceChildren(el("p", { class: "field-error" }, result.error || "The preview is not available."));
+          body.replaceChildren(el("p", { class: "field-error" }, result.error || gettext("The preview is not available.")));
         }
       } catch (error) {
-        if (error.name !== "AbortError") body.replaceChildren(el("p", { class: "field-error" }, "The preview is not available right now."));
+        if (error.name !== "AbortError") body.replaceChildren(el("p", { class: "field-error" }, gettext("The preview is not available right now.")));
       }
     }
     toggle.addEventListener("click", function () {
@@ -146,15 +154,15 @@
     if (saved && saved !== textarea.value && !root.hasAttribute("data-errors")) {
       const original = textarea.value;
       textarea.value = saved;
-      const discard = el("button", { type: "button", class: "link-button" }, "Discard draft");
+      const discard = el("button", { type: "button", class: "link-button" }, gettext("Discard draft"));
       discard.addEventListener("click", function () {
         store.removeItem(key);
         textarea.value = original;
         textarea.dispatchEvent(new Event("input", { bubbles: true }));
-        status.textContent = "Draft discarded.";
+        status.textContent = gettext("Draft discarded.");
         textarea.focus();
       });
-      status.replaceChildren(document.createTextNode("Your unsent draft is restored. "), discard);
+      status.replaceChildren(document.createTextNode(gettext("Your unsent draft is restored.") + " "), discard);
     }
     let timer = null;
     textarea.addEventListener("input", function () {
@@ -188,7 +196,7 @@
   // ---- @mentions ----------------------------------------------------------------------------------
 
   function setupMentions(root, textarea) {
-    const list = el("ul", { class: "composer-mentions", id: textarea.id + "-mentions", role: "listbox", "aria-label": "People and vendors", hidden: "" });
+    const list = el("ul", { class: "composer-mentions", id: textarea.id + "-mentions", role: "listbox", "aria-label": gettext("People and vendors"), hidden: "" });
     textarea.insertAdjacentElement("afterend", list); // right under the text, over the preview
     textarea.setAttribute("aria-autocomplete", "list");
     textarea.setAttribute("aria-controls", list.id);
@@ -273,7 +281,7 @@
       input.files = transfer.files;
       input.dispatchEvent(new Event("change", { bubbles: true }));
       const names = Array.from(input.files).map(function (file) { return file.name; }).join(", ");
-      status.textContent = "Attached " + input.files.length + (input.files.length === 1 ? " image" : " images") + ": " + names + ". It is uploaded when you post.";
+      status.textContent = interpolate(ngettext("Attached %(count)s image: %(names)s. It is uploaded when you post.", "Attached %(count)s images: %(names)s. They are uploaded when you post.", input.files.length), { count: input.files.length, names: names }, true);
       return true;
     }
     textarea.addEventListener("paste", function (event) {

@@ -3,6 +3,12 @@
 // and refreshes on every (re)connect so nothing missed while away stays hidden.
 (function () {
   "use strict";
+  // Strings in the page's language: Django's JavaScript catalog (/jsi18n/, loaded first by base.html).
+  const gettext = window.gettext || function (s) { return s; };
+  const ngettext = window.ngettext || function (one, many, n) { return n === 1 ? one : many; };
+  const interpolate = window.interpolate || function (fmt, obj) {
+    return fmt.replace(/%\((\w+)\)s/g, function (_m, key) { return String(obj[key]); });
+  };
   const root = document.querySelector("[data-inbox]");
   if (!root || !("WebSocket" in window)) return;
   const body = root.querySelector("[data-inbox-body]");
@@ -19,7 +25,7 @@
     const radarEl = root.querySelector("[data-count-radar]");
     if (openEl) openEl.textContent = open;
     if (radarEl) radarEl.textContent = radarCount;
-    document.title = (open ? "(" + open + ") " : "") + "Inbox · " + vendorName + " · Barnraise";
+    document.title = (open ? "(" + open + ") " : "") + interpolate(gettext("Inbox · %(vendor)s · Barnraise"), { vendor: vendorName }, true);
   }
 
   function refresh() {

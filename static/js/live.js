@@ -3,6 +3,12 @@
 // sends "resume" and the server replays what was missed from the database.
 (function () {
   "use strict";
+  // Strings in the page's language: Django's JavaScript catalog (/jsi18n/, loaded first by base.html).
+  const gettext = window.gettext || function (s) { return s; };
+  const ngettext = window.ngettext || function (one, many, n) { return n === 1 ? one : many; };
+  const interpolate = window.interpolate || function (fmt, obj) {
+    return fmt.replace(/%\((\w+)\)s/g, function (_m, key) { return String(obj[key]); });
+  };
 
   const root = document.querySelector("[data-thread]");
   if (!root || !("WebSocket" in window)) return;
@@ -15,7 +21,8 @@
   const status = document.createElement("span");
   status.className = "live-status";
   status.setAttribute("role", "status");
-  status.innerHTML = '<span class="live-dot" aria-hidden="true"></span><span class="live-label">Connecting…</span>';
+  status.innerHTML = '<span class="live-dot" aria-hidden="true"></span><span class="live-label"></span>';
+  status.querySelector(".live-label").textContent = gettext("Connecting…");
   const meta = root.querySelector(".thread-meta");
   if (meta) meta.appendChild(status);
   const here = document.createElement("p");
@@ -30,18 +37,18 @@
   if (replyBox) replyBox.prepend(typing);
   let typingTimer = null;
 
-  function plural(n, one, many) { return n + " " + (n === 1 ? one : many); }
+  function plural(n, phrase) { return interpolate(phrase, { count: n }, true); }
   function showPresence(p) {
     const parts = [];
     p.staff.forEach(function (v) {
-      parts.push({ text: v.people.length + " from " + v.vendor, title: v.people.join(", "), staff: true });
+      parts.push({ text: interpolate(gettext("%(count)s from %(vendor)s"), { count: v.people.length, vendor: v.vendor }, true), title: v.people.join(", "), staff: true });
     });
-    if (p.experts.length) parts.push({ text: plural(p.experts.length, "community expert", "community experts"), title: p.experts.join(", ") });
-    if (p.customers.length) parts.push({ text: plural(p.customers.length, "customer", "customers"), title: p.customers.join(", ") });
-    if (p.visitors) parts.push({ text: plural(p.visitors, "visitor", "visitors"), title: "" });
+    if (p.experts.length) parts.push({ text: plural(p.experts.length, ngettext("%(count)s community expert", "%(count)s community experts", p.experts.length)), title: p.experts.join(", ") });
+    if (p.customers.length) parts.push({ text: plural(p.customers.length, ngettext("%(count)s customer", "%(count)s customers", p.customers.length)), title: p.customers.join(", ") });
+    if (p.visitors) parts.push({ text: plural(p.visitors, ngettext("%(count)s visitor", "%(count)s visitors", p.visitors)), title: "" });
     here.replaceChildren();
     if (!parts.length) return;
-    here.append("Here now: ");
+    here.append(gettext("Here now:") + " ");
     parts.forEach(function (part, i) {
       const span = document.createElement("span");
       span.className = part.staff ? "presence-group presence-staff" : "presence-group";
@@ -52,7 +59,7 @@
     });
   }
   function showTyping(name) {
-    typing.textContent = name + " is typing…";
+    typing.textContent = interpolate(gettext("%(name)s is typing…"), { name: name }, true);
     clearTimeout(typingTimer);
     typingTimer = setTimeout(function () { typing.textContent = ""; }, 4000);
   }
@@ -101,8 +108,8 @@
     item.value = event.seq;
     const who = document.createElement("span");
     who.className = "history-who";
-    who.textContent = event.actor ? event.actor.name : "Someone";
-    item.append(who, " " + event.label + " just now");
+    who.textContent = event.actor ? event.actor.name : gettext("Someone");
+    item.append(who, " " + interpolate(gettext("%(what)s just now"), { what: event.label }, true));
     list.appendChild(item);
   }
 
@@ -162,7 +169,7 @@
       case "reopened": {
         const badge = document.querySelector("[data-thread-status]");
         if (badge) {
-          badge.textContent = event.kind === "accepted" ? "Solved" : "Open";
+          badge.textContent = event.kind === "accepted" ? gettext("Solved") : gettext("Open");
           badge.className = "badge " + (event.kind === "accepted" ? "badge-solved" : "badge-open");
         }
         break;
@@ -199,20 +206,20 @@
     } else if (frame.type === "typing") {
       showTyping(frame.name);
     } else if (frame.type === "reload") {
-      setStatus("stale", "Much has changed: reload the page");
+      setStatus("stale", gettext("Much has changed: reload the page"));
     }
   }
 
   function connect() {
     const scheme = location.protocol === "https:" ? "wss://" : "ws://";
     socket = new WebSocket(scheme + location.host + "/ws/t/" + threadId + "/");
-    socket.addEventListener("open", function () { attempt = 0; setStatus("live", "Live"); });
+    socket.addEventListener("open", function () { attempt = 0; setStatus("live", gettext("Live")); });
     socket.addEventListener("message", function (message) {
       try { onFrame(JSON.parse(message.data)); } catch (error) { /* ignore a malformed frame */ }
     });
     socket.addEventListener("close", function (event) {
-      if (event.code === 4404) { setStatus("off", "Offline"); return; }
-      setStatus("reconnecting", "Reconnecting…");
+      if (event.code === 4404) { setStatus("off", gettext("Offline")); return; }
+      setStatus("reconnecting", gettext("Reconnecting…"));
       pending = false;
       const delay = Math.min(30000, 500 * Math.pow(2, attempt++)) * (0.5 + Math.random() / 2);
       setTimeout(connect, delay);

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils.translation import gettext
 
 from forum.models import User, Vendor
 from swarm.actions import claims, teams
@@ -29,13 +30,15 @@ def bulk_act(
     threads at once and cannot deadlock with anyone; one refusal does not undo the others.
     """
     if verb not in VERBS:
-        raise ValidationError("Choose claim, release or move to a team.", code="bad_verb")
+        raise ValidationError(gettext("Choose claim, release or move to a team."), code="bad_verb")
     if not escalation_ids:
-        raise ValidationError("Select at least one escalation.", code="empty")
+        raise ValidationError(gettext("Select at least one escalation."), code="empty")
     if len(escalation_ids) > BULK_MAX:
-        raise ValidationError(f"Select at most {BULK_MAX} escalations at once.", code="too_many")
+        raise ValidationError(
+            gettext("Select at most %(bulk_max)s escalations at once.") % {"bulk_max": BULK_MAX}, code="too_many"
+        )
     if verb == "move" and team is not None and team.vendor_id != vendor.pk:
-        raise ValidationError("That team belongs to another vendor.", code="wrong_vendor")
+        raise ValidationError(gettext("That team belongs to another vendor."), code="wrong_vendor")
     result = BulkResult()
     rows = Escalation.objects.filter(vendor=vendor, pk__in=escalation_ids).order_by("pk")
     found = {e.pk: e for e in rows.select_related("vendor")}

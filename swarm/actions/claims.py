@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from forum import timeline
 from forum.models import EventKind, Membership, Thread, User
@@ -44,13 +45,14 @@ def claim(*, staff: User, escalation: Escalation) -> Escalation:
     with transaction.atomic():
         escalation = _lock_for_staff(staff, escalation)
         if escalation.state == S.CLAIMED and escalation.claimed_by_id == staff.pk:
-            raise ValidationError("You have already claimed this escalation.", code="unchanged")
+            raise ValidationError(gettext("You have already claimed this escalation."), code="unchanged")
         if escalation.state == S.CLAIMED:
             raise ValidationError(
-                f"{escalation.claimed_by.name} has already claimed this; ask them to hand it to you.",
+                gettext("%(name)s has already claimed this; ask them to hand it to you.")
+                % {"name": escalation.claimed_by.name},
                 code="taken",
             )
-        _require_active(escalation, message="This escalation is resolved; there is nothing to claim.")
+        _require_active(escalation, message=gettext("This escalation is resolved; there is nothing to claim."))
         set_claimant(escalation, staff)
         event = timeline.record(
             thread=escalation.thread,
@@ -67,7 +69,7 @@ def release(*, staff: User, escalation: Escalation) -> Escalation:
     """Give the escalation back to the vendor's inbox."""
     with transaction.atomic():
         escalation = _lock_for_staff(staff, escalation)
-        require_state(escalation, S.CLAIMED, message="Nobody has claimed this escalation.")
+        require_state(escalation, S.CLAIMED, message=gettext("Nobody has claimed this escalation."))
         _unclaim(escalation, actor=staff, reason="released")
     return escalation
 
@@ -101,10 +103,10 @@ def hand_off(
     the other vendor's new one (this one then ends as handed_off).
     """
     if bool(to_username) == bool(to_handle):
-        raise ValidationError("Hand it off to one colleague or to one vendor.", code="no_target")
+        raise ValidationError(gettext("Hand it off to one colleague or to one vendor."), code="no_target")
     note = normalise_text(note or "")
     if len(note) > 2000:
-        raise ValidationError("Keep the hand-off note under 2,000 characters.", code="too_long")
+        raise ValidationError(gettext("Keep the hand-off note under 2,000 characters."), code="too_long")
     if to_username:
         return _hand_to_colleague(staff=staff, escalation=escalation, username=to_username, note=note)
     return _hand_to_vendor(staff=staff, escalation=escalation, handle=to_handle or "", note=note)
@@ -124,10 +126,12 @@ def _find_colleague(staff: User, escalation: Escalation, username: str) -> User:
     )
     if colleague is None:
         raise ValidationError(
-            f"@{username[:40]} is not verified staff of {escalation.vendor.name}.", code="not_a_colleague"
+            gettext("@%(value)s is not verified staff of %(name)s.")
+            % {"value": username[:40], "name": escalation.vendor.name},
+            code="not_a_colleague",
         )
     if colleague.pk == staff.pk:
-        raise ValidationError("That's you; claim it instead.", code="self")
+        raise ValidationError(gettext("That's you; claim it instead."), code="self")
     return colleague
 
 
@@ -162,12 +166,14 @@ def _hand_to_vendor(*, staff: User, escalation: Escalation, handle: str, note: s
         target = find_vendor(handle)
         if target.pk == escalation.vendor_id:
             raise ValidationError(
-                "To hand it to a colleague, name the person, not your own vendor.", code="same_vendor"
+                gettext("To hand it to a colleague, name the person, not your own vendor."), code="same_vendor"
             )
         _require_active(escalation)
         # Under the thread lock nobody else can open one meanwhile (the constraint backs this up).
         if Escalation.objects.ongoing().filter(thread=thread, vendor=target).exists():
-            raise ValidationError(f"@{target.handle} is already working on this thread.", code="duplicate")
+            raise ValidationError(
+                gettext("@%(handle)s is already working on this thread.") % {"handle": target.handle}, code="duplicate"
+            )
         timeline.record(
             thread=thread,
             kind=EventKind.HANDED_OFF,
@@ -193,7 +199,9 @@ def _require_active(escalation: Escalation, message: str = "This escalation is r
     if escalation.state == S.HANDED_OFF:
         target = f"@{escalation.handed_to.handle}" if escalation.handed_to else "another vendor"
         raise ValidationError(
-            f"{escalation.vendor.name} handed this off to {target}; it is theirs now.", code="wrong_state"
+            gettext("%(name)s handed this off to %(target)s; it is theirs now.")
+            % {"name": escalation.vendor.name, "target": target},
+            code="wrong_state",
         )
     require_state(escalation, S.OPEN, S.CLAIMED, message=message)
 
@@ -202,7 +210,7 @@ def resolve(*, staff: User, escalation: Escalation) -> Escalation:
     """Staff say their part is done. Only the customer's confirmation marks the thread solved."""
     with transaction.atomic():
         escalation = _lock_for_staff(staff, escalation)
-        _require_active(escalation, message="This escalation is already resolved.")
+        _require_active(escalation, message=gettext("This escalation is already resolved."))
         now = timezone.now()
         escalation.state = S.RESOLVED
         escalation.resolved_at = now
@@ -235,7 +243,7 @@ def confirm(*, user: User, escalation: Escalation, solved: bool) -> Escalation:
             raise ValidationError("You already confirmed this is solved.", code="unchanged")
         if not awaiting_confirmation(escalation, thread):
             raise ValidationError(
-                "There is nothing to confirm yet: accept an answer, or wait for the vendor to resolve it.",
+                gettext("There is nothing to confirm yet: accept an answer, or wait for the vendor to resolve it."),
                 code="wrong_state",
             )
         if solved:
@@ -294,22 +302,24 @@ def rate(*, user: User, escalation: Escalation, rating: int | str, comment: str 
         access.require(
             user,
             access.can_rate(user, escalation),
-            f"You are {escalation.vendor.name} staff: you can't rate your own vendor's help.",
+            gettext("You are %(name)s staff: you can't rate your own vendor's help.")
+            % {"name": escalation.vendor.name},
         )
         try:
             score = int(rating)
         except (TypeError, ValueError):
             score = 0
         if not 1 <= score <= 5:
-            raise ValidationError("Choose a rating from 1 to 5.", code="out_of_range")
+            raise ValidationError(gettext("Choose a rating from 1 to 5."), code="out_of_range")
         comment = normalise_text(comment or "").strip()
         if len(comment) > 2000:
-            raise ValidationError("Keep the comment under 2,000 characters.", code="too_long")
-        require_state(escalation, S.CONFIRMED, message="Confirm that it's solved before rating the help.")
+            raise ValidationError(gettext("Keep the comment under 2,000 characters."), code="too_long")
+        require_state(escalation, S.CONFIRMED, message=gettext("Confirm that it's solved before rating the help."))
         if escalation.rating is not None:
             # One rating per escalation: a changed rating would let the figures be nudged after the fact.
             raise ValidationError(
-                f"You already rated {escalation.vendor.name}'s help {escalation.rating}/5; a rating can't be changed.",
+                gettext("You already rated %(name)s's help %(rating)s/5; a rating can't be changed.")
+                % {"name": escalation.vendor.name, "rating": escalation.rating},
                 code="already_rated",
             )
         escalation.rating = score

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from forum import access as forum_access
 from forum import ratelimit, timeline
@@ -24,7 +25,7 @@ def find_vendor(handle: str) -> Vendor:
     """The vendor called @handle, or a clear message with the closest handles."""
     cleaned = normalise_text(handle or "").strip().lstrip("@").lower()
     if not cleaned:
-        raise ValidationError("Name the vendor to escalate to, like @northwind.", code="no_handle")
+        raise ValidationError(gettext("Name the vendor to escalate to, like @northwind."), code="no_handle")
     vendor = Vendor.objects.filter(handle=cleaned).first()
     if vendor is not None:
         return vendor
@@ -32,7 +33,9 @@ def find_vendor(handle: str) -> Vendor:
     close = difflib.get_close_matches(cleaned, handles, n=3, cutoff=0.6)
     close += [h for h in handles if cleaned in h and h not in close][: 3 - len(close)]
     hint = f" Did you mean {', '.join('@' + h for h in close)}?" if close else ""
-    raise ValidationError(f"There is no vendor @{cleaned[:40]}.{hint}", code="unknown_vendor")
+    raise ValidationError(
+        gettext("There is no vendor @%(value)s.%(hint)s") % {"value": cleaned[:40], "hint": hint}, code="unknown_vendor"
+    )
 
 
 def escalate(*, user: User, thread: Thread, handle: str) -> Escalation:
@@ -45,7 +48,10 @@ def escalate(*, user: User, thread: Thread, handle: str) -> Escalation:
         # Any escalation, finished ones too: the author reopens with "not solved" before confirming;
         # after that only a vendor's hand-off brings it back (a new case, never the old one reopened).
         if Escalation.objects.filter(thread=thread, vendor=vendor).exists():
-            raise ValidationError(f"This thread is already escalated to @{vendor.handle}.", code="duplicate")
+            raise ValidationError(
+                gettext("This thread is already escalated to @%(handle)s.") % {"handle": vendor.handle},
+                code="duplicate",
+            )
         return open_escalation(thread=thread, vendor=vendor, actor=user)
 
 
@@ -85,7 +91,7 @@ def add_metoo(*, user: User, thread: Thread) -> int:
 
     Me-toos raise a thread in vendors' inboxes, so suspended and brand-new accounts can't add them.
     """
-    access.require(user, access.can_metoo(user, thread), "You can't say “me too” on your own thread.")
+    access.require(user, access.can_metoo(user, thread), gettext("You can't say “me too” on your own thread."))
     refusal = metoo_refusal(user)
     forum_access.require(not refusal, refusal)
     return _set_metoo(user=user, thread=thread, present=True)
@@ -97,12 +103,14 @@ def metoo_refusal(user: User) -> str:
         return forum_access.suspension_message(user)
     if forum_access.is_new_account(user):
         days = settings.BARNRAISE["NEW_ACCOUNT_DAYS"]
-        return f"New accounts can say “me too” after {days} days; until then, reply with what you see."
+        return gettext("New accounts can say “me too” after %(days)s days; until then, reply with what you see.") % {
+            "days": days
+        }
     return ""
 
 
 def withdraw_metoo(*, user: User, thread: Thread) -> int:
-    access.require(user, access.can_withdraw_metoo(user), "Log in to change your “me too”.")
+    access.require(user, access.can_withdraw_metoo(user), gettext("Log in to change your “me too”."))
     return _set_metoo(user=user, thread=thread, present=False)
 
 

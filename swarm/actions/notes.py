@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from forum import idempotency, timeline
 from forum.markdown import render
@@ -41,9 +42,11 @@ def write_note(*, thread: Thread, vendor: Vendor, author: User, body: str) -> St
     """Save the note and record it on the vendor's private stream. Runs inside the caller's transaction."""
     body = normalise_text(body or "").strip()
     if not body:
-        raise ValidationError("Write something in the note.", code="empty")
+        raise ValidationError(gettext("Write something in the note."), code="empty")
     if len(body) > NOTE_MAX:
-        raise ValidationError(f"Keep notes under {NOTE_MAX:,} characters.", code="too_long")
+        raise ValidationError(
+            gettext("Keep notes under %(note_max)s characters.") % {"note_max": format(NOTE_MAX, ",")}, code="too_long"
+        )
     note = StaffNote.objects.create(
         thread=thread, vendor=vendor, author=author, body=body, body_html=render(body).html, created_at=timezone.now()
     )

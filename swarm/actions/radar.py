@@ -13,6 +13,7 @@ import re
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from forum import timeline
 from forum.models import Event, EventKind, Post, Thread, ThreadVendor, User, Vendor
@@ -32,33 +33,40 @@ def words(text: str) -> set[str]:
 def clean_phrase(phrase: str) -> str:
     phrase = " ".join(normalise_text(phrase or "").split()).lower()
     if len(phrase) < 2:
-        raise ValidationError("A keyword needs at least 2 characters.", code="too_short")
+        raise ValidationError(gettext("A keyword needs at least 2 characters."), code="too_short")
     if len(phrase) > 60:
-        raise ValidationError("Keep a keyword under 60 characters.", code="too_long")
+        raise ValidationError(gettext("Keep a keyword under 60 characters."), code="too_long")
     if not words(phrase):
-        raise ValidationError("A keyword needs at least one letter or digit.", code="no_words")
+        raise ValidationError(gettext("A keyword needs at least one letter or digit."), code="no_words")
     return phrase
 
 
 def add_keyword(*, admin: User, vendor: Vendor, phrase: str) -> RadarKeyword:
     access.require(
-        admin, access.can_manage_radar(admin, vendor), f"Only {vendor.name}'s admins can set radar keywords."
+        admin,
+        access.can_manage_radar(admin, vendor),
+        gettext("Only %(name)s's admins can set radar keywords.") % {"name": vendor.name},
     )
     phrase = clean_phrase(phrase)
     if RadarKeyword.objects.filter(vendor=vendor).count() >= MAX_KEYWORDS:
-        raise ValidationError(f"A vendor can watch at most {MAX_KEYWORDS} keywords.", code="too_many")
+        raise ValidationError(
+            gettext("A vendor can watch at most %(max_keywords)s keywords.") % {"max_keywords": MAX_KEYWORDS},
+            code="too_many",
+        )
     try:
         with transaction.atomic():
             return RadarKeyword.objects.create(vendor=vendor, phrase=phrase, created_by=admin)
     except IntegrityError:
-        raise ValidationError(f"“{phrase}” is already on the radar.", code="duplicate") from None
+        raise ValidationError(
+            gettext("“%(phrase)s” is already on the radar.") % {"phrase": phrase}, code="duplicate"
+        ) from None
 
 
 def remove_keyword(*, admin: User, keyword: RadarKeyword) -> None:
     access.require(
         admin,
         access.can_manage_radar(admin, keyword.vendor),
-        f"Only {keyword.vendor.name}'s admins can set radar keywords.",
+        gettext("Only %(name)s's admins can set radar keywords.") % {"name": keyword.vendor.name},
     )
     keyword.delete()
 
@@ -80,23 +88,25 @@ def scan_new_thread(*, thread: Thread, question: Post) -> list[RadarHit]:
 def act_on_hit(*, staff: User, hit: RadarHit, action: str) -> RadarHit:
     """Join the thread, dismiss the hit, or invite the author to escalate (a public event)."""
     access.require(
-        staff, access.can_work_for(staff, hit.vendor), f"Only verified staff of {hit.vendor.name} can do that."
+        staff,
+        access.can_work_for(staff, hit.vendor),
+        gettext("Only verified staff of %(name)s can do that.") % {"name": hit.vendor.name},
     )
     states = {"join": RadarHit.State.JOINED, "dismiss": RadarHit.State.DISMISSED, "invite": RadarHit.State.INVITED}
     if action not in states:
-        raise ValidationError("Choose join, dismiss or invite.", code="bad_action")
+        raise ValidationError(gettext("Choose join, dismiss or invite."), code="bad_action")
     with transaction.atomic():
         thread = access.lock_thread(hit.thread_id)  # thread before anything else on it (docs/escalations.md)
         hit = RadarHit.objects.select_for_update(of=("self",)).select_related("vendor").get(pk=hit.pk)
         hit.thread = thread
         if hit.state == states[action]:
-            raise ValidationError("That's already done.", code="unchanged")
+            raise ValidationError(gettext("That's already done."), code="unchanged")
         if action == "invite":
             # Any escalation, finished ones too: the author can't escalate to a vendor twice (escalations.escalate).
             if Escalation.objects.filter(thread=hit.thread, vendor=hit.vendor).exists():
-                raise ValidationError("The author has already escalated to you.", code="already_escalated")
+                raise ValidationError(gettext("The author has already escalated to you."), code="already_escalated")
             if hit.state == RadarHit.State.INVITED:
-                raise ValidationError("You have already invited the author.", code="unchanged")
+                raise ValidationError(gettext("You have already invited the author."), code="unchanged")
             event: Event = timeline.record(
                 thread=hit.thread,
                 kind=EventKind.INVITED,

@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.dates import WEEKDAYS
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext
 
 from forum import timeline
 from forum.models import User, Vendor
@@ -31,17 +31,24 @@ _TIME = re.compile(r"(\d{1,2}):(\d{2})(?::00)?")  # a browser's time field may a
 
 
 def _number(value: object, *, what: str, most: int) -> int | None:
+    """``what`` is a whole sentence's subject, already translated (languages inflect it differently)."""
     if value in (None, ""):
         return None
     text = str(value).strip()
     if text.isdigit() and len(text) > 6:  # a huge number is out of range, not "not a number"
-        raise ValidationError(f"The {what} must be between 1 and {most}.", code="out_of_range")
+        raise ValidationError(
+            gettext("%(what)s must be between 1 and %(most)s.") % {"what": what, "most": most}, code="out_of_range"
+        )
     try:
         number = int(text)
     except ValueError:
-        raise ValidationError(f"The {what} must be a whole number.", code="not_a_number") from None
+        raise ValidationError(
+            gettext("%(what)s must be a whole number.") % {"what": what}, code="not_a_number"
+        ) from None
     if not 1 <= number <= most:
-        raise ValidationError(f"The {what} must be between 1 and {most}.", code="out_of_range")
+        raise ValidationError(
+            gettext("%(what)s must be between 1 and %(most)s.") % {"what": what, "most": most}, code="out_of_range"
+        )
     return number
 
 
@@ -49,7 +56,7 @@ def _require_admin(admin: User, vendor: Vendor) -> None:
     access.require(
         admin,
         access.can_manage_teams(admin, vendor),
-        _("Only %(vendor)s's admins can publish response targets.") % {"vendor": vendor.name},
+        gettext("Only %(vendor)s's admins can publish response targets.") % {"vendor": vendor.name},
     )
 
 
@@ -69,11 +76,13 @@ def _publish(*, admin: User, vendor: Vendor, now: datetime | None, unchanged: st
         no_targets = {"first_reply": None, "resolution": None}
         if "first_reply" in changes and (before | no_targets) == before and (after | no_targets) == after:
             # Withdrawing published targets is a change; publishing nothing over nothing is not.
-            raise ValidationError(_("Give a first-reply target, a resolution target, or both."), code="empty")
+            raise ValidationError(gettext("Give a first-reply target, a resolution target, or both."), code="empty")
         if current is not None and after == before:
             raise ValidationError(unchanged, code="unchanged")
         if after["business_hours"] and not after["time_zone"]:
-            raise ValidationError(_("Set your business hours first, then count the targets in them."), code="no_hours")
+            raise ValidationError(
+                gettext("Set your business hours first, then count the targets in them."), code="no_hours"
+            )
         return ResponseTarget.objects.create(vendor=vendor, set_by=admin, created_at=now or timezone.now(), **after)
 
 
@@ -91,13 +100,13 @@ def publish_targets(
     ``business_hours``: the clocks count only the vendor's open hours (set with ``set_business_hours``).
     """
     _require_admin(admin, vendor)
-    hours = _number(first_reply_hours, what="first-reply target in hours", most=MAX_HOURS)
-    days = _number(resolution_days, what="resolution target in days", most=MAX_DAYS)
+    hours = _number(first_reply_hours, what=gettext("The first-reply target in hours"), most=MAX_HOURS)
+    days = _number(resolution_days, what=gettext("The resolution target in days"), most=MAX_DAYS)
     return _publish(
         admin=admin,
         vendor=vendor,
         now=now,
-        unchanged=_("Those are already the published targets."),
+        unchanged=gettext("Those are already the published targets."),
         first_reply=timedelta(hours=hours) if hours else None,
         resolution=timedelta(days=days) if days else None,
         business_hours=bool(business_hours),
@@ -110,7 +119,7 @@ def _minute(value: object, *, day: str, what: str) -> int:
     hour, minute = (int(match[1]), int(match[2])) if match else (99, 99)
     if not (0 <= hour <= 23 and 0 <= minute <= 59) and (hour, minute) != (24, 0):
         raise ValidationError(
-            _("%(day)s's %(what)s time “%(value)s” is not a time like 09:00.")
+            gettext("%(day)s's %(what)s time “%(value)s” is not a time like 09:00.")
             % {"day": day, "what": what, "value": text[:20]},
             code="bad_time",
         )
@@ -123,16 +132,17 @@ def _day_hours(opens: object, closes: object, *, day: str) -> list[int] | None:
         return None  # closed that day
     if not opens or not closes:
         raise ValidationError(
-            _("Give both the opening and the closing time for %(day)s, or neither if you are closed.") % {"day": day},
+            gettext("Give both the opening and the closing time for %(day)s, or neither if you are closed.")
+            % {"day": day},
             code="half_day",
         )
-    start = _minute(opens, day=day, what=_("opening"))
-    end = _minute(closes, day=day, what=_("closing"))
+    start = _minute(opens, day=day, what=gettext("opening"))
+    end = _minute(closes, day=day, what=gettext("closing"))
     if end == 0:
         end = DAY_MINUTES  # "until 00:00" is until midnight (00:00 to 00:00: the whole day)
     if end <= start or start >= DAY_MINUTES:
         raise ValidationError(
-            _(
+            gettext(
                 "On %(day)s the closing time must come after the opening time. For hours past midnight, "
                 "close at 24:00 and open the next day at 00:00."
             )
@@ -155,23 +165,23 @@ def set_business_hours(
         business_hours.zone(zone_name)
     except ValueError:
         raise ValidationError(
-            _("“%(zone)s” is not a time zone we know. Choose one such as Europe/Berlin.") % {"zone": zone_name},
+            gettext("“%(zone)s” is not a time zone we know. Choose one such as Europe/Berlin.") % {"zone": zone_name},
             code="bad_zone",
         ) from None
     if len(days) != 7:
-        raise ValidationError(_("Give the hours of all seven days."), code="bad_week")
+        raise ValidationError(gettext("Give the hours of all seven days."), code="bad_week")
     week = [_day_hours(o, c, day=label) for (o, c), label in zip(days, DAY_LABELS, strict=True)]
     if not any(week):
-        raise ValidationError(_("Open on at least one day."), code="never_open")
+        raise ValidationError(gettext("Open on at least one day."), code="never_open")
     if sum(day[1] - day[0] for day in week if day) < 60:
         # Less would push the longest targets decades away (business_hours.MAX_DAYS_WALKED).
-        raise ValidationError(_("Be open at least one hour a week."), code="too_few_hours")
+        raise ValidationError(gettext("Be open at least one hour a week."), code="too_few_hours")
     Week(zone_name, tuple(tuple(d) if d else None for d in week))  # the same checks the clocks rely on
     return _publish(
         admin=admin,
         vendor=vendor,
         now=now,
-        unchanged=_("Those are already your business hours."),
+        unchanged=gettext("Those are already your business hours."),
         time_zone=zone_name,
         opening_hours=week,
     )

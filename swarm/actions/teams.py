@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max, Prefetch
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext
 
 from forum import timeline
 from forum.models import EventKind, Membership, Post, Thread, User, Vendor
@@ -38,9 +38,11 @@ def _require_admin(admin: User, vendor: Vendor) -> None:
 def _team_name(name: str) -> str:
     name = " ".join(normalise_text(str(name or "")).split())
     if not name:
-        raise ValidationError("Give the team a name, like “Tablets”.", code="no_name")
+        raise ValidationError(gettext("Give the team a name, like “Tablets”."), code="no_name")
     if len(name) > NAME_MAX:
-        raise ValidationError(f"Keep team names under {NAME_MAX} characters.", code="too_long")
+        raise ValidationError(
+            gettext("Keep team names under %(name_max)s characters.") % {"name_max": NAME_MAX}, code="too_long"
+        )
     return name
 
 
@@ -48,21 +50,27 @@ def create_team(*, admin: User, vendor: Vendor, name: str, round_robin: bool = F
     _require_admin(admin, vendor)
     name = _team_name(name)
     if Team.objects.filter(vendor=vendor).count() >= MAX_TEAMS:
-        raise ValidationError(f"A vendor can have at most {MAX_TEAMS} teams.", code="too_many")
+        raise ValidationError(
+            gettext("A vendor can have at most %(max_teams)s teams.") % {"max_teams": MAX_TEAMS}, code="too_many"
+        )
     if Team.objects.filter(vendor=vendor, name__iexact=name).exists():
-        raise ValidationError(f"There is already a team called “{name}”.", code="duplicate")
+        raise ValidationError(gettext("There is already a team called “%(name)s”.") % {"name": name}, code="duplicate")
     try:
         with transaction.atomic():
             return Team.objects.create(vendor=vendor, name=name, round_robin=round_robin)
     except IntegrityError:
-        raise ValidationError(f"There is already a team called “{name}”.", code="duplicate") from None
+        raise ValidationError(
+            gettext("There is already a team called “%(name)s”.") % {"name": name}, code="duplicate"
+        ) from None
 
 
 def update_team(*, admin: User, team: Team, round_robin: bool, usernames: list[str]) -> Team:
     """Set the team's members (verified staff of its vendor, by username) and its round-robin setting."""
     _require_admin(admin, team.vendor)
     if len(usernames) > MAX_MEMBERS:
-        raise ValidationError(f"A team can have at most {MAX_MEMBERS} members.", code="too_many")
+        raise ValidationError(
+            gettext("A team can have at most %(max_members)s members.") % {"max_members": MAX_MEMBERS}, code="too_many"
+        )
     wanted = {normalise_text(str(u)).strip().lstrip("@").lower() for u in usernames if str(u).strip()}
     staff = dict(
         User.objects.filter(
@@ -73,7 +81,10 @@ def update_team(*, admin: User, team: Team, round_robin: bool, usernames: list[s
     unknown = sorted(wanted - set(by_lower))
     if unknown:
         names = ", ".join("@" + u[:40] for u in unknown[:3])
-        raise ValidationError(f"Not verified staff of {team.vendor.name}: {names}.", code="not_staff")
+        raise ValidationError(
+            gettext("Not verified staff of %(name)s: %(names)s.") % {"name": team.vendor.name, "names": names},
+            code="not_staff",
+        )
     with transaction.atomic():
         team = Team.objects.select_for_update().get(pk=team.pk)
         ids = {by_lower[u] for u in wanted}
@@ -99,20 +110,22 @@ def add_rule(*, admin: User, team: Team, match: str, value: str, vendor: Vendor 
     vendor = vendor or team.vendor
     _require_admin(admin, vendor)
     if team.vendor_id != vendor.pk:
-        raise ValidationError(_("That team belongs to another vendor."), code="wrong_vendor")
+        raise ValidationError(gettext("That team belongs to another vendor."), code="wrong_vendor")
     if match not in RoutingRule.Match.values:
-        raise ValidationError(_("Route by a tag, a keyword or a product."), code="bad_match")
+        raise ValidationError(gettext("Route by a tag, a keyword or a product."), code="bad_match")
     value = " ".join(normalise_text(str(value or "")).split()).lower()
     if not value:
-        raise ValidationError(_("Give the tag, keyword or product to route by."), code="no_value")
+        raise ValidationError(gettext("Give the tag, keyword or product to route by."), code="no_value")
     if len(value) > VALUE_MAX:
-        raise ValidationError(f"Keep routing values under {VALUE_MAX} characters.", code="too_long")
+        raise ValidationError(
+            gettext("Keep routing values under %(value_max)s characters.") % {"value_max": VALUE_MAX}, code="too_long"
+        )
     product = None
     if match == RoutingRule.Match.PRODUCT:
         term = ProductTerm.objects.filter(vendor=vendor, term=value).select_related("product").first()
         if term is None:
             raise ValidationError(
-                _("%(vendor)s has no product called “%(value)s”. Add it under Products first.")
+                gettext("%(vendor)s has no product called “%(value)s”. Add it under Products first.")
                 % {"vendor": vendor.name, "value": value},
                 code="no_product",
             )
@@ -120,7 +133,10 @@ def add_rule(*, admin: User, team: Team, match: str, value: str, vendor: Vendor 
     with transaction.atomic():
         Vendor.objects.select_for_update().filter(pk=vendor.pk).values_list("pk", flat=True).get()  # one writer
         if RoutingRule.objects.filter(vendor=vendor).count() >= MAX_RULES:
-            raise ValidationError(f"A vendor can have at most {MAX_RULES} routing rules.", code="too_many")
+            raise ValidationError(
+                gettext("A vendor can have at most %(max_rules)s routing rules.") % {"max_rules": MAX_RULES},
+                code="too_many",
+            )
         last = RoutingRule.objects.filter(vendor=vendor).aggregate(last=Max("position"))["last"]
         return RoutingRule.objects.create(
             vendor=vendor, team=team, match=match, value=value, product=product, position=(last or 0) + 1
@@ -214,10 +230,10 @@ def move_to_team(*, staff: User, escalation: Escalation, team: Team | None) -> E
             staff, escalation.pk, check=access.can_work_on, message=STAFF_ONLY
         )
         if team is not None and team.vendor_id != escalation.vendor_id:
-            raise ValidationError("That team belongs to another vendor.", code="wrong_vendor")
+            raise ValidationError(gettext("That team belongs to another vendor."), code="wrong_vendor")
         if escalation.team_id == (team.pk if team else None):
             where = f"in {team.name}" if team else "in no team"
-            raise ValidationError(f"It is already {where}.", code="unchanged")
+            raise ValidationError(gettext("It is already %(where)s.") % {"where": where}, code="unchanged")
         previous = Team.objects.filter(pk=escalation.team_id).values_list("name", flat=True).first()
         escalation.team = team
         escalation.save(update_fields=["team"])

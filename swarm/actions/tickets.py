@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from forum import timeline
 from forum.models import User
@@ -28,18 +29,25 @@ def _clean(*, key: str, url: str, status: str, visibility: str) -> tuple[str, st
     url = normalise_text(str(url or "")).strip()
     status = " ".join(normalise_text(str(status or "")).split())  # free text from another system: one line
     if not key:
-        raise ValidationError("Give the ticket's key, like NW-1234.", code="no_key")
+        raise ValidationError(gettext("Give the ticket's key, like NW-1234."), code="no_key")
     if len(key) > KEY_MAX:
-        raise ValidationError(f"Keep the ticket key under {KEY_MAX} characters.", code="too_long")
+        raise ValidationError(
+            gettext("Keep the ticket key under %(key_max)s characters.") % {"key_max": KEY_MAX}, code="too_long"
+        )
     if len(url) > URL_MAX:
-        raise ValidationError(f"Keep the ticket URL under {URL_MAX} characters.", code="too_long")
+        raise ValidationError(
+            gettext("Keep the ticket URL under %(url_max)s characters.") % {"url_max": URL_MAX}, code="too_long"
+        )
     parts = urlsplit(url)
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        raise ValidationError("The ticket URL must start with http:// or https://.", code="bad_url")
+        raise ValidationError(gettext("The ticket URL must start with http:// or https://."), code="bad_url")
     if len(status) > STATUS_MAX:
-        raise ValidationError(f"Keep the ticket status under {STATUS_MAX} characters.", code="too_long")
+        raise ValidationError(
+            gettext("Keep the ticket status under %(status_max)s characters.") % {"status_max": STATUS_MAX},
+            code="too_long",
+        )
     if visibility not in TicketLink.Visibility.values:
-        raise ValidationError("Choose whether the link is public or staff only.", code="bad_visibility")
+        raise ValidationError(gettext("Choose whether the link is public or staff only."), code="bad_visibility")
     return key, url, status, visibility
 
 
@@ -68,7 +76,7 @@ def link_ticket(
             elif link.status != status:
                 kind = SwarmKind.TICKET_STATUS
             else:
-                raise ValidationError("The ticket link already says that.", code="unchanged")
+                raise ValidationError(gettext("The ticket link already says that."), code="unchanged")
         link.key, link.url, link.status, link.visibility = key, url, status, visibility
         link.updated_by = staff
         link.updated_at = timezone.now()
