@@ -383,7 +383,7 @@ def gap_report_vendor(user: AnyUser, requested: str = "") -> Vendor | None:
         vendor = Vendor.objects.filter(pk=user.service_vendor_id).first()
     elif user.is_authenticated and user.is_active:
         vendor = staff_vendor_for(user)
-    require(vendor is not None, "The content-gap report is for moderators and vendors' verified staff.")
+    require(vendor is not None, gettext("The content-gap report is for moderators and vendors' verified staff."))
     return vendor
 
 

@@ -19,8 +19,10 @@ from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from django.utils.dates import WEEKDAYS_ABBR
+
 DAY_MINUTES = 24 * 60
-DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+DAY_NAMES = tuple(WEEKDAYS_ABBR[day] for day in range(7))  # Django's translated "Mon".."Sun", Monday first
 # Staff are warned when this share of the target's time is left (a 24-hour target: at 4.8 hours left).
 WARN_FRACTION = 0.2
 # A week open only one minute could push a year's target decades away; this bounds the walk.

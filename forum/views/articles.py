@@ -101,7 +101,7 @@ def article_fix(request: HttpRequest, article_id: int) -> HttpResponse:
             except ValidationError as error:
                 form.add_error(None, error)
             else:
-                messages.success(request, _("The article is fixed; earlier \u201cdidn't work\u201d flags are cleared."))
+                messages.success(request, _("The article is fixed; earlier “didn't work” flags are cleared."))
                 return redirect(item)
     return render(request, "forum/article_form.html", {"form": form, "article": item}, status=status)
 

@@ -240,7 +240,7 @@ def confirm(*, user: User, escalation: Escalation, solved: bool) -> Escalation:
         )
         thread = escalation.thread
         if solved and escalation.state == S.CONFIRMED:  # a second click, or a retry after a lost response
-            raise ValidationError("You already confirmed this is solved.", code="unchanged")
+            raise ValidationError(gettext("You already confirmed this is solved."), code="unchanged")
         if not awaiting_confirmation(escalation, thread):
             raise ValidationError(
                 gettext("There is nothing to confirm yet: accept an answer, or wait for the vendor to resolve it."),
