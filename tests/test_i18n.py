@@ -16,7 +16,7 @@ from django.urls import reverse
 
 from forum import i18n_catalogs
 from scripts.i18n_templates import bare_text
-from swarm.actions import escalations
+from swarm.actions import escalations, products, targets
 from tests.conftest import client_for
 
 ROOT = Path(settings.BASE_DIR)
@@ -26,6 +26,10 @@ PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|\{\w+\}")
 
 def _catalog(lang: str, domain: str) -> polib.POFile:
     return polib.pofile(str(ROOT / "locale" / lang / "LC_MESSAGES" / f"{domain}.po"))
+
+
+def _translated(lang: str, english: str) -> str:
+    return _catalog(lang, "django").find(english).msgstr
 
 
 # ---- The catalogs -------------------------------------------------------------------------------
@@ -268,3 +272,33 @@ def test_emails_are_written_in_the_recipients_language(community, mailoutbox, se
     assert "Hallo Jeff Morrow," in message.body
     person.language = ""
     assert "new thread you follow" in message_for(person, [community["thread"]], day=None).subject
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_merged_features_pages_have_no_english_left(community, vendor_admin, lang):
+    """Business hours, products, response targets, tag mute, the article queue and the API reference
+    (added beside the translation work) read in the page's language too."""
+    vendor = community["vendor"]
+    nine_to_five = [("09:00", "17:00")] * 5 + [("", "")] * 2
+    targets.set_business_hours(admin=vendor_admin, vendor=vendor, time_zone="Europe/Berlin", days=nine_to_five)
+    targets.publish_targets(
+        admin=vendor_admin, vendor=vendor, first_reply_hours="8", resolution_days="3", business_hours=True
+    )
+    products.create_product(admin=vendor_admin, vendor=vendor, name="Tablet Pro", aliases="tp4")
+    tag = community["thread"].tags.names()[0]
+    pages = [
+        (reverse("swarm:teams", args=["northwind"]), vendor_admin),
+        (reverse("forum:vendor", args=["northwind"]), None),
+        (reverse("forum:tag", args=[tag]), community["customer"]),
+        (reverse("forum:article_review"), community["staff"]),
+    ]
+    for url, user in pages:
+        response = client_for(user).get(url, headers={"accept-language": lang})
+        assert response.status_code == 200, url
+        texts = _texts(response.content.decode()) - _user_data(community) - {"Tablet Pro", "tp4"}
+        left = _english_left(lang, texts)
+        assert not left, f"{url} as {user or 'a visitor'} in {lang}: English left: {left}"
+    # The API reference's own words are translated; the schema it shows (summaries, fields) is the API's English.
+    html = client_for(None).get("/api/docs", headers={"accept-language": lang}).content.decode()
+    for english in ("Machine-readable schema:", "Parameters", "Responses"):
+        assert _translated(lang, english) in html and english not in html
