@@ -122,9 +122,9 @@ class Article(models.Model):
     """
 
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        PUBLISHED = "published", "Published"
-        RETIRED = "retired", "Retired"
+        DRAFT = "draft", gettext_lazy("Draft")
+        PUBLISHED = "published", gettext_lazy("Published")
+        RETIRED = "retired", gettext_lazy("Retired")
 
     thread = models.OneToOneField("forum.Thread", on_delete=models.CASCADE, related_name="article")
     vendor = models.ForeignKey("forum.Vendor", on_delete=models.PROTECT, null=True, blank=True, related_name="articles")
