@@ -151,8 +151,11 @@ TEMPLATES = [
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {
+        # No persistent connections by default, as Django advises under ASGI: each request runs in a
+        # thread of its own, so a kept connection stays with a thread that is not reused. With 60 s,
+        # the soak's two processes reached PostgreSQL's 100 connections ("too many clients already").
         "default": dj_database_url.parse(
-            DATABASE_URL, conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")), conn_health_checks=True
+            DATABASE_URL, conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "0")), conn_health_checks=True
         )
     }
     # A database that does not answer fails the request within seconds (a 503), not a minute.
