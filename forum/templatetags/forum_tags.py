@@ -173,3 +173,15 @@ def avatar(user, size: str = "small") -> SafeString:
         avatars.colour_index(user.pk),
         avatars.initials(user.name),
     )
+
+
+@register.filter
+def person(user) -> SafeString:
+    """``{{ thread.author|person }}``: the name linked to the profile; a deleted account's, unlinked."""
+    from django.utils.html import format_html
+
+    if user is None:
+        return format_html("")
+    if getattr(user, "deleted_at", None) is not None:
+        return format_html('<span class="author-deleted">{}</span>', user.name)
+    return format_html('<a href="{}">{}</a>', profile_url(user.username), user.name)
