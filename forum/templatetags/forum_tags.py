@@ -158,7 +158,7 @@ def avatar(user, size: str = "small") -> SafeString:
             _AVATAR_PARTS.append((prefix, suffix))
         prefix, suffix = _AVATAR_PARTS[0]
         return format_html(
-            '<img class="avatar avatar-{}" src="{}{}/{}{}" width="{}" height="{}" alt="" loading="lazy">',
+            '<img class="avatar avatar-{}" src="{}{}/{}{}" width="{}" height="{}" alt=""{}>',
             size,
             prefix,
             key,
@@ -166,6 +166,8 @@ def avatar(user, size: str = "small") -> SafeString:
             suffix,
             shown,
             shown,
+            # Many small ones down a long page wait until scrolled to; the one large one is at the top.
+            mark_safe(' loading="lazy"') if size == "small" else "",
         )
     return format_html(
         '<span class="avatar avatar-{} avatar-c{}" aria-hidden="true">{}</span>',

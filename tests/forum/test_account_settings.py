@@ -68,6 +68,10 @@ def test_the_chosen_language_is_used_for_that_person_only(customer, other_custom
     assert response["Content-Language"] == "de"
     theirs = client_for(other_customer).post("/settings/avatar/", {})
     assert "This field is required" in theirs.text or "No file was submitted" in theirs.text
+    # Nothing carries over to the next request served by the same thread, signed in or not.
+    client.post("/settings/avatar/", {})
+    assert "This field is required" in client_for(other_customer).post("/settings/avatar/", {}).text
+    assert client_for(None).get("/").get("Content-Language", "en") != "de"
 
 
 @pytest.mark.parametrize(
