@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext as _
 from PIL import Image, ImageOps
 
 from forum import attachments
@@ -45,7 +46,16 @@ class AvatarImages:
 def prepare(upload: UploadedFile) -> AvatarImages:
     """Check, clean and crop one upload; ``attachments.RejectedImageError`` says what is wrong with it."""
     clean = attachments.check_image(upload)
-    with attachments.decoding_slot(clean.original_name), Image.open(io.BytesIO(clean.data)) as image:
+    with attachments.decoding_slot(clean.original_name):
+        try:
+            return AvatarImages(renditions=_square_renditions(clean.data))
+        except Exception:  # noqa: BLE001 -- the image was already read back once; anything odd is refused
+            message = _("%(name)s could not be turned into a picture; try another image.")
+            raise attachments.RejectedImageError(message % {"name": clean.original_name}) from None
+
+
+def _square_renditions(data: bytes) -> dict[int, bytes]:
+    with Image.open(io.BytesIO(data)) as image:
         image.load()
         mode = "RGBA" if image.mode in ("RGBA", "LA", "PA", "P") or "transparency" in image.info else "RGB"
         pixels = image.convert(mode)
@@ -55,7 +65,7 @@ def prepare(upload: UploadedFile) -> AvatarImages:
             out = io.BytesIO()
             square.save(out, "WEBP", quality=85)
             renditions[size] = out.getvalue()
-    return AvatarImages(renditions=renditions)
+    return renditions
 
 
 def path(key: str, size: int) -> str:

@@ -79,6 +79,20 @@ def test_an_upload_is_cropped_square_in_two_sizes_without_exif_and_served_cached
     assert f'src="/avatars/{key}/256/"' in client.get("/settings/").text
 
 
+@pytest.mark.parametrize(
+    ("mode", "fmt", "name"),
+    [("RGBA", "PNG", "a.png"), ("P", "GIF", "p.gif"), ("L", "PNG", "g.png"), ("CMYK", "JPEG", "c.jpg")],
+)
+def test_transparent_palette_grey_and_print_images_become_square_pictures(customer, media, mode, fmt, name):
+    image = Image.new(mode, (90, 150))
+    out = io.BytesIO()
+    image.save(out, fmt)
+    user = accounts.set_avatar(user=customer, upload=SimpleUploadedFile(name, out.getvalue()))
+    assert stored(media) == [f"{user.avatar_key}-256.webp", f"{user.avatar_key}-64.webp"]
+    with Image.open(media / avatars.path(user.avatar_key, 64)) as small:
+        assert small.size == (64, 64)
+
+
 def test_a_new_upload_replaces_the_old_files_and_removing_goes_back_to_initials(
     customer, thread, media, django_capture_on_commit_callbacks
 ):
