@@ -119,6 +119,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "forum.middleware.UserPreferencesMiddleware",  # the signed-in person's time zone and language
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -432,6 +433,7 @@ BARNRAISE = {
         # Content-gap beacons from the search page, per client address (no person is kept).
         "content_gap": (60, 3600),
         "metoo": (10, 600),
+        "account_delete": (5, 900),  # password re-entries on the delete-account form, per person
         "vendor_proof_email": (5, 3600),  # proof links mailed per applicant
         # The composer (docs/composer.md): live previews and @mention look-ups, per person.
         "preview": (60, 60),

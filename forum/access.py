@@ -213,6 +213,19 @@ def can_see_history(user: AnyUser, post: Post) -> bool:
     return can_edit_post(user, post)
 
 
+def can_delete_account(actor: AnyUser, user: User) -> bool:
+    """Only the person themselves, even while suspended (deleting one's data is their right).
+
+    Not a site superuser (another admin removes that one, so a site is never left without an
+    admin by accident) nor a vendor's service account (it goes with its vendor).
+    """
+    if not actor.is_authenticated or actor.pk != user.pk:
+        return False
+    if user.is_superuser or user.is_service_account:
+        return False
+    return user.deleted_at is None
+
+
 def require(allowed: bool, message: str) -> None:
     """Raise PermissionDenied with a message a person can read."""
     if not allowed:

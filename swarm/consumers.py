@@ -129,7 +129,29 @@ def replay(
 _events_after = database_sync_to_async(replay)
 
 
-class ThreadConsumer(AsyncWebsocketConsumer):
+class ClosesWithAccount:
+    """Joins the signed-in person's account group: deleting the account closes the socket (4401)."""
+
+    account_group: str | None = None
+
+    async def join_account(self, user: Any) -> None:
+        from forum.notifications import account_group
+
+        if user is not None and user.is_authenticated:
+            self.account_group = account_group(user.pk)
+            await self.channel_layer.group_add(self.account_group, self.channel_name)
+
+    async def leave_account(self) -> None:
+        if self.account_group:
+            await self.channel_layer.group_discard(self.account_group, self.channel_name)
+            self.account_group = None
+
+    async def account_closed(self, message: dict) -> None:
+        await self.leave_account()
+        await self.close(code=CLOSE_UNAUTHENTICATED)
+
+
+class ThreadConsumer(ClosesWithAccount, AsyncWebsocketConsumer):
     """Live events of one thread: ``/ws/t/<thread_id>/``."""
 
     async def connect(self) -> None:
@@ -144,6 +166,7 @@ class ThreadConsumer(AsyncWebsocketConsumer):
         self.joined = [thread_group(self.thread_id)] + [thread_group(self.thread_id, v) for v in self.vendor_ids]
         for group in self.joined:
             await self.channel_layer.group_add(group, self.channel_name)
+        await self.join_account(self.user)
         self.tokens = float(RATE_BURST)
         self.refilled = time.monotonic()
         await self.accept()
@@ -154,6 +177,7 @@ class ThreadConsumer(AsyncWebsocketConsumer):
         _announce_presence(self.channel_layer, self.thread_id)
 
     async def disconnect(self, code: int) -> None:
+        await self.leave_account()
         if not self.joined:
             return
         for group in self.joined:
@@ -303,7 +327,7 @@ def _unread(user: Any) -> int:
     return unread_count(user)
 
 
-class NotificationConsumer(AsyncWebsocketConsumer):
+class NotificationConsumer(ClosesWithAccount, AsyncWebsocketConsumer):
     """A logged-in user's personal channel: ``/ws/me/``. Sends the unread count when it changes."""
 
     async def connect(self) -> None:
@@ -316,10 +340,12 @@ class NotificationConsumer(AsyncWebsocketConsumer):
             return
         self.group = user_group(self.user.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.join_account(self.user)
         await self.accept()
         await self.notifications_changed({})
 
     async def disconnect(self, code: int) -> None:
+        await self.leave_account()
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
@@ -347,7 +373,7 @@ def _inbox_vendor(handle: str, user: Any) -> tuple[int | None, bool]:
     return vendor.pk, can_see_inbox(user, vendor)
 
 
-class InboxConsumer(AsyncWebsocketConsumer):
+class InboxConsumer(ClosesWithAccount, AsyncWebsocketConsumer):
     """A vendor's live inbox: ``/ws/v/<handle>/inbox/``, for that vendor's verified staff only.
 
     Sends ``{"type": "changed", "reason": ...}`` whenever an escalation or radar
@@ -374,10 +400,12 @@ class InboxConsumer(AsyncWebsocketConsumer):
         self.vendor_id = vendor_id
         self.group = inbox_group(vendor_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.join_account(user)
         await self.accept()
         await self.send(text_data=json.dumps({"type": "hello"}))
 
     async def disconnect(self, code: int) -> None:
+        await self.leave_account()
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
 

@@ -64,6 +64,7 @@ class ModerationLog(models.Model):
         REJECT = "reject", "Rejected a post"
         SUSPEND = "suspend", "Suspended a user"
         UNSUSPEND = "unsuspend", "Lifted a suspension"
+        ACCOUNT_DELETED = "account_deleted", "Account deleted by its owner"
 
     action = models.CharField(max_length=20, choices=Action.choices)
     moderator = models.ForeignKey(

@@ -19,8 +19,20 @@
       if (isNaN(date)) return;
       const text = relative(date);
       if (text) el.textContent = text;
-      el.title = date.toLocaleString();
+      el.title = exact(date);
     });
+  }
+  // The exact time in the zone the person chose in their settings (else the browser's own).
+  function exact(date) {
+    const zone = document.body && document.body.dataset.timeZone;
+    if (zone) {
+      try {
+        return date.toLocaleString(undefined, { timeZone: zone, timeZoneName: "short" });
+      } catch (error) {
+        // A zone this browser does not know: fall back to its own.
+      }
+    }
+    return date.toLocaleString();
   }
 
   // Tag suggestions while typing (fills the <datalist> next to the tags field).
