@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import signal
 import statistics
 import subprocess
@@ -29,7 +28,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.run import RESULTS, ROOT, SEARCHES, free_port, loadavg, machine, pct, wait_http
+from bench.run import RESULTS, ROOT, SEARCHES, free_port, loadavg, machine, pct, stop_all, wait_http
 
 SIZES = {
     "default": {"threads": 5_000, "posts": 100_000, "escalations": 1_000, "metoos": 10_000},
@@ -249,22 +248,7 @@ def main() -> None:
         rps = requests_per_second(base, t20, clients=4, seconds=RPS_SECONDS)
         load_after = loadavg()
     finally:
-        if daphne is not None:
-            daphne.terminate()
-            try:
-                daphne.wait(10)
-            except subprocess.TimeoutExpired:
-                daphne.kill()
-        try:
-            from django.db import connections
-
-            connections.close_all()
-        except Exception:  # noqa: BLE001 - best effort before the cluster goes
-            pass
-        if cluster is not None:
-            cluster.stop()
-        if tmpdir:
-            shutil.rmtree(tmpdir, ignore_errors=True)
+        stop_all(daphne, cluster, tmpdir)
 
     med = statistics.median
     v20, v200 = med(visitor20), med(visitor200)
