@@ -209,7 +209,7 @@ class PostRenderer:
             knowledge="",
             knowledge_controls="",
         )
-        if self.viewer.knowledge is not None:
+        if self.viewer.thread is not None and self.viewer.knowledge is not None:
             values.update(self._knowledge(post))
         plan = self._plan(shape)
         out = plan[:]
@@ -222,17 +222,15 @@ class PostRenderer:
         k = self.viewer.knowledge
         context = _knowledge_context(k, post, self.viewer.thread, self.viewer.csrf_token)
         values = {}
-        if k.verifications or k.outdated:
+        if context["verified_by"] or context["outdated"]:
             values["knowledge"] = render_to_string("forum/_post_knowledge.html", context)
-        if k.staffed_vendors or k.can_flag_outdated or k.can_clear_outdated:
+        if context["can_verify"] or context["can_flag"] or context["can_clear"]:
             values["knowledge_controls"] = render_to_string("forum/_post_knowledge_controls.html", context)
         return values
 
 
 def _knowledge_context(k: Any, post: Post, thread: Any, csrf_token: str) -> dict:
     """What a post's knowledge badges and controls show."""
-    if k is None or post is None or thread is None:  # e.g. a post rendered for a live event
-        return {"show": False}
     is_accepted = thread.accepted_post_id == post.pk
     vendors = k.verifications.get(post.pk, [])
     return {
