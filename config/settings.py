@@ -209,10 +209,17 @@ if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Room for the thread page's post fragments (forum/fragments.py): the default 300 entries would
+    # evict a long thread's posts while it renders.
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "OPTIONS": {"MAX_ENTRIES": 20_000}}
+    }
 
 # The thread page's "Similar threads" search result (ids only) is reused this long per thread and title.
 SIMILAR_THREADS_CACHE_SECONDS = int(os.environ.get("SIMILAR_THREADS_CACHE_SECONDS", "900"))
+# A post's shared HTML fragment (forum/fragments.py) stays cached this long after its last render; an
+# edit, moderation or rename changes its key, so this only bounds the memory old versions hold.
+POST_FRAGMENT_CACHE_SECONDS = int(os.environ.get("POST_FRAGMENT_CACHE_SECONDS", "86400"))
 
 # Background work: Django's tasks framework, stored in the database (django-tasks-db) and run by
 # `manage.py run_worker` (docs/worker.md). TASKS_BACKEND overrides (the immediate backend runs inline).

@@ -21,6 +21,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from forum import metrics
 from forum.models import Event, Membership, Thread
 from forum.timeline import presenter, thread_group
+from forum.timeline.record import live_message
 from swarm.actions import presence
 
 MAX_FRAME_BYTES = 64 * 1024
@@ -301,11 +302,17 @@ class ThreadConsumer(ClosesWithAccount, AsyncWebsocketConsumer):
         return False
 
     async def timeline_event(self, message: dict) -> None:
-        """A wake-up from forum.timeline.publish: forward the event (a private one only to current staff)."""
-        vendor_id = self._stream_vendor(message["event"].get("stream", "public"))
+        """A wake-up from forum.timeline.publish: forward the event (a private one only to current staff).
+
+        The frame arrives encoded (forum.timeline.record.live_message): every socket sends the same
+        text, nothing is re-encoded per watcher.
+        """
+        if "text" not in message:  # from a process still on the old message shape, during a rolling deploy
+            message = live_message(message["event"])
+        vendor_id = self._stream_vendor(message["stream"])
         if vendor_id is False or (vendor_id is not None and not await self._keep_private(vendor_id)):
             return
-        await self.send_json({"type": "event", "event": message["event"]})
+        await self.send(text_data=message["text"])
 
     async def _keep_private(self, vendor_id: int) -> bool:
         """Whether the user is still the vendor's staff; if not, leave its private stream for good."""

@@ -11,6 +11,7 @@ the database (see docs/events.md).
 
 from __future__ import annotations
 
+import json
 import logging
 from functools import partial
 from typing import Any
@@ -79,13 +80,24 @@ def record(
     return event
 
 
+def live_message(payload: dict[str, Any]) -> dict[str, Any]:
+    """The channel-layer message for a live event: its socket frame encoded once, here.
+
+    Every watching socket, in every process, is handed this same text as it is: a reply seen by
+    a thousand watchers is encoded once, not once per socket. ``stream`` lets the consumer decide
+    who may receive it without decoding the frame.
+    """
+    frame = json.dumps({"type": "event", "event": payload}, separators=(",", ":"))
+    return {"type": "timeline.event", "stream": payload["stream"], "text": frame}
+
+
 def publish(event: Event) -> None:
     """Wake up everyone watching the event's stream. Best effort: the log is durable."""
     metrics.EVENTS_RECORDED.labels(event.kind).inc()  # here, after commit: a rolled-back event never counts
     try:
         from forum.timeline.presenter import live_payload  # late: payloads render templates
 
-        message = {"type": "timeline.event", "event": live_payload(event)}
+        message = live_message(live_payload(event))
         layer = get_channel_layer()
         if layer is not None:
             async_to_sync(layer.group_send)(thread_group(event.thread_id, event.vendor_id), message)

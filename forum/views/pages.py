@@ -6,13 +6,14 @@ import hashlib
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.views.decorators.http import require_POST
 from taggit.models import Tag
 
-from forum import access, reputation_selectors, search, selectors
+from forum import access, fragments, reputation_selectors, search, selectors
 from forum.actions import reading
 from forum.models import Membership, Vendor
 from forum.search_filters import SearchForm
@@ -109,7 +110,9 @@ def thread(request: HttpRequest, thread_id: int, slug: str | None = None) -> Htt
             not_modified["ETag"] = etag
             patch_vary_headers(not_modified, ["Cookie"])
             return not_modified
-    context = {"p": page, "thread": page.thread, "form": ReplyForm(), "k": knowledge}
+    token = get_token(request)  # one form token for every post's forms
+    posts = fragments.render_thread_posts(page=page, knowledge=knowledge, user=request.user, csrf_token=token)
+    context = {"p": page, "posts": posts, "thread": page.thread, "form": ReplyForm(), "k": knowledge}
     response = render(request, "forum/thread.html", context)
     patch_vary_headers(response, ["Cookie"])
     if etag:

@@ -123,7 +123,7 @@ def build(state: str, monkeypatch) -> World:
     class Layer:
         async def group_send(self, group, message):
             if message.get("type") == "timeline.event":
-                frames.append(message["event"])
+                frames.append(json.loads(message["text"])["event"])  # the frame as every socket gets it
 
     monkeypatch.setattr(importlib.import_module("forum.timeline.record"), "get_channel_layer", lambda: Layer())
 
