@@ -1,0 +1,206 @@
+"""Vendor single sign-on against a real OpenID Connect provider on loopback (docs/vendors.md).
+
+The provider is tests/oidc_idp (django-oidc-provider) in its own process; Barnraise runs as
+pytest-django's live server; an httpx client follows every redirect of the authorization code
+flow, and Barnraise exchanges the code with the provider itself.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from datetime import timedelta
+
+import httpx
+import pytest
+from allauth.socialaccount.models import SocialAccount
+from django.utils import timezone
+
+from forum import access
+from forum.actions import sso as sso_actions
+from forum.actions import vendors as vendor_actions
+from forum.models import Membership, User, Vendor, VendorSSO
+from tests.oidc_server import IdentityProvider, sign_in
+
+
+@pytest.fixture(scope="session")
+def idp() -> Iterator[IdentityProvider]:
+    provider = IdentityProvider()
+    provider.start()
+    try:
+        yield provider
+    finally:
+        provider.stop()
+
+
+@pytest.fixture
+def sso_vendor(vendor, vendor_admin, idp, live_server, settings) -> Vendor:
+    """Northwind with its identity provider set up by its admin, and the client registered at the provider."""
+    settings.VENDOR_SSO_ALLOW_LOOPBACK = True
+    client_id = f"barnraise-{secrets.token_hex(4)}"
+    secret = secrets.token_urlsafe(24)
+    sso_actions.configure_sso(admin=vendor_admin, vendor=vendor, issuer=idp.issuer, client_id=client_id, secret=secret)
+    idp.add_client(
+        client_id=client_id,
+        client_secret=secret,
+        redirect_uri=f"{live_server.url}/accounts/oidc/vendor-{vendor.pk}/login/callback/",
+    )
+    return vendor
+
+
+@pytest.fixture
+def browser_client() -> Iterator[httpx.Client]:
+    with httpx.Client(timeout=10) as client:
+        yield client
+
+
+def provider_id(vendor: Vendor) -> str:
+    return f"vendor-{vendor.pk}"
+
+
+def person(username: str) -> str:
+    return f"{username}-{secrets.token_hex(3)}"
+
+
+def signed_in_staff(idp: IdentityProvider, client: httpx.Client, site: str, vendor: Vendor, username: str) -> User:
+    """A new employee at the provider signs in through it: the Barnraise user it made (verified staff)."""
+    name = person(username)
+    idp.add_user(name, f"{name}@northwind.example")
+    sign_in(client, site, provider_id(vendor), name)
+    user = User.objects.get(email=f"{name}@northwind.example")
+    assert access.is_vendor_staff(user, vendor)
+    client.cookies.clear()  # a fresh browser for what follows
+    user.idp_name = name
+    return user
+
+
+def test_sign_in_through_the_vendor_idp_makes_a_new_person_verified_staff(
+    sso_vendor, idp, live_server, browser_client, transactional_db
+):
+    name = person("lena")
+    idp.add_user(name, f"{name}@northwind.example")
+
+    page = sign_in(browser_client, live_server.url, provider_id(sso_vendor), name)
+
+    assert page.status_code == 200, page.text[:500]
+    user = User.objects.get(emailaddress__email=f"{name}@northwind.example")
+    membership = Membership.objects.get(user=user, vendor=sso_vendor)
+    assert membership.is_verified
+    assert membership.via == Membership.Via.SSO
+    assert membership.granted_email == f"{name}@northwind.example"
+    assert membership.social_account.provider == provider_id(sso_vendor)
+    assert user.emailaddress_set.get().verified
+    vendor_page = browser_client.get(f"{live_server.url}/v/northwind/")
+    assert user.name in vendor_page.text.split("Verified staff", 1)[1]  # signed in, and listed as staff
+
+
+def test_an_existing_account_at_the_vendor_domain_signs_in_and_gets_the_badge(
+    sso_vendor, idp, live_server, browser_client, transactional_db
+):
+    from tests.conftest import make_user
+
+    VendorSSO.objects.filter(vendor=sso_vendor).update(required=True)  # so the address alone grants nothing
+    name = person("omar")
+    user = make_user(name, email=f"{name}@northwind.example")
+    vendor_actions.verify_staff_by_email(user=user, email=user.email)
+    assert not access.is_vendor_staff(user, sso_vendor)
+    idp.add_user(name, user.email)
+
+    sign_in(browser_client, live_server.url, provider_id(sso_vendor), name)
+
+    assert User.objects.filter(email__iexact=user.email).count() == 1  # the same account, not a new one
+    assert access.is_vendor_staff(user, sso_vendor)
+    assert Membership.objects.get(user=user, vendor=sso_vendor).via == Membership.Via.SSO
+
+
+@pytest.mark.parametrize(
+    ("email", "verified", "says"),
+    [
+        ("{name}@bluewave.example", True, "is not at a domain Northwind Devices has proven"),  # vendor B's domain
+        ("{name}@gmail.example", True, "is not at a domain Northwind Devices has proven"),
+        ("{name}@northwind.example", False, "is not verified"),
+    ],
+    ids=["other-vendors-domain", "unproven-domain", "email-not-verified"],
+)
+def test_the_idp_grants_nothing_it_cannot_vouch_for(
+    sso_vendor, other_vendor, idp, live_server, browser_client, transactional_db, email, verified, says
+):
+    name = person("eve")
+    idp.add_user(name, email.format(name=name), email_verified=verified)
+
+    page = sign_in(browser_client, live_server.url, provider_id(sso_vendor), name)
+
+    assert page.status_code == 403
+    assert says in page.text
+    assert not User.objects.filter(username__startswith="eve").exists()  # no account made either
+    assert not Membership.objects.filter(vendor=other_vendor).exists()
+    assert not SocialAccount.objects.exists()
+    account_page = browser_client.get(f"{live_server.url}/accounts/email/")
+    assert account_page.status_code == 302  # not signed in: sent to the sign-in page
+    assert "/accounts/login/" in account_page.headers["location"]
+
+
+def test_when_the_idp_stops_vouching_the_next_sign_in_is_refused_and_the_badge_goes(
+    sso_vendor, idp, live_server, browser_client, transactional_db
+):
+    user = signed_in_staff(idp, browser_client, live_server.url, sso_vendor, "ravi")
+    name = user.idp_name
+
+    idp.add_user(name, f"{name}@northwind.example", email_verified=False)  # IT marks the address unverified
+    page = sign_in(browser_client, live_server.url, provider_id(sso_vendor), name)
+
+    assert page.status_code == 403
+    membership = Membership.objects.get(user=user, vendor=sso_vendor)
+    assert membership.status == Membership.Status.LAPSED
+    assert not access.is_vendor_staff(user, sso_vendor)
+
+
+def test_someone_removed_at_the_idp_loses_the_badge_within_the_max_age(
+    sso_vendor, idp, live_server, browser_client, transactional_db, settings
+):
+    user = signed_in_staff(idp, browser_client, live_server.url, sso_vendor, "ines")
+    name = user.idp_name
+    idp.remove_user(name)
+
+    refused = sign_in(browser_client, live_server.url, provider_id(sso_vendor), name)
+    assert "Wrong username or password" in refused.text  # the provider no longer knows them
+    now = timezone.now()
+    assert sso_actions.lapse_stale_sso_staff(now=now) == 0  # still within VENDOR_SSO_MAX_AGE
+    assert access.is_vendor_staff(user, sso_vendor)
+
+    later = now + timedelta(seconds=settings.VENDOR_SSO_MAX_AGE + 1)
+    assert sso_actions.lapse_stale_sso_staff(now=later) == 1
+
+    assert not access.is_vendor_staff(user, sso_vendor)
+    assert Membership.objects.get(user=user, vendor=sso_vendor).status == Membership.Status.LAPSED
+
+
+def test_an_admins_removal_sticks_even_when_the_idp_still_vouches(
+    sso_vendor, vendor_admin, idp, live_server, browser_client, transactional_db
+):
+    user = signed_in_staff(idp, browser_client, live_server.url, sso_vendor, "theo")
+    membership = Membership.objects.get(user=user, vendor=sso_vendor)
+
+    vendor_actions.revoke_membership(admin=vendor_admin, membership=membership)
+    assert not access.is_vendor_staff(user, sso_vendor)  # at once
+    sign_in(browser_client, live_server.url, provider_id(sso_vendor), user.idp_name)
+
+    assert not access.is_vendor_staff(user, sso_vendor)
+    assert Membership.objects.get(user=user, vendor=sso_vendor).status == Membership.Status.REVOKED
+
+
+def test_sso_required_stops_the_email_domain_from_granting_the_badge(sso_vendor, vendor_admin, staff, idp, db):
+    from tests.conftest import make_user
+
+    assert access.is_vendor_staff(staff, sso_vendor)  # staff by a verified address at northwind.example
+    current = VendorSSO.objects.select_related("app").get(vendor=sso_vendor)
+
+    sso_actions.configure_sso(
+        admin=vendor_admin, vendor=sso_vendor, issuer=idp.issuer, client_id=current.app.client_id, required=True
+    )
+
+    assert not access.is_vendor_staff(staff, sso_vendor)  # password sign-in with that address is not enough now
+    assert access.is_vendor_admin(vendor_admin, sso_vendor)  # the admins stay, to mend a broken provider
+    newcomer = make_user("newcomer", email="newcomer@northwind.example")
+    assert vendor_actions.verify_staff_by_email(user=newcomer, email=newcomer.email) is None
+    assert not access.is_vendor_staff(newcomer, sso_vendor)
