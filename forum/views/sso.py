@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import requests
+from allauth.socialaccount.providers.openid_connect.views import login as allauth_oidc_login
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -58,3 +60,16 @@ def _remove(request: HttpRequest, vendor: Vendor) -> HttpResponse:
     else:
         messages.success(request, _("Removed %(vendor)s's single sign-on.") % {"vendor": vendor.name})
     return redirect("forum:vendor_sso", vendor.handle)
+
+
+def start_sign_in(request: HttpRequest, provider_id: str) -> HttpResponse:
+    """allauth's OpenID Connect login view; it reads the provider's discovery document first, and a
+    provider that does not answer gets a page that says so instead of an error."""
+    try:
+        return allauth_oidc_login(request, provider_id)
+    except requests.RequestException:
+        vendor_sso = sso.vendor_sso_for(provider_id)
+        name = vendor_sso.vendor.name if vendor_sso else _("The company")
+        message = _("%(vendor)s's sign-in did not answer. Try again in a few minutes.") % {"vendor": name}
+        context = {"title": _("Sign-in unavailable"), "message": message, "vendor": vendor_sso and vendor_sso.vendor}
+        return render(request, "forum/sso_refused.html", context, status=503)

@@ -13,7 +13,7 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from allauth.socialaccount.models import SocialAccount
+from allauth.socialaccount.models import SocialAccount, SocialApp
 from django.utils import timezone
 
 from forum import access
@@ -204,3 +204,101 @@ def test_sso_required_stops_the_email_domain_from_granting_the_badge(sso_vendor,
     newcomer = make_user("newcomer", email="newcomer@northwind.example")
     assert vendor_actions.verify_staff_by_email(user=newcomer, email=newcomer.email) is None
     assert not access.is_vendor_staff(newcomer, sso_vendor)
+
+
+# ---- The settings page ----
+
+
+def _sso_page(handle: str = "northwind") -> str:
+    return f"/v/{handle}/sso/"
+
+
+def test_only_the_vendors_own_admins_open_the_sso_settings(vendor, staff, other_staff, db):
+    from tests.conftest import client_for, make_user
+
+    superuser = make_user("root", is_superuser=True, is_staff=True)
+    for user in (staff, other_staff, superuser):
+        assert client_for(user).get(_sso_page()).status_code == 403
+    assert client_for(None).get(_sso_page()).status_code == 302  # to sign in
+
+
+def test_an_admin_sets_up_sso_and_the_secret_is_never_shown_back(vendor, vendor_admin, idp, settings, db):
+    from tests.conftest import client_for
+
+    settings.VENDOR_SSO_ALLOW_LOOPBACK = True
+    client = client_for(vendor_admin)
+    page = client.get(_sso_page())
+    assert f"/accounts/oidc/vendor-{vendor.pk}/login/callback/" in page.text  # what to register at the provider
+
+    response = client.post(
+        _sso_page(),
+        {"issuer": idp.issuer + "/.well-known/openid-configuration", "client_id": "nw", "secret": "s3cret-value"},
+        follow=True,
+    )
+
+    assert "Saved Northwind Devices" in response.text
+    assert "s3cret-value" not in response.text
+    app = VendorSSO.objects.get(vendor=vendor).app
+    assert (app.settings["server_url"], app.client_id, app.secret) == (idp.issuer, "nw", "s3cret-value")
+    # Saving again with the secret left empty keeps it.
+    client.post(_sso_page(), {"issuer": idp.issuer, "client_id": "nw", "secret": "", "required": "on"})
+    app.refresh_from_db()
+    assert app.secret == "s3cret-value"
+    assert VendorSSO.objects.get(vendor=vendor).required
+
+
+@pytest.mark.parametrize(
+    ("issuer", "says"),
+    [
+        ("not a url", "is not an issuer URL"),
+        ("ftp://login.example", "is not an issuer URL"),
+        ("http://10.1.2.3", "cannot be used"),  # a private address: the server would be asking inside
+        ("http://127.0.0.1:{dead}", "did not answer"),  # nothing listens there: the provider is down
+        ("{idp}/elsewhere", "did not answer"),  # no discovery document there
+        ("x" * 5000, "the limit is 300"),
+    ],
+    ids=["garbage", "ftp", "private", "down", "no-discovery", "huge"],
+)
+def test_a_bad_or_unreachable_issuer_gets_a_message_and_saves_nothing(
+    vendor, vendor_admin, idp, settings, db, issuer, says
+):
+    from tests.conftest import client_for
+    from tests.services import free_port
+
+    settings.VENDOR_SSO_ALLOW_LOOPBACK = True
+    issuer = issuer.format(dead=free_port(), idp=idp.issuer)
+    response = client_for(vendor_admin).post(_sso_page(), {"issuer": issuer, "client_id": "nw", "secret": "s"})
+
+    assert response.status_code == 400
+    assert says in response.text
+    assert not VendorSSO.objects.exists()
+    assert not SocialApp.objects.exists()
+
+
+def test_a_new_issuer_unlinks_the_old_providers_accounts_and_ends_their_staff_status(
+    sso_vendor, vendor_admin, idp, live_server, browser_client, transactional_db
+):
+    user = signed_in_staff(idp, browser_client, live_server.url, sso_vendor, "ana")
+    current = VendorSSO.objects.select_related("app").get(vendor=sso_vendor)
+
+    sso_actions.configure_sso(admin=vendor_admin, vendor=sso_vendor, issuer=idp.issuer, client_id="another-client")
+
+    # The same subject id at another client or issuer may be someone else: nothing carries over.
+    assert not SocialAccount.objects.filter(user=user).exists()
+    assert not access.is_vendor_staff(user, sso_vendor)
+    assert VendorSSO.objects.get(vendor=sso_vendor).app.secret == current.app.secret
+
+
+def test_a_provider_that_is_down_at_sign_in_gets_a_message_not_an_error(sso_vendor, db):
+    from django.test import Client
+
+    from tests.services import free_port
+
+    app = VendorSSO.objects.get(vendor=sso_vendor).app
+    app.settings = {**app.settings, "server_url": f"http://127.0.0.1:{free_port()}"}  # it went away
+    app.save(update_fields=["settings"])
+
+    response = Client().post(f"/accounts/oidc/{provider_id(sso_vendor)}/login/", {"process": "login"})
+
+    assert response.status_code in (400, 403, 503)
+    assert "Northwind Devices" in response.text
