@@ -93,10 +93,10 @@ def sign_in(
     Drives the real redirects: Barnraise → the provider's authorize endpoint → its login form →
     back to Barnraise's callback, which exchanges the code server-side. Returns the last response.
     """
-    page = client.get(f"{site}/accounts/login/")
+    client.get(f"{site}/accounts/login/")  # sets the CSRF cookie (a signed-in member is sent on)
     start = client.post(
         f"{site}/accounts/oidc/{provider_id}/login/",
-        data={"csrfmiddlewaretoken": csrf_from(page.text), "process": process},
+        data={"csrfmiddlewaretoken": client.cookies["csrftoken"], "process": process},
     )
     assert start.status_code == 302, start.text[:500]
     authorize = start.headers["location"]

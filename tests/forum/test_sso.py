@@ -302,3 +302,24 @@ def test_a_provider_that_is_down_at_sign_in_gets_a_message_not_an_error(sso_vend
 
     assert response.status_code in (400, 403, 503)
     assert "Northwind Devices" in response.text
+
+
+def test_a_signed_in_member_links_the_idp_and_gets_the_badge_on_the_same_account(
+    sso_vendor, idp, live_server, browser_client, transactional_db
+):
+    from tests.conftest import PASSWORD, make_user
+    from tests.oidc_server import csrf_from
+
+    user = make_user("pia", email="pia@mail.example")  # a personal address; the work one is at the provider
+    idp.add_user("pia-work", "pia@northwind.example")
+    login_page = browser_client.get(f"{live_server.url}/accounts/login/")
+    browser_client.post(
+        f"{live_server.url}/accounts/login/",
+        data={"csrfmiddlewaretoken": csrf_from(login_page.text), "login": "pia", "password": PASSWORD},
+    )
+
+    sign_in(browser_client, live_server.url, provider_id(sso_vendor), "pia-work", process="connect")
+
+    assert access.is_vendor_staff(user, sso_vendor)
+    assert SocialAccount.objects.get(user=user).provider == provider_id(sso_vendor)
+    assert Membership.objects.get(user=user, vendor=sso_vendor).granted_email == "pia@northwind.example"
