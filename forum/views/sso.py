@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from forum import access, sso
@@ -66,10 +67,18 @@ def start_sign_in(request: HttpRequest, provider_id: str) -> HttpResponse:
     """allauth's OpenID Connect login view; it reads the provider's discovery document first, and a
     provider that does not answer gets a page that says so instead of an error."""
     try:
-        return allauth_oidc_login(request, provider_id)
+        response = allauth_oidc_login(request, provider_id)
     except requests.RequestException:
         vendor_sso = sso.vendor_sso_for(provider_id)
         name = vendor_sso.vendor.name if vendor_sso else _("The company")
         message = _("%(vendor)s's sign-in did not answer. Try again in a few minutes.") % {"vendor": name}
         context = {"title": _("Sign-in unavailable"), "message": message, "vendor": vendor_sso and vendor_sso.vendor}
         return render(request, "forum/sso_refused.html", context, status=503)
+    location = response.get("Location", "") if response.status_code == 302 else ""
+    if url_has_allowed_host_and_scheme(location, allowed_hosts={request.get_host()}):
+        return response
+    # The site's CSP (form-action 'self') stops a form from being redirected to another site, so the
+    # button's POST ends here, and this page sends the browser on to the provider (with a link too).
+    vendor_sso = sso.vendor_sso_for(provider_id)
+    context = {"url": location, "vendor": vendor_sso.vendor if vendor_sso else None}
+    return render(request, "forum/sso_redirect.html", context)
