@@ -323,3 +323,40 @@ def test_a_signed_in_member_links_the_idp_and_gets_the_badge_on_the_same_account
     assert access.is_vendor_staff(user, sso_vendor)
     assert SocialAccount.objects.get(user=user).provider == provider_id(sso_vendor)
     assert Membership.objects.get(user=user, vendor=sso_vendor).granted_email == "pia@northwind.example"
+
+
+def test_site_admins_see_a_vendors_provider_but_never_its_secret(sso_vendor, db):
+    from tests.conftest import client_for, make_user
+
+    superuser = make_user("root", is_superuser=True, is_staff=True)
+    app = VendorSSO.objects.get(vendor=sso_vendor).app
+
+    page = client_for(superuser).get(f"/admin/socialaccount/socialapp/{app.pk}/change/")
+
+    assert page.status_code == 200
+    assert app.client_id in page.text
+    assert app.secret not in page.text
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "says"),
+    [
+        ("client_id", "a" * 300, "the limit is 191"),
+        ("client_id", "two words", "cannot contain spaces"),
+        ("client_id", "", "Give the client id"),
+        ("secret", "", "Give the client secret"),
+        ("secret", "s" * 5000, "the limit is 191"),
+    ],
+)
+def test_bad_client_credentials_get_a_message_and_save_nothing(
+    vendor, vendor_admin, idp, settings, db, field, value, says
+):
+    from tests.conftest import client_for
+
+    settings.VENDOR_SSO_ALLOW_LOOPBACK = True
+    data = {"issuer": idp.issuer, "client_id": "nw", "secret": "s", field: value}
+    response = client_for(vendor_admin).post(_sso_page(), data)
+
+    assert response.status_code == 400
+    assert says in response.text
+    assert not SocialApp.objects.exists()
