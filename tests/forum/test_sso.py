@@ -360,3 +360,32 @@ def test_bad_client_credentials_get_a_message_and_save_nothing(
     assert response.status_code == 400
     assert says in response.text
     assert not SocialApp.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_staff_status_the_idp_stopped_renewing_closes_the_open_inbox_socket(sso_vendor, vendor_admin, settings):
+    """The lapse goes the way of every removal: open sockets re-check at once (docs/security.md)."""
+    import json
+
+    from channels.db import database_sync_to_async
+    from channels.testing import WebsocketCommunicator
+
+    from config.asgi import application
+    from tests.conftest import make_user
+
+    def grant() -> User:
+        user = make_user("kai", email="kai@northwind.example")
+        account = SocialAccount.objects.create(user=user, provider=provider_id(sso_vendor), uid="kai-sub")
+        sso_actions.grant_staff_by_sso(user=user, vendor=sso_vendor, email=user.email, social_account=account)
+        return user
+
+    user = await database_sync_to_async(grant)()
+    ws = WebsocketCommunicator(application, "/ws/v/northwind/inbox/", headers=[(b"origin", b"http://127.0.0.1:8000")])
+    ws.scope["user"] = user
+    assert (await ws.connect())[0]
+    assert json.loads(await ws.receive_from(timeout=3)) == {"type": "hello"}
+
+    later = timezone.now() + timedelta(seconds=settings.VENDOR_SSO_MAX_AGE + 1)
+    assert await database_sync_to_async(sso_actions.lapse_stale_sso_staff)(now=later) == 1
+
+    assert await ws.receive_output(timeout=3) == {"type": "websocket.close", "code": 4403}
