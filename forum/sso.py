@@ -141,8 +141,7 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
     """Site rules for sign-in through vendors' identity providers (the only social logins here)."""
 
     def get_requests_session(self) -> requests.Session:
-        session = GuardedSession()
-        return session
+        return GuardedSession()
 
     def can_authenticate_by_email(self, login: SocialLogin, email: str) -> bool:
         """A vendor's provider signs in the existing account of an address at that vendor's proven

@@ -74,8 +74,8 @@ def start_sign_in(request: HttpRequest, provider_id: str) -> HttpResponse:
         message = _("%(vendor)s's sign-in did not answer. Try again in a few minutes.") % {"vendor": name}
         context = {"title": _("Sign-in unavailable"), "message": message, "vendor": vendor_sso and vendor_sso.vendor}
         return render(request, "forum/sso_refused.html", context, status=503)
-    location = response.get("Location", "") if response.status_code == 302 else ""
-    if url_has_allowed_host_and_scheme(location, allowed_hosts={request.get_host()}):
+    location = response.get("Location", "")
+    if response.status_code != 302 or url_has_allowed_host_and_scheme(location, allowed_hosts={request.get_host()}):
         return response
     # The site's CSP (form-action 'self') stops a form from being redirected to another site, so the
     # button's POST ends here, and this page sends the browser on to the provider (with a link too).

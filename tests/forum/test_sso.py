@@ -389,3 +389,13 @@ async def test_staff_status_the_idp_stopped_renewing_closes_the_open_inbox_socke
     assert await database_sync_to_async(sso_actions.lapse_stale_sso_staff)(now=later) == 1
 
     assert await ws.receive_output(timeout=3) == {"type": "websocket.close", "code": 4403}
+
+
+def test_opening_the_sign_in_address_asks_before_leaving_for_the_provider(sso_vendor, db):
+    from django.test import Client
+
+    page = Client().get(f"/accounts/oidc/{provider_id(sso_vendor)}/login/")  # a link, not the button
+
+    assert page.status_code == 200
+    assert 'http-equiv="refresh"' not in page.text  # allauth's own "Continue" page, which posts
+    assert "Northwind Devices" in page.text
