@@ -101,6 +101,9 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    # Vendor single sign-on (docs/vendors.md): one allauth OpenID Connect app per vendor.
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
     "taggit",
     "channels",
     "ninja",
@@ -288,6 +291,24 @@ VENDOR_DNS_PORT = int(os.environ.get("VENDOR_DNS_PORT", "53"))
 VENDOR_DNS_TIMEOUT = float(os.environ.get("VENDOR_DNS_TIMEOUT", "5"))
 VENDOR_EMAIL_PROOF_MAX_AGE = int(os.environ.get("VENDOR_EMAIL_PROOF_MAX_AGE", str(2 * 24 * 3600)))
 VENDOR_APPROVAL_REQUIRED = env_bool("VENDOR_APPROVAL_REQUIRED", default=False)
+# Vendor single sign-on: staff status granted by a vendor's identity provider lasts this many
+# seconds after the provider last vouched (a sign-in through it renews it), so someone removed at
+# the provider loses the badge within this time even if they never sign in again.
+VENDOR_SSO_MAX_AGE = int(os.environ.get("VENDOR_SSO_MAX_AGE", str(12 * 3600)))
+# Identity providers are asked from the server, so their addresses must be public; loopback
+# (http://127.0.0.1) only for development and tests.
+VENDOR_SSO_ALLOW_LOOPBACK = env_bool("VENDOR_SSO_ALLOW_LOOPBACK", default=DEBUG)
+VENDOR_SSO_TIMEOUT = float(os.environ.get("VENDOR_SSO_TIMEOUT", "5"))
+SOCIALACCOUNT_ADAPTER = "forum.sso.SocialAccountAdapter"
+SOCIALACCOUNT_REQUESTS_TIMEOUT = VENDOR_SSO_TIMEOUT
+# Only vendors' own identity providers sign people in, each for its proven domains (forum/sso.py
+# decides which addresses it may vouch for); sign-up through one never asks for more fields.
+SOCIALACCOUNT_AUTO_SIGNUP = True
+# An existing account at one of the vendor's proven addresses is signed in and linked to the provider
+# (forum.sso.SocialAccountAdapter.can_authenticate_by_email allows nothing else).
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_ONLY = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Barnraise] "
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Barnraise <noreply@barnraise.localhost>")
 

@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from config import api
+from forum.views import sso
 
 # /admin/login/ sends people to the site's login page (its rate limits and two-factor step);
 # the admin's own, unthrottled login form is never used.
@@ -13,6 +14,8 @@ admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # Before allauth's own: the same view, with a clear page when the vendor's provider is down.
+    path("accounts/oidc/<str:provider_id>/login/", sso.start_sign_in, name="openid_connect_login"),
     path("accounts/", include("allauth.urls")),
     *api.urlpatterns(),
     path("", include("swarm.urls")),

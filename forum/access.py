@@ -370,3 +370,13 @@ def can_review_vendors(user: AnyUser) -> bool:
 def can_list_unclaimed(user: AnyUser) -> bool:
     """List a company as an unclaimed vendor, or decide a customer's proposal: moderators."""
     return is_moderator(user) and user.is_active
+
+
+def can_manage_sso(user: AnyUser, vendor: Vendor) -> bool:
+    """Set up the vendor's single sign-on: its own verified admins only. A provider makes people staff,
+    so not even a site superuser sets one up for a vendor (like API keys and webhooks)."""
+    if not is_participant(user):
+        return False
+    if not vendor.is_claimed:
+        return False
+    return is_vendor_admin(user, vendor)

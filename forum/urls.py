@@ -14,6 +14,7 @@ from forum.views import (
     pages,
     posting,
     reputation,
+    sso,
     vendors,
 )
 
@@ -122,6 +123,7 @@ urlpatterns = [
     path("settings/tokens/", api_admin.tokens, name="api_tokens"),
     path("settings/tokens/<int:token_id>/revoke/", api_admin.revoke_token, name="api_token_revoke"),
     path("v/<name:handle>/api/", api_admin.vendor_api, name="vendor_api"),
+    path("v/<name:handle>/sso/", sso.vendor_sso, name="vendor_sso"),
     path("v/<name:handle>/api/keys/", api_admin.create_key, name="vendor_key_create"),
     path("v/<name:handle>/api/keys/<int:key_id>/revoke/", api_admin.revoke_key, name="vendor_key_revoke"),
     path("v/<name:handle>/api/webhooks/", api_admin.create_webhook, name="vendor_webhook_create"),

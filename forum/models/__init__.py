@@ -12,7 +12,7 @@ from forum.models.reputation import ReputationChange, UserBadge
 from forum.models.threads import Post, PostRevision, TaggedThread, Thread, ThreadVendor, Vote
 from forum.models.timeline import Event, EventKind
 from forum.models.users import ReservedUsername, User
-from forum.models.vendors import Membership, Vendor, VendorDomain
+from forum.models.vendors import Membership, Vendor, VendorDomain, VendorSSO
 from forum.models.worker import ScheduledRun, SentMessage, WorkerHeartbeat
 
 __all__ = [
@@ -55,6 +55,7 @@ __all__ = [
     "VendorFollow",
     "VendorLog",
     "VendorProposal",
+    "VendorSSO",
     "Vote",
     "WebhookDelivery",
     "WebhookEndpoint",

@@ -124,6 +124,8 @@ class VendorLog(models.Model):
         PROPOSED = "proposed", "Proposed an unclaimed vendor"
         LISTED = "listed", "Listed an unclaimed vendor"
         PROPOSAL_DECLINED = "proposal_declined", "Declined a proposed vendor"
+        SSO_SET = "sso_set", "Set up or changed single sign-on"
+        SSO_REMOVED = "sso_removed", "Removed single sign-on"
 
     action = models.CharField(max_length=20, choices=Action.choices)
     actor = models.ForeignKey(

@@ -15,7 +15,7 @@ from taggit.models import Tag
 
 from forum import access, fragments, reputation_selectors, search, selectors
 from forum.actions import reading
-from forum.models import Membership, Vendor
+from forum.models import Membership, Vendor, VendorSSO
 from forum.search_filters import SearchForm
 from forum.views.errors import bad_request
 
@@ -82,6 +82,7 @@ def vendor_page(request: HttpRequest, handle: str) -> HttpResponse:
         "pending": selectors.pending_memberships(vendor) if is_admin else [],
         "is_admin": is_admin,
         "is_staff": access.is_vendor_staff(request.user, vendor),
+        "sso_provider_id": VendorSSO.objects.filter(vendor=vendor).values_list("app__provider_id", flat=True).first(),
         "has_asked": request.user.is_authenticated
         and vendor.memberships.filter(
             user=request.user, status__in=[Membership.Status.PENDING, Membership.Status.VERIFIED]
