@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('forum', '0022_kcs'),
+        ('forum', '0024_sso'),
     ]
 
     operations = [
