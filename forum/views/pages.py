@@ -110,6 +110,10 @@ def thread(request: HttpRequest, thread_id: int, slug: str | None = None) -> Htt
             patch_vary_headers(not_modified, ["Cookie"])
             return not_modified
     context = {"p": page, "thread": page.thread, "form": ReplyForm(), "k": knowledge}
+    if request.headers.get("X-Barnraise-Live"):
+        # The open page re-reading itself after a live event (static/js/live.js): flash messages
+        # are left for the page the user loads next, not consumed by a fetch nobody reads.
+        context["messages"] = ()
     response = render(request, "forum/thread.html", context)
     patch_vary_headers(response, ["Cookie"])
     if etag:
