@@ -18,15 +18,20 @@ from tests.conftest import age
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def open_as(browser, server, user, path: str, height: int = 900):
-    """A page of ``user`` (a real session) on ``path``, once its live socket is connected."""
+def page_of(browser, server, user, height: int = 900):
+    """A new page in a browser context holding a real session of ``user``."""
     client = Client()
     client.force_login(user)
     context = browser.new_context(base_url=server.http, viewport={"width": 1280, "height": height})
     context.set_default_timeout(10_000)
     cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
     context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": server.http}])
-    page = context.new_page()
+    return context.new_page()
+
+
+def open_as(browser, server, user, path: str, height: int = 900):
+    """A page of ``user`` on ``path``, once its live socket is connected."""
+    page = page_of(browser, server, user, height)
     page.csp = []
     page.on("console", lambda msg: "content security policy" in msg.text.lower() and page.csp.append(msg.text))
     page.goto(path)
@@ -135,3 +140,25 @@ def test_the_panel_keeps_a_rating_in_progress_and_the_claim_message(
     for region in REGIONS:
         assert visible_text(asker, region) == visible_text(fresh, region), region
     assert asker.csp == [] and desk.csp == [] and neighbour.csp == []
+
+
+def test_a_refused_socket_says_why_and_is_not_retried(browser, daphne, thread, expert):
+    """A thread rejected by a moderator while someone has it open: 4404, a clear message, no retry loop."""
+    from forum.models import ReviewState, Thread
+
+    attempts = []
+
+    def through_to_the_server(ws) -> None:
+        attempts.append(ws.url)
+        Thread.objects.filter(pk=thread.pk).update(review_state=ReviewState.REJECTED)
+        ws.connect_to_server()
+
+    page = page_of(browser, daphne, expert)
+    page.route_web_socket(re.compile(r"/ws/t/\d+/$"), through_to_the_server)
+    page.goto(thread.get_absolute_url())
+
+    alert = page.get_by_role("alert").filter(has_text="Live updates stopped")
+    expect(alert).to_have_text("Live updates stopped: This does not exist, or not for you.")
+    expect(page.locator(".live-status")).to_have_text("Offline")
+    page.wait_for_timeout(4000)  # the old client retried within 0.5 to 2 s, for ever
+    assert len(attempts) == 1, attempts
