@@ -114,7 +114,11 @@
     const target = event.detail && event.detail.target;
     const swapped = target && target.isConnected ? target : document.getElementById(target && target.id);
     if (!swapped) return;
-    focusQuietly(swapped.querySelector(".panel-message, .form-errors, .field-error, h2, h3") || swapped);
+    // What the action said first (its message or errors), else the region's heading.
+    const first = [".panel-message", ".form-errors", ".field-error", "h2", "h3"]
+      .map(function (selector) { return swapped.querySelector(selector); })
+      .find(Boolean);
+    focusQuietly(first || swapped);
   }
 
   window.Barnraise = window.Barnraise || {};

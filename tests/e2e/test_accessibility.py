@@ -105,3 +105,17 @@ def test_live_notices_are_readable_and_named(new_page, scene, customer):
     expect(page.get_by_role("alert").filter(has_text="Live updates stopped")).to_be_visible()
     expect(page.get_by_role("button", name="2 new replies")).to_be_visible()
     expect(page.locator(".live-announcer")).to_have_attribute("aria-live", "polite")
+
+
+def test_a_form_that_comes_back_with_errors_focuses_them(new_page, scene, customer):
+    page = new_page()
+    log_in(page, customer.username)
+    page.goto("/ask/")
+    page.fill("input[name=title]", "Wifi")
+    page.fill("textarea[name=body]", "It drops.")
+    with page.expect_navigation():
+        page.locator("form button[type=submit]").last.click()
+    error = page.locator(".field-error, .form-errors").first
+    expect(error).to_be_visible()
+    focused = page.evaluate("() => document.activeElement.closest('.form-errors, .field-error') !== null")
+    assert focused, page.evaluate("() => document.activeElement.outerHTML.slice(0, 200)")
