@@ -165,3 +165,22 @@ def test_a_refused_socket_says_why_and_is_not_retried(browser, daphne, thread, e
     expect(page.locator(".live-status")).to_have_text("Offline")
     page.wait_for_timeout(4000)  # the old client retried within 0.5 to 2 s, for ever
     assert len(attempts) == 1, attempts
+
+
+def test_the_inbox_refresh_keeps_the_focus_where_the_staff_member_left_it(
+    browser, daphne, thread, customer, other_customer, staff, vendor
+):
+    age(other_customer)
+    escalations.escalate(user=customer, thread=thread, handle="northwind")
+    inbox = page_of(browser, daphne, staff)
+    inbox.goto("/v/northwind/inbox/")
+    expect(inbox.locator("[data-inbox]")).to_have_attribute("data-live", "connected")
+    link = inbox.get_by_role("link", name=thread.title)
+    link.focus()
+
+    neighbour = open_as(browser, daphne, other_customer, thread.get_absolute_url())
+    neighbour.get_by_role("button", name="Me too").click()
+
+    row = inbox.locator("li", has=inbox.get_by_role("link", name=thread.title)).last
+    expect(row).to_contain_text("1 me too")
+    expect(link).to_be_focused()
