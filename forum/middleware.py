@@ -56,5 +56,13 @@ class InvisibleCharactersMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request.GET = _cleaned(request.GET)
         if request.method == "POST" and request.content_type in FORM_TYPES:
-            request.POST = _cleaned(request.POST)
+            # Lazily, when something first reads request.POST: the body must not be read here,
+            # before a view has had the chance to refuse an oversized upload unread.
+            load = request._load_post_and_files
+
+            def load_and_clean() -> None:
+                load()
+                request._post = _cleaned(request._post)
+
+            request._load_post_and_files = load_and_clean
         return self.get_response(request)
