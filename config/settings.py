@@ -121,6 +121,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    "forum.middleware.InvisibleCharactersMiddleware",  # no bidi controls in any form input
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "forum.middleware.UserPreferencesMiddleware",  # the signed-in person's time zone and language
     "django.contrib.messages.middleware.MessageMiddleware",

@@ -17,6 +17,7 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.utils.translation import gettext_lazy
 
 from forum import metrics
 from forum.models import Event, Membership, Thread
@@ -30,10 +31,28 @@ REPLAY_LIMIT = 500
 RATE_BURST = 20
 RATE_PER_SECOND = 2.0
 
+# Application close codes (docs/websocket.md). A refusal accepts the handshake and then closes
+# with one of these: a refused handshake reaches the browser as 1006, which says nothing, and
+# clients retry it for ever; a 44xx code tells them why, and that retrying will not help.
 CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 CLOSE_TOO_LARGE = 4413
 CLOSE_RATE_LIMITED = 4429
+
+REFUSALS = {
+    CLOSE_UNAUTHENTICATED: ("not_logged_in", gettext_lazy("Log in to see this live.")),
+    CLOSE_FORBIDDEN: ("forbidden", gettext_lazy("You are not allowed to see this live.")),
+    CLOSE_NOT_FOUND: ("not_found", gettext_lazy("This does not exist, or not for you.")),
+}
+
+
+async def refuse(consumer: AsyncWebsocketConsumer, code: int) -> None:
+    """Accept, say why in an ``error`` frame, and close with the 44xx ``code``."""
+    key, message = REFUSALS[code]
+    await consumer.accept()
+    await consumer.send(text_data=json.dumps({"type": "error", "error": str(message), "code": key}))
+    await consumer.close(code=code)
 
 
 @database_sync_to_async
@@ -161,7 +180,7 @@ class ThreadConsumer(ClosesWithAccount, AsyncWebsocketConsumer):
         self.user = self.scope.get("user")
         thread = await _thread(self.thread_id, self.user or presenter.PUBLIC)
         if thread is None:
-            await self.close(code=CLOSE_NOT_FOUND)
+            await refuse(self, CLOSE_NOT_FOUND)
             return
         self.vendor_ids = await _staff_vendor_ids(self.user)
         self.joined = [thread_group(self.thread_id)] + [thread_group(self.thread_id, v) for v in self.vendor_ids]
@@ -343,7 +362,7 @@ class NotificationConsumer(ClosesWithAccount, AsyncWebsocketConsumer):
         self.user = self.scope.get("user")
         self.group = None
         if self.user is None or not self.user.is_authenticated:
-            await self.close(code=CLOSE_UNAUTHENTICATED)
+            await refuse(self, CLOSE_UNAUTHENTICATED)
             return
         self.group = user_group(self.user.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
@@ -364,9 +383,6 @@ class NotificationConsumer(ClosesWithAccount, AsyncWebsocketConsumer):
     async def notifications_changed(self, message: dict) -> None:
         unread = await _unread(self.user)
         await self.send(text_data=json.dumps({"type": "notifications", "unread": unread}))
-
-
-CLOSE_FORBIDDEN = 4403
 
 
 @database_sync_to_async
@@ -394,15 +410,15 @@ class InboxConsumer(ClosesWithAccount, AsyncWebsocketConsumer):
         self.group = None
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
-            await self.close(code=CLOSE_UNAUTHENTICATED)
+            await refuse(self, CLOSE_UNAUTHENTICATED)
             return
         self.user = user
         vendor_id, allowed = await _inbox_vendor(self.scope["url_route"]["kwargs"]["handle"], user)
         if vendor_id is None:
-            await self.close(code=CLOSE_NOT_FOUND)
+            await refuse(self, CLOSE_NOT_FOUND)
             return
         if not allowed:
-            await self.close(code=CLOSE_FORBIDDEN)
+            await refuse(self, CLOSE_FORBIDDEN)
             return
         self.vendor_id = vendor_id
         self.group = inbox_group(vendor_id)

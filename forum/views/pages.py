@@ -114,6 +114,10 @@ def thread(request: HttpRequest, thread_id: int, slug: str | None = None) -> Htt
     token = get_token(request)  # one form token for every post's forms
     posts = fragments.render_thread_posts(page=page, knowledge=knowledge, user=request.user, csrf_token=token)
     context = {"p": page, "posts": posts, "thread": page.thread, "form": ReplyForm(), "k": knowledge}
+    if request.headers.get("X-Barnraise-Live"):
+        # The open page re-reading itself after a live event (static/js/live.js): flash messages
+        # are left for the page the user loads next, not consumed by a fetch nobody reads.
+        context["messages"] = ()
     response = render(request, "forum/thread.html", context)
     patch_vary_headers(response, ["Cookie"])
     if etag:

@@ -95,6 +95,44 @@
     });
   }
 
+  // The sticky header must never hide what an anchor or the keyboard brings into view
+  // (html's scroll-padding-top reads this; on phones the header scrolls away).
+  function measureHeader() {
+    const header = document.querySelector(".site-header");
+    if (!header) return;
+    const sticky = getComputedStyle(header).position === "sticky";
+    document.documentElement.style.setProperty("--header-height", (sticky ? header.offsetHeight : 0) + "px");
+  }
+
+  function focusQuietly(el) {
+    if (!el.hasAttribute("tabindex")) el.setAttribute("tabindex", "-1");
+    el.focus();
+  }
+
+  // A form that came back with errors: its error summary takes the focus, so it is read first.
+  // After posting, the page lands on the new post (#post-N): the focus goes there too.
+  function placeFocus() {
+    const errors = document.querySelector("main .form-errors, main .field-error");
+    if (errors) { focusQuietly(errors.closest(".form-errors") || errors); return; }
+    const match = /^#(post-\d+)$/.exec(window.location.hash);
+    const post = match && document.getElementById(match[1]);
+    if (post) focusQuietly(post);
+  }
+
+  // An htmx swap replaces the button that was pressed: the focus must not fall to the page body.
+  function keepFocusAfterSwap(event) {
+    const active = document.activeElement;
+    if (active && active !== document.body && active.isConnected) return;
+    const target = event.detail && event.detail.target;
+    const swapped = target && target.isConnected ? target : document.getElementById(target && target.id);
+    if (!swapped) return;
+    // What the action said first (its message or errors), else the region's heading.
+    const first = [".panel-message", ".form-errors", ".field-error", "h2", "h3"]
+      .map(function (selector) { return swapped.querySelector(selector); })
+      .find(Boolean);
+    focusQuietly(first || swapped);
+  }
+
   window.Barnraise = window.Barnraise || {};
   window.Barnraise.makeScrollersFocusable = makeScrollersFocusable;
   window.Barnraise.refreshTimes = refreshTimes;
@@ -105,7 +143,11 @@
     setupTagSuggest();
     setupSuggestionBeacon();
     makeScrollersFocusable();
+    measureHeader();
+    placeFocus();
   });
+  window.addEventListener("resize", measureHeader);
+  document.addEventListener("htmx:afterSettle", keepFocusAfterSwap);
   // Content swapped in by htmx gets the same treatment.
   document.addEventListener("htmx:afterSwap", function (event) {
     refreshTimes(event.target);

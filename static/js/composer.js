@@ -192,7 +192,7 @@
     textarea.insertAdjacentElement("afterend", list); // right under the text, over the preview
     textarea.setAttribute("aria-autocomplete", "list");
     textarea.setAttribute("aria-controls", list.id);
-    textarea.setAttribute("aria-expanded", "false");
+    // No aria-expanded: a textarea (role textbox) may not carry it (axe: aria-allowed-attr).
     let items = [];
     let active = -1;
     let timer = null;
@@ -203,7 +203,6 @@
       list.replaceChildren();
       items = [];
       active = -1;
-      textarea.setAttribute("aria-expanded", "false");
       textarea.removeAttribute("aria-activedescendant");
     }
     function highlight(index) {
@@ -234,7 +233,6 @@
       });
       list.replaceChildren(...items);
       list.hidden = false;
-      textarea.setAttribute("aria-expanded", "true");
       highlight(0);
     }
     textarea.addEventListener("input", function () {

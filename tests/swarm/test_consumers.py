@@ -10,6 +10,7 @@ from config.asgi import application
 from forum.actions import posts as post_actions
 from forum.actions import votes as vote_actions
 from swarm import consumers
+from tests.swarm.conftest import refusal
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -117,9 +118,7 @@ async def test_a_flooding_client_is_rate_limited(thread):
 
 async def test_an_unknown_thread_is_refused(db):
     communicator = WebsocketCommunicator(application, "/ws/t/999999/", headers=ORIGIN)
-    connected, code = await communicator.connect()
-    assert not connected
-    assert code == consumers.CLOSE_NOT_FOUND
+    assert await refusal(communicator) == ("not_found", consumers.CLOSE_NOT_FOUND)
 
 
 async def test_a_socket_opened_from_another_site_is_refused(thread):
