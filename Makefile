@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-sqlite test-postgres lint format bench bench-swarm bench-ws bench-soak bench-markdown bench-matching clean
+.PHONY: run test test-sqlite test-postgres lint format bench bench-pages bench-large bench-swarm bench-ws bench-soak bench-markdown bench-matching clean
 
 $(PY):
 	@PYTHON_BIN=$$(scripts/find-python) && $$PYTHON_BIN -m venv $(VENV)
@@ -44,8 +44,15 @@ format: $(STAMP)
 
 ## Benchmarks (not tests): see bench/RESULTS.md
 bench: $(STAMP)
+	$(PY) -m bench.goals --db postgres
+
+## Per-page detail with query plans (bench.run); bench-large builds the goals' 50,000-thread / 1,000,000-post dataset
+bench-pages: $(STAMP)
 	$(PY) -m bench.run --db postgres
 	$(PY) -m bench.run --db sqlite
+
+bench-large: $(STAMP)
+	$(PY) -m bench.goals --db postgres --size large
 
 bench-swarm: $(STAMP)
 	$(PY) -m bench.swarm --db postgres

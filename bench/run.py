@@ -129,6 +129,26 @@ def explain(sql: str, params) -> str:
         return "\n".join(" | ".join(str(c) for c in row) for row in cursor.fetchall())
 
 
+def stop_all(daphne: subprocess.Popen | None, cluster, tmpdir: str | None) -> None:
+    """Stop what a benchmark started: the server, the database connections, the cluster, temp files."""
+    if daphne is not None:
+        daphne.terminate()
+        try:
+            daphne.wait(10)
+        except subprocess.TimeoutExpired:
+            daphne.kill()
+    try:
+        from django.db import connections
+
+        connections.close_all()
+    except Exception:  # noqa: BLE001 - best effort before the cluster goes
+        pass
+    if cluster is not None:
+        cluster.stop()
+    if tmpdir:
+        shutil.rmtree(tmpdir, ignore_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="Barnraise read-path benchmark")
     parser.add_argument("--db", choices=["postgres", "sqlite"], default="sqlite")
@@ -322,22 +342,7 @@ def main() -> None:
                 f.write(head + table + "\n<details><summary>Plans and per-query times</summary>\n\n"
                         + plan_text + "\n</details>\n\n")  # fmt: skip
     finally:
-        if daphne is not None:
-            daphne.terminate()
-            try:
-                daphne.wait(10)
-            except subprocess.TimeoutExpired:
-                daphne.kill()
-        try:
-            from django.db import connections
-
-            connections.close_all()
-        except Exception:  # noqa: BLE001 - best effort before the cluster goes
-            pass
-        if cluster is not None:
-            cluster.stop()
-        if tmpdir:
-            shutil.rmtree(tmpdir, ignore_errors=True)
+        stop_all(daphne, cluster, tmpdir)
 
 
 if __name__ == "__main__":

@@ -273,8 +273,9 @@ def seed(*, threads: int, posts: int, seed_value: int = 1, verbose: bool = True)
         w.write("forum_post", ["id", "thread_id", "author_id", "is_question", "body", "body_html", "staff_vendor_id",
                                "score", "created_at", "edited_at", "review_state"], post_rows)  # fmt: skip
         log("posts written")
+        # txid 0: a seeded history predates every open transaction (forum.models.timeline.Event.txid).
         w.write("forum_event", ["id", "thread_id", "seq", "kind", "actor_id", "post_id", "vendor_id", "data",
-                                "created_at"], event_rows)  # fmt: skip
+                                "created_at", "txid"], ((*row, 0) for row in event_rows))  # fmt: skip
         log("events written")
         w.write("forum_taggedthread", ["id", "tag_id", "content_object_id"], tag_rows)
         log("tags written")

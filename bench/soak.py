@@ -50,6 +50,7 @@ from bench.ws import Server, machine, pct, rss_kb
 from tests.services import Postgres, redis_server
 
 ROOT = Path(__file__).resolve().parents[1]
+CATCH_UP = 120  # seconds: the longest the watchers may take to catch up once the load stops
 PY = sys.executable
 
 SETUP = r"""
@@ -101,6 +102,7 @@ class Stats:
     times: dict[str, list[float]] = field(default_factory=dict)
     statuses: dict[str, dict[int, int]] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    catch_up: float = 0.0  # seconds the watchers took to reach the database's last event after the load
 
     def add(self, name: str, seconds: float, status: int) -> None:
         self.times.setdefault(name, []).append(seconds)
@@ -250,7 +252,9 @@ def timed(stats: Stats, name: str):
     return go
 
 
-async def mixed(servers: list[Server], info: dict, minutes: float, n_watchers: int, sample_every: float, probes):
+async def mixed(
+    servers: list[Server], info: dict, minutes: float, n_watchers: int, sample_every: float, probes, latest
+):
     stats = Stats()
     threads = info["threads"]
     watched = threads[:8]
@@ -311,7 +315,15 @@ async def mixed(servers: list[Server], info: dict, minutes: float, n_watchers: i
     started = time.monotonic()
     await asyncio.gather(sampler(), *loops)
     elapsed = time.monotonic() - started
-    await asyncio.sleep(12)  # let the last events arrive: two pings, so a lost one is asked for again
+    # Let every watcher catch up as a left-open page would: its pings reveal what it missed and it
+    # resumes. Up to CATCH_UP seconds; the time it took is reported.
+    caught_up = time.monotonic()
+    while time.monotonic() - caught_up < CATCH_UP:
+        newest = {thread: latest(thread) for thread in watched}
+        if all(w.last is None or w.last >= newest[w.thread] for w in watchers):
+            break
+        await asyncio.sleep(1)
+    stats.catch_up = time.monotonic() - caught_up
     for w in watchers:
         w.stop.set()
     await asyncio.gather(*watcher_tasks, return_exceptions=True)
@@ -380,6 +392,12 @@ def main() -> None:
             pg = psycopg.connect(url, autocommit=True)
             rd = redis_lib.Redis.from_url(redis.url)
 
+            def latest(thread: int) -> int:
+                row = pg.execute(
+                    "SELECT max(seq) FROM forum_event WHERE thread_id = %s AND vendor_id IS NULL", (thread,)
+                ).fetchone()
+                return row[0] or 0
+
             def probes() -> dict:
                 row = pg.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()").fetchone()
                 return {
@@ -393,7 +411,7 @@ def main() -> None:
             churned = asyncio.run(churn(servers, info["threads"], args.cycles))
             print(json.dumps({"churn": churned, "after": probes()}), flush=True)
             stats, samples, watchers, elapsed = asyncio.run(
-                mixed(servers, info, args.minutes, args.watchers, args.sample, probes)
+                mixed(servers, info, args.minutes, args.watchers, args.sample, probes, latest)
             )
 
             lost = duplicated = out_of_order = 0
@@ -452,6 +470,7 @@ def main() -> None:
         f"reconnects {reconnects} {reasons}; resumes {sum(w.resumes for w in watchers)}, "
         f"duplicates ignored {sum(w.ignored for w in watchers)}"
     )
+    print(f"Watchers caught up with the database {stats.catch_up:.1f} s after the load stopped")
     print(f"Client errors: {len(stats.errors)} {stats.errors[:5]}")
     five_hundreds = sum(n for per in stats.statuses.values() for code, n in per.items() if code >= 500)
     print(f"5xx responses: {five_hundreds}")

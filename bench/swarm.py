@@ -53,30 +53,20 @@ def main() -> None:
             cluster.stop()
 
 
-def run(args) -> None:
-    import django
+def seed_swarm(*, escalations: int, metoos: int) -> tuple:
+    """Escalations of random threads to @acme, me-toos on them and 500 radar hits, in bulk.
 
-    django.setup()
-    from django.core.management import call_command
-    from django.db import connection
-    from django.test import Client
-    from django.test.utils import CaptureQueriesContext
-
-    from bench.run import machine, pct
-    from bench.seed import seed
+    Returns an @acme staff user and the escalated thread ids."""
     from forum.models import Membership, Thread, User, Vendor
     from swarm.models import Escalation, MeToo, RadarHit
 
-    call_command("migrate", verbosity=0)
-    seeded = seed(threads=args.threads, posts=args.threads * 4, verbose=False)
     rng = random.Random(3)
     vendor = Vendor.objects.get(handle="acme")
     staff = Membership.objects.filter(vendor=vendor).select_related("user").first().user
     thread_ids = list(Thread.objects.order_by("id").values_list("id", "author_id", "created_at"))
-    chosen = rng.sample(thread_ids, min(args.escalations, len(thread_ids)))
+    chosen = rng.sample(thread_ids, min(escalations, len(thread_ids)))
     now = datetime.now(UTC)
     states = ["open", "claimed", "resolved", "confirmed"]
-    t0 = time.monotonic()
     rows = []
     for i, (tid, author, _created) in enumerate(chosen):
         state = states[i % 4]
@@ -101,13 +91,34 @@ def run(args) -> None:
     user_ids = list(User.objects.values_list("id", flat=True))
     escalated = [tid for tid, _, _ in chosen]
     pairs = set()
-    while len(pairs) < args.metoos and len(pairs) < len(user_ids) * len(escalated):
+    while len(pairs) < metoos and len(pairs) < len(user_ids) * len(escalated):
         pairs.add((rng.choice(escalated), rng.choice(user_ids)))
     MeToo.objects.bulk_create([MeToo(thread_id=t, user_id=u) for t, u in pairs], batch_size=5000)
     RadarHit.objects.bulk_create(
         [RadarHit(vendor=vendor, thread_id=tid, phrases=["wifi"]) for tid, _, _ in rng.sample(thread_ids, 500)],
         ignore_conflicts=True,
     )
+    return staff, escalated
+
+
+def run(args) -> None:
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from bench.run import machine, pct
+    from bench.seed import seed
+    from forum.models import Thread
+    from swarm.models import Escalation, MeToo
+
+    call_command("migrate", verbosity=0)
+    seeded = seed(threads=args.threads, posts=args.threads * 4, verbose=False)
+    t0 = time.monotonic()
+    staff, escalated = seed_swarm(escalations=args.escalations, metoos=args.metoos)
     print(f"swarm rows written in {time.monotonic() - t0:.1f}s", flush=True)
 
     from django.core.signals import request_started

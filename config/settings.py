@@ -101,6 +101,9 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    # Vendor single sign-on (docs/vendors.md): one allauth OpenID Connect app per vendor.
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
     "taggit",
     "channels",
     "ninja",
@@ -121,7 +124,9 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    "forum.middleware.InvisibleCharactersMiddleware",  # no bidi controls in any form input
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "forum.middleware.UserPreferencesMiddleware",  # the signed-in person's time zone and language
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -154,8 +159,11 @@ TEMPLATES = [
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {
+        # No persistent connections by default, as Django advises under ASGI: each request runs in a
+        # thread of its own, so a kept connection stays with a thread that is not reused. With 60 s,
+        # the soak's two processes reached PostgreSQL's 100 connections ("too many clients already").
         "default": dj_database_url.parse(
-            DATABASE_URL, conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")), conn_health_checks=True
+            DATABASE_URL, conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "0")), conn_health_checks=True
         )
     }
     # A database that does not answer fails the request within seconds (a 503), not a minute.
@@ -208,10 +216,17 @@ if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Room for the thread page's post fragments (forum/fragments.py): the default 300 entries would
+    # evict a long thread's posts while it renders.
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "OPTIONS": {"MAX_ENTRIES": 20_000}}
+    }
 
 # The thread page's "Similar threads" search result (ids only) is reused this long per thread and title.
 SIMILAR_THREADS_CACHE_SECONDS = int(os.environ.get("SIMILAR_THREADS_CACHE_SECONDS", "900"))
+# A post's shared HTML fragment (forum/fragments.py) stays cached this long after its last render; an
+# edit, moderation or rename changes its key, so this only bounds the memory old versions hold.
+POST_FRAGMENT_CACHE_SECONDS = int(os.environ.get("POST_FRAGMENT_CACHE_SECONDS", "86400"))
 
 # Background work: Django's tasks framework, stored in the database (django-tasks-db) and run by
 # `manage.py run_worker` (docs/worker.md). TASKS_BACKEND overrides (the immediate backend runs inline).
@@ -280,6 +295,24 @@ VENDOR_DNS_PORT = int(os.environ.get("VENDOR_DNS_PORT", "53"))
 VENDOR_DNS_TIMEOUT = float(os.environ.get("VENDOR_DNS_TIMEOUT", "5"))
 VENDOR_EMAIL_PROOF_MAX_AGE = int(os.environ.get("VENDOR_EMAIL_PROOF_MAX_AGE", str(2 * 24 * 3600)))
 VENDOR_APPROVAL_REQUIRED = env_bool("VENDOR_APPROVAL_REQUIRED", default=False)
+# Vendor single sign-on: staff status granted by a vendor's identity provider lasts this many
+# seconds after the provider last vouched (a sign-in through it renews it), so someone removed at
+# the provider loses the badge within this time even if they never sign in again.
+VENDOR_SSO_MAX_AGE = int(os.environ.get("VENDOR_SSO_MAX_AGE", str(12 * 3600)))
+# Identity providers are asked from the server, so their addresses must be public; loopback
+# (http://127.0.0.1) only for development and tests.
+VENDOR_SSO_ALLOW_LOOPBACK = env_bool("VENDOR_SSO_ALLOW_LOOPBACK", default=DEBUG)
+VENDOR_SSO_TIMEOUT = float(os.environ.get("VENDOR_SSO_TIMEOUT", "5"))
+SOCIALACCOUNT_ADAPTER = "forum.sso.SocialAccountAdapter"
+SOCIALACCOUNT_REQUESTS_TIMEOUT = VENDOR_SSO_TIMEOUT
+# Only vendors' own identity providers sign people in, each for its proven domains (forum/sso.py
+# decides which addresses it may vouch for); sign-up through one never asks for more fields.
+SOCIALACCOUNT_AUTO_SIGNUP = True
+# An existing account at one of the vendor's proven addresses is signed in and linked to the provider
+# (forum.sso.SocialAccountAdapter.can_authenticate_by_email allows nothing else).
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_ONLY = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Barnraise] "
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Barnraise <noreply@barnraise.localhost>")
 
@@ -443,6 +476,7 @@ BARNRAISE = {
         # Content-gap beacons from the search page, per client address (no person is kept).
         "content_gap": (60, 3600),
         "metoo": (10, 600),
+        "account_delete": (5, 900),  # password re-entries on the delete-account form, per person
         "vendor_proof_email": (5, 3600),  # proof links mailed per applicant
         # The composer (docs/composer.md): live previews and @mention look-ups, per person.
         "preview": (60, 60),

@@ -7,6 +7,7 @@ from django.views.decorators.cache import cache_page
 from django.views.i18n import JavaScriptCatalog, set_language
 
 from config import api
+from forum.views import sso
 
 # /admin/login/ sends people to the site's login page (its rate limits and two-factor step);
 # the admin's own, unthrottled login form is never used.
@@ -15,6 +16,8 @@ admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # Before allauth's own: the same view, with a clear page when the vendor's provider is down.
+    path("accounts/oidc/<str:provider_id>/login/", sso.start_sign_in, name="openid_connect_login"),
     path("accounts/", include("allauth.urls")),
     # Languages (docs/i18n.md): the footer's picker posts here (a cookie; no language in the URLs), and
     # static/js reads its strings from the catalog script (same origin, so the CSP allows it).

@@ -219,6 +219,19 @@ def can_see_history(user: AnyUser, post: Post) -> bool:
     return can_edit_post(user, post)
 
 
+def can_delete_account(actor: AnyUser, user: User) -> bool:
+    """Only the person themselves, even while suspended (deleting one's data is their right).
+
+    Not a site superuser (another admin removes that one, so a site is never left without an
+    admin by accident) nor a vendor's service account (it goes with its vendor).
+    """
+    if not actor.is_authenticated or actor.pk != user.pk:
+        return False
+    if user.is_superuser or user.is_service_account:
+        return False
+    return user.deleted_at is None
+
+
 def require(allowed: bool, message: str) -> None:
     """Raise PermissionDenied with a message a person can read."""
     if not allowed:
@@ -434,3 +447,13 @@ def can_review_vendors(user: AnyUser) -> bool:
 def can_list_unclaimed(user: AnyUser) -> bool:
     """List a company as an unclaimed vendor, or decide a customer's proposal: moderators."""
     return is_moderator(user) and user.is_active
+
+
+def can_manage_sso(user: AnyUser, vendor: Vendor) -> bool:
+    """Set up the vendor's single sign-on: its own verified admins only. A provider makes people staff,
+    so not even a site superuser sets one up for a vendor (like API keys and webhooks)."""
+    if not is_participant(user):
+        return False
+    if not vendor.is_claimed:
+        return False
+    return is_vendor_admin(user, vendor)

@@ -19,7 +19,11 @@ class AccountAdapter(DefaultAccountAdapter):
         username = super().clean_username(username, shallow=shallow)
         if username.lower() in RESERVED_USERNAMES:
             raise ValidationError(gettext("That username is reserved; please choose another."))
+        from forum.actions.accounts import is_username_reserved
         from forum.models import Vendor
+
+        if is_username_reserved(username):
+            raise ValidationError(gettext("That username is reserved; please choose another."))
 
         if Vendor.objects.filter(handle=username.lower()).exists():
             raise ValidationError(gettext("That name is a vendor's @handle; please choose another."))

@@ -9,6 +9,8 @@ moderation, reputation) are append-only: never edited or deleted here.
 
 from __future__ import annotations
 
+from allauth.socialaccount.admin import SocialAppAdmin
+from allauth.socialaccount.models import SocialApp
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
@@ -436,3 +438,20 @@ class VendorApplicationAdmin(ReadOnlyAdmin):
     list_display = ("handle", "name", "applicant", "is_claim", "status", "created_at")
     list_filter = ("status", "is_claim")
     search_fields = ("handle", "name", "applicant__username")
+
+
+class VendorIdentityProviderAdmin(SocialAppAdmin):
+    """Vendors' identity providers (allauth SocialApps). Their admins set them on the vendor's
+    single sign-on page (forum.actions.sso); here they are read-only, and the secret is never shown."""
+
+    exclude = ("secret",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: SocialApp | None = None) -> bool:
+        return False
+
+
+admin.site.unregister(SocialApp)
+admin.site.register(SocialApp, VendorIdentityProviderAdmin)

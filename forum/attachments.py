@@ -191,6 +191,12 @@ def _verified(data: bytes, fmt: str, name: str) -> CleanImage:
     return CleanImage(data=data, content_type=FORMATS[fmt], width=width, height=height, original_name=name)
 
 
+def check_image(upload: UploadedFile) -> CleanImage:
+    """One upload checked and re-encoded under the attachment limits (RejectedImageError says why not)."""
+    _, max_bytes, max_pixels = limits()
+    return _check_one(upload, max_bytes, max_pixels)
+
+
 def prepare(images: Sequence[UploadedFile] | None) -> list[CleanImage]:
     """Check and re-encode uploads; ValidationError (under "images") naming every bad file."""
     images = [f for f in (images or []) if f is not None]

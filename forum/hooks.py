@@ -22,6 +22,10 @@ thread_marked_duplicate = Signal()
 # re-check access and close for whoever lost it).
 staff_changed = Signal()
 
+# Sent with ``user=<User>`` inside the transaction of forum.actions.accounts.delete_account, before
+# the row is anonymised: other apps remove the person's own rows (swarm: me-toos stay, team seats go).
+account_deleted = Signal()
+
 
 # Page panels other apps add to forum's pages, without forum importing them.
 # A panel is a function ``(request, obj) -> str`` returning safe HTML (rendered

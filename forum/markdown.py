@@ -29,8 +29,6 @@ ALLOWED_ATTRIBUTES = {
     "a": {"href", "title", "class"},
     "img": {"src", "alt", "title"},
     "code": {"class"},
-    "th": {"style"},
-    "td": {"style"},
     "ol": {"start"},
 }
 ALLOWED_SCHEMES = {"http", "https", "mailto"}
@@ -172,16 +170,22 @@ def _links(tokens: list[Token]) -> set[str]:
     return links
 
 
+# Table column alignment: markdown-it writes style="text-align:…", which the CSP (style-src 'self')
+# blocks and browsers report as a violation; a class does the same from site.css.
+_ALIGN_RE = re.compile(r'<(t[hd]) style="text-align:(left|center|right)">')
+_ALIGN_CLASSES = {"align-left", "align-center", "align-right"}
+
+
 def sanitize(html: str) -> str:
     """Keep only allow-listed tags, attributes and URL schemes."""
     return nh3.clean(
-        html,
+        _ALIGN_RE.sub(r'<\1 class="align-\2">', html),
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes=ALLOWED_SCHEMES,
         link_rel="nofollow ugc noopener noreferrer",
         strip_comments=True,
-        filter_style_properties={"text-align"},
+        allowed_classes={"th": _ALIGN_CLASSES, "td": _ALIGN_CLASSES},
     )
 
 

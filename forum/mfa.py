@@ -22,6 +22,7 @@ ADMIN_ONLY_VIEWS = {
     "forum:vendor_webhook_delete",
     "forum:vendor_redeliver",
     "forum:vendor_member",
+    "forum:vendor_sso",
     "swarm:radar_keywords",
 }
 

@@ -45,6 +45,11 @@ def user_group(user_id: int) -> str:
     return f"user.{user_id}"
 
 
+def account_group(user_id: int) -> str:
+    """Every websocket a signed-in person has open (thread, bell, inbox): closed when the account goes."""
+    return f"account.{user_id}"
+
+
 def follow(*, user: User, thread_id: int) -> None:
     ThreadFollow.objects.bulk_create([ThreadFollow(thread_id=thread_id, user=user)], ignore_conflicts=True)
 

@@ -383,7 +383,8 @@ def thread_page(*, thread_id: int, user: AnyUser) -> ThreadPage:
     posts = list(post_qs)
     if not thread.has_attachments:
         for p in posts:  # nothing attached anywhere in the thread: no query per post either
-            p._prefetched_objects_cache = {"attachments": Attachment.objects.none()}
+            # An evaluated empty list, not .none(): reading .none() still compiles SQL, per post.
+            p._prefetched_objects_cache = {"attachments": _as_prefetched(Attachment.objects.none(), [])}
     question = next((p for p in posts if p.is_question), None)
     if question is None:
         raise Http404("This thread has no question.")

@@ -1,7 +1,8 @@
 """Receivers for other apps' signals. They only call actions."""
 
 from allauth.account.models import EmailAddress
-from allauth.account.signals import email_changed, email_confirmed, email_removed
+from allauth.account.signals import email_changed, email_confirmed, email_removed, user_logged_in
+from allauth.socialaccount.signals import social_account_added, social_account_removed
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 
@@ -32,3 +33,30 @@ def end_staff_of_deleted_address(sender, instance, **kwargs) -> None:
         user = User.objects.filter(pk=instance.user_id).first()
         if user is not None:
             recheck_email_staff(user=user)
+
+
+@receiver(user_logged_in)
+def vouch_on_sso_sign_in(request, user, sociallogin=None, **kwargs) -> None:
+    """A sign-in through a vendor's identity provider grants or renews that vendor's staff status."""
+    if sociallogin is not None:
+        from forum import sso
+
+        sso.vouch(sociallogin=sociallogin)
+
+
+@receiver(social_account_added)
+def vouch_on_sso_connect(request, sociallogin, **kwargs) -> None:
+    from forum import sso
+
+    sso.vouch(sociallogin=sociallogin)
+
+
+@receiver(social_account_removed)
+def end_staff_of_unlinked_account(request, socialaccount, **kwargs) -> None:
+    """Unlinking the account at a vendor's provider ends the staff status it vouched for."""
+    from forum import sso
+    from forum.actions.sso import end_sso_staff
+
+    vendor_sso = sso.vendor_sso_for(socialaccount.provider)
+    if vendor_sso is not None:
+        end_sso_staff(user=socialaccount.user, vendor=vendor_sso.vendor)

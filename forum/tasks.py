@@ -194,6 +194,14 @@ def prune_worker_records() -> int:
     return deleted
 
 
+@task
+def lapse_stale_sso_staff() -> int:
+    """End staff status a vendor's identity provider has not renewed within VENDOR_SSO_MAX_AGE."""
+    from forum.actions.sso import lapse_stale_sso_staff as lapse
+
+    return lapse()
+
+
 def register_periodic_jobs() -> None:
     periodic.register(
         "send_daily_digests",
@@ -202,4 +210,5 @@ def register_periodic_jobs() -> None:
         offset=timedelta(hours=settings.DIGEST_HOUR_UTC),
     )
     periodic.register("deliver_webhooks", deliver_webhooks, every=timedelta(seconds=15))
+    periodic.register("lapse_stale_sso_staff", lapse_stale_sso_staff, every=timedelta(minutes=5))
     periodic.register("prune_worker_records", prune_worker_records, every=timedelta(days=1), offset=timedelta(hours=3))

@@ -15,6 +15,7 @@ from forum.views import (
     pages,
     posting,
     reputation,
+    sso,
     vendors,
 )
 
@@ -116,6 +117,11 @@ urlpatterns = [
     path("follow/vendor/<name:handle>/", community.follow_vendor, name="follow_vendor"),
     path("follow/thread/<int:thread_id>/", community.follow_thread, name="follow_thread"),
     path("settings/", account.account_settings, name="account_settings"),
+    path("settings/avatar/", account.avatar_upload, name="avatar_upload"),
+    path("settings/avatar/remove/", account.avatar_remove, name="avatar_remove"),
+    path("settings/preferences/", account.preferences, name="preferences"),
+    path("settings/delete/", account.delete_account, name="delete_account"),
+    path("avatars/<str:key>/<int:size>/", account.avatar, name="avatar"),
     path("settings/notifications/", community.notification_settings, name="notification_settings"),
     path("feeds/tags/<name:tag>/", feeds.tag_feed, name="feed_tag"),
     path("feeds/v/<name:handle>/", feeds.vendor_feed, name="feed_vendor"),
@@ -128,6 +134,7 @@ urlpatterns = [
     path("settings/tokens/", api_admin.tokens, name="api_tokens"),
     path("settings/tokens/<int:token_id>/revoke/", api_admin.revoke_token, name="api_token_revoke"),
     path("v/<name:handle>/api/", api_admin.vendor_api, name="vendor_api"),
+    path("v/<name:handle>/sso/", sso.vendor_sso, name="vendor_sso"),
     path("v/<name:handle>/api/keys/", api_admin.create_key, name="vendor_key_create"),
     path("v/<name:handle>/api/keys/<int:key_id>/revoke/", api_admin.revoke_key, name="vendor_key_revoke"),
     path("v/<name:handle>/api/webhooks/", api_admin.create_webhook, name="vendor_webhook_create"),

@@ -9,8 +9,14 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 
-# Control characters other than tab/newline, and bidi overrides that can disguise text.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069\ufeff]")
+# Bidirectional controls (embeddings, overrides, isolates, the LRM/RLM/ALM marks) reorder how
+# text is shown, so "gpj.exe" can read as "exe.jpg" ("Trojan Source"); zero-width spaces and the
+# word joiner make two names look alike. None belongs in what people type. Joiners (U+200C/D)
+# stay: emoji sequences and Persian need them.
+INVISIBLE = "\u061c\u200b\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff"
+_INVISIBLE = re.compile(f"[{INVISIBLE}]")
+# Control characters other than tab/newline, and the invisible characters above.
+_CONTROL = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f{INVISIBLE}]")
 TAG_RE = re.compile(r"^[a-z0-9][a-z0-9+#.-]{0,31}$")
 
 
@@ -23,6 +29,11 @@ def normalise_text(value: str) -> str:
     value = unicodedata.normalize("NFC", value or "")
     value = value.replace("\r\n", "\n").replace("\r", "\n")
     return _CONTROL.sub("", value)
+
+
+def strip_invisible(value: str) -> str:
+    """Remove bidirectional controls and invisible characters (forum.middleware applies it to all form input)."""
+    return _INVISIBLE.sub("", value)
 
 
 def clean_title(value: str) -> str:

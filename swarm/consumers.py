@@ -19,11 +19,13 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.utils import translation
+from django.utils.translation import gettext_lazy
 
 from forum import metrics
 from forum.i18n import language_for_scope
 from forum.models import Event, Membership, Thread
 from forum.timeline import presenter, thread_group
+from forum.timeline.record import live_message
 from swarm.actions import presence
 
 MAX_FRAME_BYTES = 64 * 1024
@@ -32,10 +34,30 @@ REPLAY_LIMIT = 500
 RATE_BURST = 20
 RATE_PER_SECOND = 2.0
 
+# Application close codes (docs/websocket.md). A refusal accepts the handshake and then closes
+# with one of these: a refused handshake reaches the browser as 1006, which says nothing, and
+# clients retry it for ever; a 44xx code tells them why, and that retrying will not help.
 CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 CLOSE_TOO_LARGE = 4413
 CLOSE_RATE_LIMITED = 4429
+
+REFUSALS = {
+    CLOSE_UNAUTHENTICATED: ("not_logged_in", gettext_lazy("Log in to see this live.")),
+    CLOSE_FORBIDDEN: ("forbidden", gettext_lazy("You are not allowed to see this live.")),
+    CLOSE_NOT_FOUND: ("not_found", gettext_lazy("This does not exist, or not for you.")),
+}
+
+
+async def refuse(consumer: AsyncWebsocketConsumer, code: int) -> None:
+    """Accept, say why in an ``error`` frame, and close with the 44xx ``code``."""
+    key, message = REFUSALS[code]
+    with translation.override(language_for_scope(consumer.scope)):  # in the page's language
+        text = str(message)
+    await consumer.accept()
+    await consumer.send(text_data=json.dumps({"type": "error", "error": text, "code": key}))
+    await consumer.close(code=code)
 
 
 @database_sync_to_async
@@ -141,7 +163,29 @@ def _replay(
 _events_after = database_sync_to_async(replay)
 
 
-class ThreadConsumer(AsyncWebsocketConsumer):
+class ClosesWithAccount:
+    """Joins the signed-in person's account group: deleting the account closes the socket (4401)."""
+
+    account_group: str | None = None
+
+    async def join_account(self, user: Any) -> None:
+        from forum.notifications import account_group
+
+        if user is not None and user.is_authenticated:
+            self.account_group = account_group(user.pk)
+            await self.channel_layer.group_add(self.account_group, self.channel_name)
+
+    async def leave_account(self) -> None:
+        if self.account_group:
+            await self.channel_layer.group_discard(self.account_group, self.channel_name)
+            self.account_group = None
+
+    async def account_closed(self, message: dict) -> None:
+        await self.leave_account()
+        await self.close(code=CLOSE_UNAUTHENTICATED)
+
+
+class ThreadConsumer(ClosesWithAccount, AsyncWebsocketConsumer):
     """Live events of one thread: ``/ws/t/<thread_id>/``."""
 
     async def connect(self) -> None:
@@ -151,12 +195,13 @@ class ThreadConsumer(AsyncWebsocketConsumer):
         self.user = self.scope.get("user")
         thread = await _thread(self.thread_id, self.user or presenter.PUBLIC)
         if thread is None:
-            await self.close(code=CLOSE_NOT_FOUND)
+            await refuse(self, CLOSE_NOT_FOUND)
             return
         self.vendor_ids = await _staff_vendor_ids(self.user)
         self.joined = [thread_group(self.thread_id)] + [thread_group(self.thread_id, v) for v in self.vendor_ids]
         for group in self.joined:
             await self.channel_layer.group_add(group, self.channel_name)
+        await self.join_account(self.user)
         self.tokens = float(RATE_BURST)
         self.refilled = time.monotonic()
         await self.accept()
@@ -167,6 +212,7 @@ class ThreadConsumer(AsyncWebsocketConsumer):
         _announce_presence(self.channel_layer, self.thread_id)
 
     async def disconnect(self, code: int) -> None:
+        await self.leave_account()
         if not self.joined:
             return
         for group in self.joined:
@@ -291,12 +337,17 @@ class ThreadConsumer(AsyncWebsocketConsumer):
         return False
 
     async def timeline_event(self, message: dict) -> None:
-        """A wake-up from forum.timeline.publish: forward the event (a private one only to current staff)."""
-        vendor_id = self._stream_vendor(message["event"].get("stream", "public"))
+        """A wake-up from forum.timeline.publish: forward the event (a private one only to current staff).
+
+        The frame arrives encoded once per language (forum.timeline.record.live_message): every
+        socket sends the text for its page's language as it is, nothing is re-encoded per watcher.
+        """
+        if "text" not in message:  # from a process still on the old message shape, during a rolling deploy
+            message = live_message(message["event"], message.get("events"))
+        vendor_id = self._stream_vendor(message["stream"])
         if vendor_id is False or (vendor_id is not None and not await self._keep_private(vendor_id)):
             return
-        event = message.get("events", {}).get(self.language) or message["event"]
-        await self.send_json({"type": "event", "event": event})
+        await self.send(text_data=message.get("texts", {}).get(self.language) or message["text"])
 
     async def _keep_private(self, vendor_id: int) -> bool:
         """Whether the user is still the vendor's staff; if not, leave its private stream for good."""
@@ -318,7 +369,7 @@ def _unread(user: Any) -> int:
     return unread_count(user)
 
 
-class NotificationConsumer(AsyncWebsocketConsumer):
+class NotificationConsumer(ClosesWithAccount, AsyncWebsocketConsumer):
     """A logged-in user's personal channel: ``/ws/me/``. Sends the unread count when it changes."""
 
     async def connect(self) -> None:
@@ -327,14 +378,16 @@ class NotificationConsumer(AsyncWebsocketConsumer):
         self.user = self.scope.get("user")
         self.group = None
         if self.user is None or not self.user.is_authenticated:
-            await self.close(code=CLOSE_UNAUTHENTICATED)
+            await refuse(self, CLOSE_UNAUTHENTICATED)
             return
         self.group = user_group(self.user.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.join_account(self.user)
         await self.accept()
         await self.notifications_changed({})
 
     async def disconnect(self, code: int) -> None:
+        await self.leave_account()
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
@@ -348,9 +401,6 @@ class NotificationConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=json.dumps({"type": "notifications", "unread": unread}))
 
 
-CLOSE_FORBIDDEN = 4403
-
-
 @database_sync_to_async
 def _inbox_vendor(handle: str, user: Any) -> tuple[int | None, bool]:
     from forum.models import Vendor
@@ -362,7 +412,7 @@ def _inbox_vendor(handle: str, user: Any) -> tuple[int | None, bool]:
     return vendor.pk, can_see_inbox(user, vendor)
 
 
-class InboxConsumer(AsyncWebsocketConsumer):
+class InboxConsumer(ClosesWithAccount, AsyncWebsocketConsumer):
     """A vendor's live inbox: ``/ws/v/<handle>/inbox/``, for that vendor's verified staff only.
 
     Sends ``{"type": "changed", "reason": ...}`` whenever an escalation or radar
@@ -376,23 +426,25 @@ class InboxConsumer(AsyncWebsocketConsumer):
         self.group = None
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
-            await self.close(code=CLOSE_UNAUTHENTICATED)
+            await refuse(self, CLOSE_UNAUTHENTICATED)
             return
         self.user = user
         vendor_id, allowed = await _inbox_vendor(self.scope["url_route"]["kwargs"]["handle"], user)
         if vendor_id is None:
-            await self.close(code=CLOSE_NOT_FOUND)
+            await refuse(self, CLOSE_NOT_FOUND)
             return
         if not allowed:
-            await self.close(code=CLOSE_FORBIDDEN)
+            await refuse(self, CLOSE_FORBIDDEN)
             return
         self.vendor_id = vendor_id
         self.group = inbox_group(vendor_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.join_account(user)
         await self.accept()
         await self.send(text_data=json.dumps({"type": "hello"}))
 
     async def disconnect(self, code: int) -> None:
+        await self.leave_account()
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
 

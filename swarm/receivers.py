@@ -14,7 +14,7 @@ from django.dispatch import receiver
 
 from forum import hooks
 from forum.models import Event, EventKind
-from swarm.actions import escalations, radar, reactions
+from swarm.actions import escalations, radar, reactions, teams
 from swarm.live import wake_inboxes
 
 
@@ -34,3 +34,9 @@ def on_event(sender, event: Event, **kwargs) -> None:
 def on_staff_changed(sender, membership, **kwargs) -> None:
     """Someone gained or lost a vendor's staff status: open inboxes re-check who may see them."""
     wake_inboxes([membership.vendor_id], "staff")
+
+
+@receiver(hooks.account_deleted)
+def on_account_deleted(sender, user, **kwargs) -> None:
+    """A person deleted their account: swarm forgets their team seats (their escalations stay)."""
+    teams.forget_member(user=user)

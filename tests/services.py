@@ -205,8 +205,10 @@ def redis_server() -> Iterator[RedisServer]:
         shutil.rmtree(server.workdir, ignore_errors=True)
 
 
-def wait_until_healthy(process: subprocess.Popen, base_url: str, timeout: float = 90.0) -> None:
-    """Wait for a server process to answer 200 on /healthz; raise if it exits or never does."""
+def wait_until_healthy(
+    process: subprocess.Popen, base_url: str, timeout: float = 90.0, *, path: str = "/healthz"
+) -> None:
+    """Wait for a server process to answer 200 on ``path``; raise if it exits or never does."""
     import httpx
 
     deadline = time.monotonic() + timeout
@@ -214,7 +216,7 @@ def wait_until_healthy(process: subprocess.Popen, base_url: str, timeout: float 
         if process.poll() is not None:
             raise RuntimeError(f"the server exited with code {process.returncode}")
         try:
-            if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
+            if httpx.get(f"{base_url}{path}", timeout=1).status_code == 200:
                 return
         except httpx.HTTPError:
             pass

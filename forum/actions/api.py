@@ -24,6 +24,7 @@ from forum.models import (
     WebhookEndpoint,
 )
 from forum.models.api import Scope
+from forum.validation import normalise_text
 
 TOKEN_PREFIX = "brp_"
 KEY_PREFIX = "brk_"
@@ -54,7 +55,7 @@ def _new_secret(prefix: str) -> tuple[str, str, str]:
 
 
 def _clean_name(name: str) -> str:
-    name = (name or "").replace("\x00", "").strip()
+    name = " ".join(normalise_text(name or "").split())
     if not name:
         raise ValidationError(gettext("Give the token a name, so you recognise it later."), code="name_required")
     if len(name) > MAX_NAME:

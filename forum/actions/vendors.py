@@ -14,7 +14,7 @@ from django.utils.translation import gettext
 
 from forum import access, handles, hooks
 from forum import domains as domain_rules
-from forum.models import Membership, User, Vendor, VendorDomain
+from forum.models import Membership, User, Vendor, VendorDomain, VendorSSO
 from forum.validation import normalise_text
 
 NAME_MAX = 100
@@ -68,7 +68,7 @@ def approve_membership(*, admin: User, membership: Membership, role: str = Membe
         membership.save(
             update_fields=["status", "role", "via", "verified_at", "verified_by", "revoked_at", "revoked_by"]
         )
-        _staff_changed(membership)
+        staff_changed(membership)
     logger.info("Staff approved: %s at @%s as %s by %s", membership.user, membership.vendor.handle, role, admin)
     return membership
 
@@ -92,7 +92,7 @@ def revoke_membership(*, admin: User, membership: Membership) -> Membership | No
         membership.revoked_at = timezone.now()
         membership.revoked_by = admin
         membership.save(update_fields=["status", "revoked_at", "revoked_by"])
-        _staff_changed(membership)
+        staff_changed(membership)
     logger.info(
         "Staff revoked: %s at @%s by %s (was %s via %s)",
         membership.user,
@@ -113,6 +113,10 @@ def verify_staff_by_email(*, user: User, email: str, email_address: EmailAddress
     vendor = Vendor.objects.filter(domains__domain=domain).first()
     if vendor is None:
         return None
+    if VendorSSO.objects.filter(vendor=vendor, required=True).exists():
+        # The vendor's staff sign in through its identity provider; an address alone grants nothing.
+        logger.info("Not granting @%s staff to %s by email: the vendor requires its sign-in", vendor.handle, user)
+        return None
     if email_address is None:
         email_address = EmailAddress.objects.filter(user=user, email__iexact=email).first()
     with transaction.atomic():
@@ -129,7 +133,7 @@ def verify_staff_by_email(*, user: User, email: str, email_address: EmailAddress
         membership.granted_email = email.strip().lower()
         membership.lapsed_at = None
         membership.save(update_fields=["status", "via", "verified_at", "email_address", "granted_email", "lapsed_at"])
-        _staff_changed(membership)
+        staff_changed(membership)
     return membership
 
 
@@ -150,18 +154,25 @@ def recheck_email_staff(*, user: User) -> list[Membership]:
         for membership in granted.select_related("vendor"):
             if (membership.email_address_id, membership.granted_email.lower()) in held:
                 continue
-            membership.status = Membership.Status.LAPSED
-            membership.lapsed_at = timezone.now()
-            membership.save(update_fields=["status", "lapsed_at"])
-            _staff_changed(membership)
+            lapse_membership(membership, reason=f"address {membership.granted_email} removed")
             lapsed.append(membership)
-            logger.info(
-                "Staff lapsed: %s at @%s, address %s removed", user, membership.vendor.handle, membership.granted_email
-            )
     return lapsed
 
 
-def _staff_changed(membership: Membership) -> None:
+def lapse_membership(membership: Membership, *, reason: str) -> None:
+    """End staff status that came from an address or an identity provider, as it was granted.
+
+    The caller holds the row locked inside its transaction. Unlike an admin's revocation, it comes back
+    by the same route (confirming the address again, signing in through the provider again).
+    """
+    membership.status = Membership.Status.LAPSED
+    membership.lapsed_at = timezone.now()
+    membership.save(update_fields=["status", "lapsed_at"])
+    staff_changed(membership)
+    logger.info("Staff lapsed: %s at @%s, %s", membership.user, membership.vendor.handle, reason)
+
+
+def staff_changed(membership: Membership) -> None:
     """Tell other apps (inboxes, sockets) inside the transaction; they act after commit."""
     hooks.staff_changed.send(sender=Membership, membership=membership)
 
@@ -231,7 +242,7 @@ def add_founding_admin(*, vendor: Vendor, user: User) -> Membership:
         membership.revoked_at = None
         membership.revoked_by = None
         membership.save(update_fields=["status", "role", "via", "verified_at", "revoked_at", "revoked_by"])
-        _staff_changed(membership)
+        staff_changed(membership)
     logger.info("Founding admin: %s at @%s", user, vendor.handle)
     return membership
 

@@ -19,8 +19,8 @@ from forum.models.reading import ThreadMute, ThreadRead
 from forum.models.reputation import ReputationChange, UserBadge
 from forum.models.threads import Post, PostRevision, TaggedThread, Thread, ThreadVendor, Vote
 from forum.models.timeline import Event, EventKind
-from forum.models.users import User
-from forum.models.vendors import Membership, Vendor, VendorDomain
+from forum.models.users import ReservedUsername, User
+from forum.models.vendors import Membership, Vendor, VendorDomain, VendorSSO
 from forum.models.worker import ScheduledRun, SentMessage, WorkerHeartbeat
 
 __all__ = [
@@ -44,6 +44,7 @@ __all__ = [
     "Post",
     "PostRevision",
     "ReputationChange",
+    "ReservedUsername",
     "ReviewState",
     "ScheduledRun",
     "SentMessage",
@@ -65,6 +66,7 @@ __all__ = [
     "VendorFollow",
     "VendorLog",
     "VendorProposal",
+    "VendorSSO",
     "Vote",
     "WebhookDelivery",
     "WebhookEndpoint",

@@ -125,6 +125,8 @@ class VendorLog(models.Model):
         PROPOSED = "proposed", gettext_lazy("Proposed an unclaimed vendor")
         LISTED = "listed", gettext_lazy("Listed an unclaimed vendor")
         PROPOSAL_DECLINED = "proposal_declined", gettext_lazy("Declined a proposed vendor")
+        SSO_SET = "sso_set", gettext_lazy("Set up or changed single sign-on")
+        SSO_REMOVED = "sso_removed", gettext_lazy("Removed single sign-on")
 
     action = models.CharField(max_length=20, choices=Action.choices)
     actor = models.ForeignKey(

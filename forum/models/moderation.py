@@ -65,6 +65,7 @@ class ModerationLog(models.Model):
         REJECT = "reject", gettext_lazy("Rejected a post")
         SUSPEND = "suspend", gettext_lazy("Suspended a user")
         UNSUSPEND = "unsuspend", gettext_lazy("Lifted a suspension")
+        ACCOUNT_DELETED = "account_deleted", gettext_lazy("Account deleted by its owner")
 
     action = models.CharField(max_length=20, choices=Action.choices)
     moderator = models.ForeignKey(

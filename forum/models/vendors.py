@@ -78,13 +78,14 @@ class Membership(models.Model):
         PENDING = "pending", gettext_lazy("Pending approval")
         VERIFIED = "verified", gettext_lazy("Verified")
         REVOKED = "revoked", gettext_lazy("Removed by an admin")
-        LAPSED = "lapsed", gettext_lazy("Email address removed")
+        LAPSED = "lapsed", gettext_lazy("Lapsed: its email address or company sign-in ended")
 
     class Via(models.TextChoices):
         ADMIN = "admin", gettext_lazy("Approved by a vendor admin")
         EMAIL = "email", gettext_lazy("Verified email at a vendor domain")
         REQUEST = "request", gettext_lazy("Requested")
         FOUNDER = "founder", gettext_lazy("Proved control of the vendor's domain when it joined")
+        SSO = "sso", gettext_lazy("Signed in through the vendor's identity provider")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="memberships")
@@ -102,6 +103,12 @@ class Membership(models.Model):
     )
     granted_email = models.EmailField(max_length=254, blank=True)
     lapsed_at = models.DateTimeField(null=True, blank=True)
+    # Staff status granted by the vendor's identity provider (via=SSO) lives as long as the provider
+    # vouches: this account at it, renewed at each sign-in, for at most VENDOR_SSO_MAX_AGE.
+    social_account = models.ForeignKey(
+        "socialaccount.SocialAccount", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    sso_vouched_at = models.DateTimeField(null=True, blank=True)
     # An admin's removal sticks: confirming the address again does not re-grant it.
     revoked_at = models.DateTimeField(null=True, blank=True)
     revoked_by = models.ForeignKey(
@@ -118,3 +125,24 @@ class Membership(models.Model):
     @property
     def is_verified(self) -> bool:
         return self.status == self.Status.VERIFIED
+
+
+class VendorSSO(models.Model):
+    """A vendor's OpenID Connect identity provider, stored as an allauth SocialApp (docs/vendors.md)."""
+
+    vendor = models.OneToOneField(Vendor, on_delete=models.CASCADE, related_name="sso")
+    # provider "openid_connect", provider_id "vendor-<pk>": issuer, client id and secret live there.
+    app = models.OneToOneField("socialaccount.SocialApp", on_delete=models.CASCADE, related_name="vendor_sso")
+    # Staff status then comes only from the provider: a verified email at a vendor domain no longer grants it.
+    required = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"SSO for @{self.vendor.handle}"
+
+    @property
+    def issuer(self) -> str:
+        return self.app.settings.get("server_url", "")

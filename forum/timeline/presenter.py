@@ -26,7 +26,6 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q, QuerySet
 from django.http import Http404
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext, gettext_noop
 
@@ -301,7 +300,9 @@ def _payload(viewer: AnyUser, item: Event, canonical: dict[int, str], unseen: se
     carries_post = item.kind in POST_KINDS | REVIEW_KINDS and target is not None and not target.is_question
     if carries_post and seen_post is not Seen.NOT_FOUND:
         target.shown_to_viewer = seen_post is Seen.SHOWN
-        payload["html"] = render_to_string("forum/_post.html", {"post": target, "thread_id": item.thread_id})
+        from forum.fragments import render_live_post
+
+        payload["html"] = render_live_post(target)
     return payload
 
 

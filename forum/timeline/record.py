@@ -11,6 +11,7 @@ the database (see docs/events.md).
 
 from __future__ import annotations
 
+import json
 import logging
 from functools import partial
 from typing import Any
@@ -80,18 +81,37 @@ def record(
     return event
 
 
+def _frame(payload: dict[str, Any]) -> str:
+    return json.dumps({"type": "event", "event": payload}, separators=(",", ":"))
+
+
+def live_message(payload: dict[str, Any], translations: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The channel-layer message for a live event: its socket frame encoded once per language, here.
+
+    Every watching socket, in every process, is handed the text for its page's language as it is:
+    a reply seen by a thousand watchers is encoded once per language, not once per socket.
+    ``payload`` is the ``LANGUAGE_CODE`` rendering (``text``, for consumers that know no language);
+    ``translations`` maps language codes to their renderings (``texts``). ``stream`` lets the
+    consumer decide who may receive it without decoding the frame.
+    """
+    texts = {code: _frame(rendered) for code, rendered in (translations or {}).items()}
+    text = texts.get(settings.LANGUAGE_CODE) or _frame(payload)
+    return {"type": "timeline.event", "stream": payload["stream"], "text": text, "texts": texts}
+
+
 def publish(event: Event) -> None:
     """Wake up everyone watching the event's stream. Best effort: the log is durable."""
     metrics.EVENTS_RECORDED.labels(event.kind).inc()  # here, after commit: a rolled-back event never counts
     try:
         from forum.timeline.presenter import live_payload  # late: payloads render templates
 
-        # One rendering per language (labels and the post's controls are words); each socket forwards its own.
+        # One rendering per language (labels and the post's controls are words), each encoded once;
+        # every socket forwards the text for its page's language.
         events = {}
         for code, _name in settings.LANGUAGES:
             with translation.override(code):
                 events[code] = live_payload(event)
-        message = {"type": "timeline.event", "event": events[settings.LANGUAGE_CODE], "events": events}
+        message = live_message(events[settings.LANGUAGE_CODE], events)
         layer = get_channel_layer()
         if layer is not None:
             async_to_sync(layer.group_send)(thread_group(event.thread_id, event.vendor_id), message)

@@ -6,6 +6,7 @@ import hashlib
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone, translation
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
@@ -14,9 +15,9 @@ from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_POST
 from taggit.models import Tag
 
-from forum import access, knowledge_selectors, reputation_selectors, search, selectors
+from forum import access, fragments, knowledge_selectors, reputation_selectors, search, selectors
 from forum.actions import reading
-from forum.models import Membership, Vendor
+from forum.models import Membership, Vendor, VendorSSO
 from forum.search_filters import SearchForm
 from forum.views.errors import bad_request
 
@@ -85,6 +86,7 @@ def vendor_page(request: HttpRequest, handle: str) -> HttpResponse:
         "pending": selectors.pending_memberships(vendor) if is_admin else [],
         "is_admin": is_admin,
         "is_staff": access.is_vendor_staff(request.user, vendor),
+        "sso_provider_id": VendorSSO.objects.filter(vendor=vendor).values_list("app__provider_id", flat=True).first(),
         "has_asked": request.user.is_authenticated
         and vendor.memberships.filter(
             user=request.user, status__in=[Membership.Status.PENDING, Membership.Status.VERIFIED]
@@ -113,7 +115,13 @@ def thread(request: HttpRequest, thread_id: int, slug: str | None = None) -> Htt
             not_modified["ETag"] = etag
             patch_vary_headers(not_modified, ["Cookie"])
             return not_modified
-    context = {"p": page, "thread": page.thread, "form": ReplyForm(), "k": knowledge}
+    token = get_token(request)  # one form token for every post's forms
+    posts = fragments.render_thread_posts(page=page, knowledge=knowledge, user=request.user, csrf_token=token)
+    context = {"p": page, "posts": posts, "thread": page.thread, "form": ReplyForm(), "k": knowledge}
+    if request.headers.get("X-Barnraise-Live"):
+        # The open page re-reading itself after a live event (static/js/live.js): flash messages
+        # are left for the page the user loads next, not consumed by a fetch nobody reads.
+        context["messages"] = ()
     response = render(request, "forum/thread.html", context)
     patch_vary_headers(response, ["Cookie"])
     if etag:

@@ -25,8 +25,21 @@
       if (isNaN(date)) return;
       const text = relative(date);
       if (text) el.textContent = text;
-      el.title = date.toLocaleString(document.documentElement.lang || undefined);
+      el.title = exact(date);
     });
+  }
+  // The exact time in the zone the person chose in their settings (else the browser's own).
+  function exact(date) {
+    const lang = document.documentElement.lang || undefined; // the page's language, not the browser's
+    const zone = document.body && document.body.dataset.timeZone;
+    if (zone) {
+      try {
+        return date.toLocaleString(lang, { timeZone: zone, timeZoneName: "short" });
+      } catch (error) {
+        // A zone this browser does not know: fall back to its own.
+      }
+    }
+    return date.toLocaleString(lang);
   }
 
   // Tag suggestions while typing (fills the <datalist> next to the tags field).
@@ -103,6 +116,44 @@
     });
   }
 
+  // The sticky header must never hide what an anchor or the keyboard brings into view
+  // (html's scroll-padding-top reads this; on phones the header scrolls away).
+  function measureHeader() {
+    const header = document.querySelector(".site-header");
+    if (!header) return;
+    const sticky = getComputedStyle(header).position === "sticky";
+    document.documentElement.style.setProperty("--header-height", (sticky ? header.offsetHeight : 0) + "px");
+  }
+
+  function focusQuietly(el) {
+    if (!el.hasAttribute("tabindex")) el.setAttribute("tabindex", "-1");
+    el.focus();
+  }
+
+  // A form that came back with errors: its error summary takes the focus, so it is read first.
+  // After posting, the page lands on the new post (#post-N): the focus goes there too.
+  function placeFocus() {
+    const errors = document.querySelector("main .form-errors, main .field-error");
+    if (errors) { focusQuietly(errors.closest(".form-errors") || errors); return; }
+    const match = /^#(post-\d+)$/.exec(window.location.hash);
+    const post = match && document.getElementById(match[1]);
+    if (post) focusQuietly(post);
+  }
+
+  // An htmx swap replaces the button that was pressed: the focus must not fall to the page body.
+  function keepFocusAfterSwap(event) {
+    const active = document.activeElement;
+    if (active && active !== document.body && active.isConnected) return;
+    const target = event.detail && event.detail.target;
+    const swapped = target && target.isConnected ? target : document.getElementById(target && target.id);
+    if (!swapped) return;
+    // What the action said first (its message or errors), else the region's heading.
+    const first = [".panel-message", ".form-errors", ".field-error", "h2", "h3"]
+      .map(function (selector) { return swapped.querySelector(selector); })
+      .find(Boolean);
+    focusQuietly(first || swapped);
+  }
+
   window.Barnraise = window.Barnraise || {};
   window.Barnraise.makeScrollersFocusable = makeScrollersFocusable;
   window.Barnraise.refreshTimes = refreshTimes;
@@ -114,7 +165,11 @@
     setupSuggestionBeacon();
     makeScrollersFocusable();
     setupSiteMenu();
+    measureHeader();
+    placeFocus();
   });
+  window.addEventListener("resize", measureHeader);
+  document.addEventListener("htmx:afterSettle", keepFocusAfterSwap);
   // Content swapped in by htmx gets the same treatment.
   document.addEventListener("htmx:afterSwap", function (event) {
     refreshTimes(event.target);

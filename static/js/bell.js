@@ -29,7 +29,7 @@
       } catch (error) { /* ignore a malformed frame */ }
     });
     socket.addEventListener("close", function (event) {
-      if (event.code === 4401) return;
+      if (event.code >= 4400 && event.code < 4500) return; // refused, and it says why: retrying won't help
       setTimeout(connect, Math.min(30000, 1000 * Math.pow(2, attempt++)));
     });
   }

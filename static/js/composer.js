@@ -200,7 +200,7 @@
     textarea.insertAdjacentElement("afterend", list); // right under the text, over the preview
     textarea.setAttribute("aria-autocomplete", "list");
     textarea.setAttribute("aria-controls", list.id);
-    textarea.setAttribute("aria-expanded", "false");
+    // No aria-expanded: a textarea (role textbox) may not carry it (axe: aria-allowed-attr).
     let items = [];
     let active = -1;
     let timer = null;
@@ -211,7 +211,6 @@
       list.replaceChildren();
       items = [];
       active = -1;
-      textarea.setAttribute("aria-expanded", "false");
       textarea.removeAttribute("aria-activedescendant");
     }
     function highlight(index) {
@@ -242,7 +241,6 @@
       });
       list.replaceChildren(...items);
       list.hidden = false;
-      textarea.setAttribute("aria-expanded", "true");
       highlight(0);
     }
     textarea.addEventListener("input", function () {

@@ -34,7 +34,15 @@
     url.searchParams.set("fragment", "1");
     refreshing = fetch(url.toString(), { credentials: "same-origin", headers: { "HX-Request": "true" } })
       .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
-      .then(function (html) { body.innerHTML = html; applyCounts(); root.setAttribute("data-refreshed", Date.now()); })
+      .then(function (html) {
+        // Merged, not replaced: the focus, a selection in progress and an open form survive (live.js).
+        const fresh = body.cloneNode(false);
+        fresh.innerHTML = html;
+        if (window.Barnraise && window.Barnraise.merge) window.Barnraise.merge(body, fresh);
+        else body.innerHTML = html;
+        applyCounts();
+        root.setAttribute("data-refreshed", Date.now());
+      })
       .catch(function () {})
       .finally(function () { refreshing = null; });
     return refreshing;
@@ -58,7 +66,7 @@
     socket.addEventListener("close", function (e) {
       clearInterval(ping);
       root.setAttribute("data-live", "disconnected");
-      if (e.code === 4401 || e.code === 4403 || e.code === 4404) return;
+      if (e.code >= 4400 && e.code < 4500) return; // refused, and it says why: retrying won't help
       const delay = Math.min(30000, 500 * Math.pow(2, attempt++)) * (0.5 + Math.random() / 2);
       setTimeout(connect, delay);
     });

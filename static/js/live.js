@@ -1,6 +1,10 @@
 // Live thread updates over one WebSocket (frame schema: docs/websocket.md).
 // Keeps the last sequence number applied per stream; after a gap or a reconnect it
 // sends "resume" and the server replays what was missed from the database.
+// Events do not patch the page one by one: a burst of them re-reads the page as this
+// viewer would load it and merges it in (merge() below), so a page left open shows what a
+// fresh load shows (the asker's Accept button on a new reply, counts, history, the
+// escalation panel), without touching a form in progress or an undismissed message.
 (function () {
   "use strict";
   // Strings in the page's language: Django's JavaScript catalog (/jsi18n/, loaded first by base.html).
@@ -10,38 +14,146 @@
     return fmt.replace(/%\((\w+)\)s/g, function (_m, key) { return String(obj[key]); });
   };
 
-  const root = document.querySelector("[data-thread]");
+  function fmt(text, values) { return interpolate(text, values, true); }
+
+  // Attributes the browser or our scripts own on the live page: never removed by a merge.
+  const OWN_ATTRIBUTES = ["open", "tabindex", "role", "aria-label", "title"];
+
+  function keyOf(node) {
+    if (node.nodeType !== 1) return "#" + node.nodeType;
+    return node.tagName + "#" + (node.id || node.getAttribute("data-post") || node.getAttribute("data-escalation") ||
+      node.getAttribute("data-note") || node.getAttribute("action") || node.getAttribute("name") || "");
+  }
+
+  function dirty(field) {
+    if (field.type === "checkbox" || field.type === "radio") return field.checked !== field.defaultChecked;
+    if (field.tagName === "SELECT") return Array.prototype.some.call(field.options, function (o) { return o.selected !== o.defaultSelected; });
+    if (field.type === "hidden" || field.type === "submit" || field.type === "button" || field.type === "file") return field.type === "file" && field.files && field.files.length > 0;
+    return "defaultValue" in field && field.value !== field.defaultValue;
+  }
+
+  // A form someone is working in: typed or chosen something, focused, or opened (a <details> around it).
+  function formBusy(form) {
+    if (form.hasAttribute("data-composer-form")) return true; // the composer's own script owns its state
+    if (form.contains(document.activeElement)) return true;
+    const details = form.closest("details");
+    if (details && details.open) return true;
+    return Array.prototype.some.call(form.elements, dirty);
+  }
+
+  // Never removed or rewritten by a merge: our own live widgets, messages not yet dismissed,
+  // and whatever holds the focus or a form in progress.
+  function keep(node) {
+    if (node.nodeType !== 1) return false;
+    if (node.matches("[data-live-keep], .panel-message, .messages")) return true;
+    if (node.querySelector("[data-live-keep], .panel-message")) return true;
+    const active = document.activeElement;
+    if (active && active !== document.body && node.contains(active)) return true;
+    if (node.matches("form") && formBusy(node)) return true;
+    return Array.prototype.some.call(node.querySelectorAll("form"), formBusy);
+  }
+
+  function syncAttributes(current, fresh) {
+    Array.prototype.slice.call(current.attributes).forEach(function (attr) {
+      if (!fresh.hasAttribute(attr.name) && OWN_ATTRIBUTES.indexOf(attr.name) === -1) current.removeAttribute(attr.name);
+    });
+    Array.prototype.forEach.call(fresh.attributes, function (attr) {
+      if (attr.name !== "open" && current.getAttribute(attr.name) !== attr.value) current.setAttribute(attr.name, attr.value);
+    });
+  }
+
+  function mergeNode(current, fresh) {
+    if (current.nodeType !== 1) {
+      if (current.nodeValue !== fresh.nodeValue) current.nodeValue = fresh.nodeValue;
+      return;
+    }
+    if (current.hasAttribute("data-live-keep")) return;
+    if (current.matches("form") && formBusy(current)) return; // leave it exactly as the user left it
+    if (current === document.activeElement && /^(INPUT|TEXTAREA|SELECT)$/.test(current.tagName)) return;
+    syncAttributes(current, fresh);
+    mergeChildren(current, fresh);
+  }
+
+  function mergeChildren(current, fresh) {
+    let cursor = current.firstChild;
+    Array.prototype.slice.call(fresh.childNodes).forEach(function (incoming) {
+      const key = keyOf(incoming);
+      let match = cursor;
+      while (match && keyOf(match) !== key) match = match.nextSibling;
+      if (!match) { current.insertBefore(incoming, cursor); return; }
+      while (cursor !== match) { // what the fresh page no longer has goes, unless someone is using it
+        const next = cursor.nextSibling;
+        if (!keep(cursor)) cursor.remove();
+        cursor = next;
+      }
+      mergeNode(match, incoming);
+      cursor = match.nextSibling;
+    });
+    while (cursor) {
+      const next = cursor.nextSibling;
+      if (!keep(cursor)) cursor.remove();
+      cursor = next;
+    }
+  }
+
+  // Bring `current` to what `fresh` (the same region of a fresh load) shows. Exported for the inbox.
+  function merge(current, fresh) {
+    syncAttributes(current, fresh);
+    mergeChildren(current, fresh);
+    if (window.htmx) window.htmx.process(current);
+    const B = window.Barnraise || {};
+    if (B.refreshTimes) B.refreshTimes(current);
+    if (B.makeScrollersFocusable) B.makeScrollersFocusable(current);
+  }
+
+  window.Barnraise = window.Barnraise || {};
+  window.Barnraise.merge = merge;
+
+  const root = document.querySelector("article.thread[data-thread]");
   if (!root || !("WebSocket" in window)) return;
   const threadId = root.getAttribute("data-thread");
+  const viewer = root.getAttribute("data-viewer") || "";
   const last = { public: parseInt(root.getAttribute("data-seq") || "0", 10) };
   let socket = null;
   let attempt = 0;
   let pending = false;
+  let refusal = null;
 
-  const status = document.createElement("span");
-  status.className = "live-status";
-  status.setAttribute("role", "status");
+  function widget(tag, className, attributes) {
+    const el = document.createElement(tag);
+    el.className = className;
+    el.setAttribute("data-live-keep", "");
+    Object.keys(attributes || {}).forEach(function (name) { el.setAttribute(name, attributes[name]); });
+    return el;
+  }
+  const status = widget("span", "live-status");
   status.innerHTML = '<span class="live-dot" aria-hidden="true"></span><span class="live-label"></span>';
   status.querySelector(".live-label").textContent = gettext("Connecting…");
   const meta = root.querySelector(".thread-meta");
   if (meta) meta.appendChild(status);
-  const here = document.createElement("p");
-  here.className = "presence";
-  here.setAttribute("aria-live", "polite");
-  const typing = document.createElement("p");
-  typing.className = "typing";
-  typing.setAttribute("aria-live", "polite");
+  // Presence and typing change all the time: shown, never announced.
+  const here = widget("p", "presence");
+  const typing = widget("p", "typing");
   const head = root.querySelector(".thread-head");
   if (head) head.append(here);
   const replyBox = root.querySelector(".reply-box");
   if (replyBox) replyBox.prepend(typing);
+  // One polite region for what happened (batched), one assertive region for errors only.
+  const announcer = widget("div", "visually-hidden live-announcer", { role: "status", "aria-live": "polite", "aria-atomic": "true" });
+  const alerter = widget("p", "live-error", { role: "alert" });
+  if (head) head.append(alerter);
+  document.body.append(announcer);
+  // "3 new replies": new content never moves the reader; this button takes them to it.
+  const newButton = widget("button", "button new-replies", { type: "button", hidden: "" });
+  document.body.append(newButton);
+  let unseen = [];
   let typingTimer = null;
 
-  function plural(n, phrase) { return interpolate(phrase, { count: n }, true); }
+  function plural(n, phrase) { return fmt(phrase, { count: n }); }
   function showPresence(p) {
     const parts = [];
     p.staff.forEach(function (v) {
-      parts.push({ text: interpolate(gettext("%(count)s from %(vendor)s"), { count: v.people.length, vendor: v.vendor }, true), title: v.people.join(", "), staff: true });
+      parts.push({ text: fmt(gettext("%(count)s from %(vendor)s"), { count: v.people.length, vendor: v.vendor }), title: v.people.join(", "), staff: true });
     });
     if (p.experts.length) parts.push({ text: plural(p.experts.length, ngettext("%(count)s community expert", "%(count)s community experts", p.experts.length)), title: p.experts.join(", ") });
     if (p.customers.length) parts.push({ text: plural(p.customers.length, ngettext("%(count)s customer", "%(count)s customers", p.customers.length)), title: p.customers.join(", ") });
@@ -59,85 +171,101 @@
     });
   }
   function showTyping(name) {
-    typing.textContent = interpolate(gettext("%(name)s is typing…"), { name: name }, true);
+    typing.textContent = fmt(gettext("%(name)s is typing…"), { name: name });
     clearTimeout(typingTimer);
     typingTimer = setTimeout(function () { typing.textContent = ""; }, 4000);
   }
 
   function setStatus(state, label) {
+    if (status.dataset.state === state && status.querySelector(".live-label").textContent === label) return;
     status.dataset.state = state;
     status.querySelector(".live-label").textContent = label;
   }
 
-  function csrfToken() {
-    const input = document.querySelector("input[name=csrfmiddlewaretoken]");
-    return input ? input.value : "";
-  }
-
-  function insertPost(event) {
-    if (!event.html) return;
-    const template = document.createElement("template");
-    template.innerHTML = event.html.trim();
-    const article = template.content.firstElementChild;
-    if (!article) return;
-    article.querySelectorAll("form").forEach(function (form) {
-      if (!form.querySelector("input[name=csrfmiddlewaretoken]")) {
-        const hidden = document.createElement("input");
-        hidden.type = "hidden";
-        hidden.name = "csrfmiddlewaretoken";
-        hidden.value = csrfToken();
-        form.prepend(hidden);
-      }
-    });
-    const existing = document.getElementById("post-" + event.post);
-    if (existing) {
-      const prose = existing.querySelector(".prose");
-      const fresh = article.querySelector(".prose");
-      if (prose && fresh) prose.replaceWith(fresh);
-    } else {
-      const list = document.querySelector("[data-replies]");
-      if (list) list.appendChild(article);
+  // Announcements are collected while events arrive and said once the page shows them.
+  const ANNOUNCED = ["escalated", "claimed", "released", "handed_off", "resolved", "confirmed", "unresolved",
+    "accepted", "reopened", "locked", "unlocked"];
+  let heard = { replies: [], other: [] };
+  function note(event) {
+    if (!event.actor || event.actor.username === viewer) return; // people know what they did themselves
+    if (event.kind === "replied") heard.replies.push(event.actor.name);
+    else if (ANNOUNCED.indexOf(event.kind) !== -1) {
+      const vendor = event.data && event.data.vendor_name ? " (" + event.data.vendor_name + ")" : "";
+      heard.other.push(event.actor.name + " " + event.label + vendor);
     }
-    if (window.Barnraise && window.Barnraise.refreshTimes) window.Barnraise.refreshTimes(article);
+  }
+  function announce() {
+    const parts = [];
+    const names = heard.replies;
+    if (names.length === 1) parts.push(fmt(gettext("New reply from %(name)s."), { name: names[0] }));
+    else if (names.length > 1) parts.push(fmt(ngettext("%(count)s new reply.", "%(count)s new replies.", names.length), { count: names.length }));
+    heard.other.forEach(function (text) { parts.push(text + "."); });
+    heard = { replies: [], other: [] };
+    if (!parts.length) return;
+    announcer.textContent = "";
+    setTimeout(function () { announcer.textContent = parts.join(" "); }, 50);
   }
 
-  function addHistory(event) {
-    const list = document.querySelector("[data-history]");
-    if (!list) return;
-    const item = document.createElement("li");
-    item.value = event.seq;
-    const who = document.createElement("span");
-    who.className = "history-who";
-    who.textContent = event.actor ? event.actor.name : gettext("Someone");
-    item.append(who, " " + interpolate(gettext("%(what)s just now"), { what: event.label }, true));
-    list.appendChild(item);
+  function postIds() {
+    return new Set(Array.prototype.map.call(document.querySelectorAll("[data-replies] article[data-post]"), function (a) { return a.id; }));
   }
+  function inView(el) {
+    const box = el.getBoundingClientRect();
+    return box.top < window.innerHeight && box.bottom > 0;
+  }
+  function showNewButton() {
+    unseen = unseen.filter(function (el) { return el.isConnected && !inView(el); });
+    newButton.hidden = unseen.length === 0;
+    if (unseen.length) newButton.textContent = fmt(ngettext("%(count)s new reply", "%(count)s new replies", unseen.length), { count: unseen.length });
+  }
+  newButton.addEventListener("click", function () {
+    const first = unseen[0];
+    unseen = [];
+    newButton.hidden = true;
+    if (!first || !first.isConnected) return;
+    first.setAttribute("tabindex", "-1");
+    first.focus();
+  });
+  window.addEventListener("scroll", function () { if (unseen.length) showNewButton(); }, { passive: true });
 
-  // Swarm events (escalations, claims, me too, staff notes) re-read the escalation panel.
-  const SWARM_KINDS = ["escalated", "metoo", "metoo_withdrawn", "claimed", "released", "handed_off", "note",
-    "resolved", "confirmed", "unresolved", "rated", "invited", "accepted", "reopened", "ticket_linked",
-    "ticket_status", "team_changed", "target_at_risk"];
-  let panelTimer = null;
-  function refreshPanel() {
-    clearTimeout(panelTimer);
-    panelTimer = setTimeout(function () {
-      const panel = document.getElementById("swarm-panel");
-      if (!panel) return;
-      if (panel.contains(document.activeElement) && document.activeElement.value) return; // don't wipe what they type
-      fetch(panel.getAttribute("data-swarm-panel"), { credentials: "same-origin" })
-        .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
-        .then(function (html) {
-          const current = document.getElementById("swarm-panel");
-          if (!current) return;
-          const template = document.createElement("template");
-          template.innerHTML = html.trim();
-          const fresh = template.content.firstElementChild;
-          current.replaceWith(fresh);
-          if (window.htmx) window.htmx.process(fresh);
-          if (window.Barnraise && window.Barnraise.refreshTimes) window.Barnraise.refreshTimes(fresh);
-        })
-        .catch(function () {});
-    }, 150);
+  // Re-read the page as this viewer would load it, and merge it in.
+  let refreshTimer = null;
+  let refreshing = false;
+  let again = false;
+  function scheduleRefresh() {
+    clearTimeout(refreshTimer);
+    // Visitors all see the same page: spread their reloads so a busy thread is not hit at once.
+    const spread = document.body.hasAttribute("data-signed-in") ? 0 : Math.random() * 750;
+    refreshTimer = setTimeout(refresh, 200 + spread);
+  }
+  function refresh() {
+    if (refreshing) { again = true; return; }
+    refreshing = true;
+    const before = postIds();
+    fetch(window.location.pathname, { credentials: "same-origin", headers: { "X-Barnraise-Live": "1" } })
+      .then(function (response) {
+        if (response.status === 404 || response.status === 410) return Promise.reject(response.status);
+        return response.ok ? response.text() : Promise.reject(response.status);
+      })
+      .then(function (html) {
+        const doc = new DOMParser().parseFromString(html, "text/html");
+        const fresh = doc.querySelector(".thread-layout");
+        const current = document.querySelector(".thread-layout");
+        if (!fresh || !current) return;
+        merge(current, fresh);
+        document.querySelectorAll("[data-replies] article[data-post]").forEach(function (article) {
+          if (!before.has(article.id) && article.getAttribute("data-author") !== viewer) unseen.push(article);
+        });
+        showNewButton();
+        announce();
+      })
+      .catch(function (code) {
+        if (code === 404 || code === 410) stop(gettext("This thread is no longer available."));
+      })
+      .finally(function () {
+        refreshing = false;
+        if (again) { again = false; scheduleRefresh(); }
+      });
   }
 
   function apply(event) {
@@ -147,36 +275,8 @@
     if (event.seq !== seen + 1) return false; // a gap: ask for what was missed
     last[stream] = event.seq;
     if (stream === "public") root.setAttribute("data-seq", String(event.seq)); // read markers (seen.js)
-    switch (event.kind) {
-      case "replied":
-      case "edited":
-      case "hidden":
-      case "restored":
-        insertPost(event);
-        break;
-      case "held": { // an edit added links: the post waits for a moderator again
-        const held = document.querySelector('article[data-post="' + event.post + '"]');
-        if (held) held.remove();
-        break;
-      }
-      case "voted":
-      case "vote_withdrawn": {
-        const score = document.querySelector('[data-post="' + event.post + '"] [data-score]');
-        if (score && event.data) score.textContent = event.data.score;
-        break;
-      }
-      case "accepted":
-      case "reopened": {
-        const badge = document.querySelector("[data-thread-status]");
-        if (badge) {
-          badge.textContent = event.kind === "accepted" ? gettext("Solved") : gettext("Open");
-          badge.className = "badge " + (event.kind === "accepted" ? "badge-solved" : "badge-open");
-        }
-        break;
-      }
-    }
-    if (SWARM_KINDS.indexOf(event.kind) !== -1) refreshPanel();
-    if (stream === "public") addHistory(event);
+    note(event);
+    scheduleRefresh();
     return true;
   }
 
@@ -194,6 +294,7 @@
     if (frame.type === "hello") {
       frame.streams.forEach(function (s) { if (!(s in last)) last[s] = 0; });
       pending = false;
+      alerter.textContent = "";
       resume(); // catch up on anything since the page was rendered
     } else if (frame.type === "event") {
       if (!apply(frame.event)) resume();
@@ -207,20 +308,33 @@
       showTyping(frame.name);
     } else if (frame.type === "reload") {
       setStatus("stale", gettext("Much has changed: reload the page"));
+    } else if (frame.type === "error") {
+      refusal = frame.error;
     }
   }
 
+  function stop(message) {
+    setStatus("off", gettext("Offline"));
+    alerter.textContent = fmt(gettext("Live updates stopped: %(reason)s"), { reason: message });
+  }
+
   function connect() {
-    const scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    socket = new WebSocket(scheme + location.host + "/ws/t/" + threadId + "/");
+    const scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
+    socket = new WebSocket(scheme + window.location.host + "/ws/t/" + threadId + "/");
+    refusal = null;
     socket.addEventListener("open", function () { attempt = 0; setStatus("live", gettext("Live")); });
     socket.addEventListener("message", function (message) {
       try { onFrame(JSON.parse(message.data)); } catch (error) { /* ignore a malformed frame */ }
     });
     socket.addEventListener("close", function (event) {
-      if (event.code === 4404) { setStatus("off", gettext("Offline")); return; }
-      setStatus("reconnecting", gettext("Reconnecting…"));
       pending = false;
+      // 44xx: the server said why; retrying at once would get the same answer (docs/websocket.md).
+      if (event.code >= 4400 && event.code < 4500) {
+        stop(refusal || event.reason || gettext("the server refused the connection."));
+        if (event.code === 4429 || event.code === 4413) setTimeout(connect, 60000);
+        return;
+      }
+      setStatus("reconnecting", gettext("Reconnecting…"));
       const delay = Math.min(30000, 500 * Math.pow(2, attempt++)) * (0.5 + Math.random() / 2);
       setTimeout(connect, delay);
     });

@@ -245,3 +245,12 @@ def move_to_team(*, staff: User, escalation: Escalation, team: Team | None) -> E
             data={"escalation": escalation.pk, "team": team.name if team else None, "previous": previous},
         )
     return escalation
+
+
+def forget_member(*, user: User) -> int:
+    """A deleted account leaves every team and its me-too email marks (called inside forum's action)."""
+    from swarm.models import MeTooEmail
+
+    MeTooEmail.objects.filter(recipient=user).delete()
+    removed, _ = TeamMember.objects.filter(user=user).delete()
+    return removed

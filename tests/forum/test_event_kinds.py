@@ -84,7 +84,7 @@ def _live_frames(monkeypatch) -> list[dict]:
 
     class Layer:
         async def group_send(self, group, message):
-            sent.append(message["event"])
+            sent.append(json.loads(message["text"])["event"])  # the frame as every socket gets it
 
     monkeypatch.setattr(importlib.import_module("forum.timeline.record"), "get_channel_layer", lambda: Layer())
     return sent

@@ -98,6 +98,7 @@ def test_default_limits_are_configured():
         "preview",
         "mention_suggest",
         "content_gap",
+        "account_delete",
     }
     assert all(count >= 5 for count, _ in defaults.values())
 

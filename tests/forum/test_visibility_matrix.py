@@ -123,7 +123,7 @@ def build(state: str, monkeypatch) -> World:
     class Layer:
         async def group_send(self, group, message):
             if message.get("type") == "timeline.event":
-                frames.append(message["event"])
+                frames.append(json.loads(message["text"])["event"])  # the frame as every socket gets it
 
     monkeypatch.setattr(importlib.import_module("forum.timeline.record"), "get_channel_layer", lambda: Layer())
 
@@ -443,9 +443,12 @@ async def test_a_real_watcher_gets_the_placeholder_when_a_reply_is_hidden_and_no
 
     thread, reply, pending = await sync_to_async(setup)()
     origin = daphne.http
-    # A thread that does not exist for the visitor is refused like a missing one (closed before accept).
-    with pytest.raises(websockets.InvalidStatus):
-        await websockets.connect(f"{daphne.ws}/ws/t/{pending.pk}/", origin=origin, open_timeout=10)
+    # A thread that does not exist for the visitor is refused like a missing one (4404 after accept).
+    async with websockets.connect(f"{daphne.ws}/ws/t/{pending.pk}/", origin=origin, open_timeout=10) as refused:
+        assert json.loads(await refused.recv())["code"] == "not_found"
+        with pytest.raises(websockets.ConnectionClosed):
+            await refused.recv()
+        assert refused.close_code == 4404
 
     watcher = await websockets.connect(f"{daphne.ws}/ws/t/{thread.pk}/", origin=origin, open_timeout=10)
 

@@ -44,6 +44,10 @@ def database_env() -> dict[str, str]:
 
 Daphne = ServerProcess
 
+# As in the Procfile and the systemd unit: daphne reads frames up to 8 MB, so a frame over the
+# consumer's 64 KB limit reaches it and is answered with an error frame (docs/websocket.md).
+DAPHNE_WS_LIMITS = ("--websocket-max-message-size", "8388608", "--websocket-max-frame-size", "8388608")
+
 
 def start_daphne(
     redis: str | None = None,
@@ -76,7 +80,7 @@ def start_daphne(
     with contextlib.ExitStack() as stack:
         stderr = stack.enter_context(log.open("ab")) if log else subprocess.PIPE
         process = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", host, "-p", str(port), "config.asgi:application"],
+            [sys.executable, "-m", "daphne", *DAPHNE_WS_LIMITS, "-b", host, "-p", str(port), "config.asgi:application"],
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,
@@ -85,6 +89,16 @@ def start_daphne(
     server = Daphne(port=port, process=process, host=host)
     wait_until_healthy(process, server.http)
     return server
+
+
+@pytest.fixture
+def daphne(transactional_db) -> Iterator[Daphne]:
+    """One daphne process on the test database, with the in-memory channel layer."""
+    server = start_daphne()
+    try:
+        yield server
+    finally:
+        server.kill()
 
 
 @pytest.fixture
@@ -134,3 +148,14 @@ def _fresh_presence():
     presence._memory = presence.MemoryStore()
     presence._mine.clear()
     yield
+
+
+async def refusal(communicator) -> tuple[str, int]:
+    """A refused socket: accepted, then an ``error`` frame and a 44xx close. Returns (error code, close code)."""
+    connected, _ = await communicator.connect()
+    assert connected, "a refusal accepts the handshake, so the client can learn why"
+    frame = await communicator.receive_json_from(timeout=2)
+    assert frame["type"] == "error" and frame["error"]
+    closed = await communicator.receive_output(timeout=2)
+    assert closed["type"] == "websocket.close"
+    return frame["code"], closed["code"]

@@ -10,6 +10,7 @@ from config.asgi import application
 from forum.actions import posts as post_actions
 from forum.actions import votes as vote_actions
 from swarm import consumers
+from tests.swarm.conftest import refusal
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -117,9 +118,7 @@ async def test_a_flooding_client_is_rate_limited(thread):
 
 async def test_an_unknown_thread_is_refused(db):
     communicator = WebsocketCommunicator(application, "/ws/t/999999/", headers=ORIGIN)
-    connected, code = await communicator.connect()
-    assert not connected
-    assert code == consumers.CLOSE_NOT_FOUND
+    assert await refusal(communicator) == ("not_found", consumers.CLOSE_NOT_FOUND)
 
 
 async def test_a_socket_opened_from_another_site_is_refused(thread):
@@ -196,3 +195,32 @@ async def test_pong_tells_the_latest_seq_so_a_lost_event_is_noticed(thread, expe
         frame = await ws.receive_json_from(timeout=2)
     assert frame["seq"] == 2
     await ws.disconnect()
+
+
+async def _next_event_text(ws: WebsocketCommunicator) -> str:
+    """The next event frame as sent, skipping presence frames (arrivals are announced late)."""
+    while True:
+        text = await ws.receive_from(timeout=3)
+        if json.loads(text)["type"] == "event":
+            return text
+
+
+async def test_every_watcher_is_sent_the_frame_encoded_once_at_publish(thread, expert):
+    """The layer message carries the frame's text; each socket forwards that text unchanged."""
+    from channels.layers import get_channel_layer
+
+    from forum.timeline import thread_group
+
+    layer = get_channel_layer()
+    tap = await layer.new_channel()
+    await layer.group_add(thread_group(thread.pk), tap)
+    watchers = [await connect(thread.pk) for _ in range(2)]
+    await database_sync_to_async(post_actions.reply)(author=expert, thread=thread, body="Encoded once.")
+    message = await layer.receive(tap)
+    while message["type"] != "timeline.event":
+        message = await layer.receive(tap)
+    frames = [await _next_event_text(ws) for ws in watchers]
+    assert frames == [message["text"], message["text"]]
+    assert json.loads(frames[0])["event"]["kind"] == "replied"
+    for ws in watchers:
+        await ws.disconnect()

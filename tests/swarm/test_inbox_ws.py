@@ -7,6 +7,7 @@ from channels.testing import WebsocketCommunicator
 from config.asgi import application
 from swarm import consumers
 from swarm.actions import claims, escalations
+from tests.swarm.conftest import refusal
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ORIGIN = [(b"origin", b"http://127.0.0.1:8000")]
@@ -46,5 +47,7 @@ async def test_staff_hear_new_escalations_and_claims(thread, customer, vendor, s
 )
 async def test_outsiders_cannot_listen(request, vendor, other_vendor, who, handle, code):
     user = None if who == "visitor" else await database_sync_to_async(request.getfixturevalue)(who)
-    _ws, (connected, close_code) = await open_inbox(user, handle)
-    assert not connected and close_code == code
+    ws = WebsocketCommunicator(application, f"/ws/v/{handle}/inbox/", headers=ORIGIN)
+    if user is not None:
+        ws.scope["user"] = user
+    assert (await refusal(ws))[1] == code

@@ -7,6 +7,7 @@ from channels.testing import WebsocketCommunicator
 from config.asgi import application
 from forum.actions import posts as post_actions
 from swarm import consumers
+from tests.swarm.conftest import refusal
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ORIGIN = [(b"origin", b"http://127.0.0.1:8000")]
@@ -24,6 +25,4 @@ async def test_a_reply_raises_the_authors_unread_count_live(thread, customer, ex
 
 async def test_visitors_have_no_personal_channel(db):
     ws = WebsocketCommunicator(application, "/ws/me/", headers=ORIGIN)
-    connected, code = await ws.connect()
-    assert not connected
-    assert code == consumers.CLOSE_UNAUTHENTICATED
+    assert await refusal(ws) == ("not_logged_in", consumers.CLOSE_UNAUTHENTICATED)

@@ -4,25 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 
 import pytest
 import websockets
 from websockets.exceptions import InvalidStatus
 
 from config.origins import origin_allowed
-from tests.swarm.conftest import Daphne, start_daphne
+from tests.swarm.conftest import Daphne
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def daphne(transactional_db) -> Iterator[Daphne]:
-    server = start_daphne()
-    try:
-        yield server
-    finally:
-        server.kill()
 
 
 async def handshake(server: Daphne, path: str, origin: str | None) -> int:
