@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('forum', '0022_kcs'),
+        ('forum', '0023_article_life'),
         ('socialaccount', '0006_alter_socialaccount_extra_data'),
     ]
 
