@@ -223,8 +223,11 @@ class ThreadConsumer(ClosesWithAccount, AsyncWebsocketConsumer):
     async def send_json(self, content: dict) -> None:
         await self.send(text_data=json.dumps(content, separators=(",", ":")))
 
-    async def error(self, message: str, **extra: Any) -> None:
-        await self.send_json({"type": "error", "error": message, **extra})
+    async def error(self, message: str, values: dict | None = None, **extra: Any) -> None:
+        """An ``error`` frame in the page's language (live.js shows it); ``values`` fill in ``message``."""
+        with translation.override(getattr(self, "language", "") or language_for_scope(self.scope)):
+            text = str(message) % values if values else str(message)
+        await self.send_json({"type": "error", "error": text, **extra})
 
     def _allow_frame(self) -> bool:
         now = time.monotonic()
@@ -237,27 +240,29 @@ class ThreadConsumer(ClosesWithAccount, AsyncWebsocketConsumer):
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if not self._allow_frame():
-            await self.error("Too many frames; slow down.", code="rate_limited")
+            await self.error(gettext_lazy("Too many frames; slow down."), code="rate_limited")
             await self.close(code=CLOSE_RATE_LIMITED)
             return
         if bytes_data is not None:
-            await self.error("Frames must be JSON text.", code="binary")
+            await self.error(gettext_lazy("Frames must be JSON text."), code="binary")
             return
         if text_data is None or len(text_data.encode()) > MAX_FRAME_BYTES:
-            await self.error("Frame too large (64 KB at most).", code="too_large")
+            await self.error(gettext_lazy("Frame too large (64 KB at most)."), code="too_large")
             await self.close(code=CLOSE_TOO_LARGE)
             return
         try:
             frame = json.loads(text_data)
         except ValueError:
-            await self.error("Frames must be valid JSON.", code="bad_json")
+            await self.error(gettext_lazy("Frames must be valid JSON."), code="bad_json")
             return
         if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
-            await self.error('A frame is a JSON object with a "type".', code="bad_frame")
+            await self.error(gettext_lazy('A frame is a JSON object with a "type".'), code="bad_frame")
             return
         handler = {"resume": self.on_resume, "ping": self.on_ping, "typing": self.on_typing}.get(frame["type"])
         if handler is None:
-            await self.error(f"Unknown frame type: {frame['type'][:40]!r}.", code="unknown_type")
+            await self.error(
+                gettext_lazy("Unknown frame type: %(type)s."), {"type": repr(frame["type"][:40])}, code="unknown_type"
+            )
             return
         await handler(frame)
 
@@ -276,7 +281,7 @@ class ThreadConsumer(ClosesWithAccount, AsyncWebsocketConsumer):
 
     async def on_typing(self, frame: dict) -> None:
         if self.user is None or not self.user.is_authenticated:
-            await self.error("Log in to reply.", code="not_logged_in")
+            await self.error(gettext_lazy("Log in to reply."), code="not_logged_in")
             return
         await self.channel_layer.group_send(
             self.joined[0],
@@ -299,17 +304,19 @@ class ThreadConsumer(ClosesWithAccount, AsyncWebsocketConsumer):
         """Replay each stream's events after the sequence numbers the client last applied."""
         after = frame.get("after")
         if not isinstance(after, dict):
-            await self.error('"resume" needs "after": {"public": <seq>, ...}.', code="bad_frame")
+            await self.error(gettext_lazy('"resume" needs "after": {"public": <seq>, ...}.'), code="bad_frame")
             return
         for stream, seq in after.items():
             if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
-                await self.error("Sequence numbers are whole numbers from 0.", code="bad_frame")
+                await self.error(gettext_lazy("Sequence numbers are whole numbers from 0."), code="bad_frame")
                 return
             vendor_id = self._stream_vendor(stream)
             if vendor_id is not None and vendor_id is not False and not await self._keep_private(vendor_id):
                 vendor_id = False
             if vendor_id is False:
-                await self.error(f"Unknown stream: {str(stream)[:40]!r}.", code="bad_stream")
+                await self.error(
+                    gettext_lazy("Unknown stream: %(stream)s."), {"stream": repr(str(stream)[:40])}, code="bad_stream"
+                )
                 return
             events, too_many = await _events_after(
                 language=self.language,
