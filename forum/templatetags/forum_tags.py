@@ -36,13 +36,13 @@ def ago(value: datetime, now: datetime) -> str:
 
 @register.filter
 def reltime(value: datetime | None) -> SafeString | str:
-    """<time> showing "3 hours ago", the exact UTC time in its title (and for the JS to localise)."""
+    """<time> showing "3 hours ago"; its title is the exact time in the page's locale and the person's zone."""
     if not value:
         return ""
-    exact = timezone.localtime(value)
+    exact = timezone.localtime(value)  # the zone UserPreferencesMiddleware activated, else the site's
     # Every part is generated here from a datetime, never from user text.
     return mark_safe(  # noqa: S308
-        f'<time datetime="{value.isoformat()}" title="{date_format(exact, "DATETIME_FORMAT")}">'
+        f'<time datetime="{value.isoformat()}" title="{date_format(exact, "DATETIME_FORMAT")} {exact.tzname()}">'
         f"{ago(value, timezone.now())}</time>"
     )
 
