@@ -124,6 +124,7 @@ def notice_actions(request: HttpRequest, notices: list) -> dict[int, str]:
         e = found.get(wanted.get(n.pk))
         if e is None:
             continue
+        # The title comes from the notice: its thread is masked as this viewer sees it (a hidden question).
         context = {"e": e, "n": n, "next": f"{request.path}#notice-{n.pk}"}
         if n.kind == Notification.Kind.ESCALATED and e.vendor_id in working:
             context["can_claim"] = e.state == Escalation.State.OPEN
