@@ -114,7 +114,7 @@ def test_a_form_that_comes_back_with_errors_focuses_them(new_page, scene, custom
     page.fill("input[name=title]", "Wifi")
     page.fill("textarea[name=body]", "It drops.")
     with page.expect_navigation():
-        page.locator("form button[type=submit]").last.click()
+        page.get_by_role("button", name="Post your question").click()  # not the footer's language picker
     error = page.locator(".field-error, .form-errors").first
     expect(error).to_be_visible()
     focused = page.evaluate("() => document.activeElement.closest('.form-errors, .field-error') !== null")
