@@ -126,6 +126,7 @@ class SoakWatcher:
         self.reconnects = 0
         self.resumes = 0  # gaps and pongs that made it ask again
         self.ignored = 0  # duplicates received and dropped by the rule
+        self.pending = False  # a resume is on its way: wait for its replay, as static/js/live.js does
         self.reasons: dict[str, int] = {}
         self.stop = asyncio.Event()
 
@@ -142,7 +143,7 @@ class SoakWatcher:
                     f"{server.ws}/ws/t/{self.thread}/", origin=server.http, open_timeout=30, ping_interval=None
                 ) as ws:
                     if self.last is not None:
-                        await self._resume(ws)
+                        await self._resume(ws, again=True)  # a new socket: the old replay is lost
                     pinger = asyncio.create_task(self._ping(ws))
                     try:
                         while not self.stop.is_set():
@@ -160,7 +161,10 @@ class SoakWatcher:
                 self.reconnects += 1
                 await asyncio.sleep(min(5, 0.5 * attempt))
 
-    async def _resume(self, ws) -> None:
+    async def _resume(self, ws, *, again: bool = False) -> None:
+        if self.pending and not again:
+            return
+        self.pending = True
         self.resumes += 1
         await ws.send(json.dumps({"type": "resume", "after": {"public": self.last}}))
 
@@ -174,11 +178,12 @@ class SoakWatcher:
         kind = frame.get("type")
         if kind == "pong":
             if self.last is not None and frame.get("seq", 0) > self.last:
-                await self._resume(ws)
+                await self._resume(ws, again=True)  # at most every 5 s: also recovers a lost replay
             return
         if kind == "event":
             events = [frame["event"]]
         elif kind == "replay" and frame.get("stream") == "public":
+            self.pending = False
             events = frame["events"]
         else:
             return
