@@ -335,6 +335,21 @@ async def mixed(
     return stats, samples, watchers, elapsed
 
 
+def redis_families(rd) -> dict:
+    """Redis keys that never expire (a leak shows here) and the biggest key families by prefix."""
+    keys = list(rd.scan_iter(count=1000))
+    pipe = rd.pipeline(transaction=False)
+    for key in keys:
+        pipe.ttl(key)
+    ttls = pipe.execute()
+    families: dict[str, int] = {}
+    for key in keys:
+        prefix = re.sub(rb"[0-9a-f]{8,}|\d+", b"#", key.split(b"!")[0])[:40].decode(errors="replace")
+        families[prefix] = families.get(prefix, 0) + 1
+    top = dict(sorted(families.items(), key=lambda item: -item[1])[:6])
+    return {"redis_keys_no_ttl": sum(1 for ttl in ttls if ttl == -1), "redis_families": top}
+
+
 def stable(samples: list[dict], key: str, slack: float = 0.0) -> dict:
     values = [s[key] for s in samples[len(samples) // 4 :]] or [0]
     mean = statistics.mean(values)
@@ -411,6 +426,7 @@ def main() -> None:
                     "files": sum(open_files(s.process.pid) for s in servers),
                     "pg_connections": row[0],
                     "redis_keys": rd.dbsize(),
+                    **redis_families(rd),
                 }
 
             churned = asyncio.run(churn(servers, info["threads"], args.cycles))
@@ -459,7 +475,7 @@ def main() -> None:
         "\n| resource (after warm-up) | min | max | mean | every sample within 10% of the mean "
         "| last third vs first third | drift within 10% |\n| --- | --- | --- | --- | --- | --- | --- |"
     )
-    for key, slack in (("rss_kb", 0), ("files", 5), ("pg_connections", 5), ("redis_keys", 5)):
+    for key, slack in (("rss_kb", 0), ("files", 5), ("pg_connections", 5), ("redis_keys", 5), ("redis_keys_no_ttl", 5)):
         r = stable(samples, key, slack)
         print(
             f"| {key} | {r['min']} | {r['max']} | {r['mean']} | {'yes' if r['ok'] else 'NO'} "
@@ -475,6 +491,10 @@ def main() -> None:
         f"reconnects {reconnects} {reasons}; resumes {sum(w.resumes for w in watchers)}, "
         f"duplicates ignored {sum(w.ignored for w in watchers)}"
     )
+    if samples:
+        print(
+            f"Redis key families, first and last sample after warm-up: {samples[len(samples) // 4].get('redis_families')} -> {samples[-1].get('redis_families')}"
+        )
     print(f"Watchers caught up with the database {stats.catch_up:.1f} s after the load stopped")
     print(f"Client errors: {len(stats.errors)} {stats.errors[:5]}")
     five_hundreds = sum(n for per in stats.statuses.values() for code, n in per.items() if code >= 500)
