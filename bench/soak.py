@@ -126,6 +126,7 @@ class SoakWatcher:
         self.reconnects = 0
         self.resumes = 0  # gaps and pongs that made it ask again
         self.ignored = 0  # duplicates received and dropped by the rule
+        self.pending = False  # a resume is on its way: wait for its replay, as static/js/live.js does
         self.reasons: dict[str, int] = {}
         self.stop = asyncio.Event()
 
@@ -142,7 +143,7 @@ class SoakWatcher:
                     f"{server.ws}/ws/t/{self.thread}/", origin=server.http, open_timeout=30, ping_interval=None
                 ) as ws:
                     if self.last is not None:
-                        await self._resume(ws)
+                        await self._resume(ws, again=True)  # a new socket: the old replay is lost
                     pinger = asyncio.create_task(self._ping(ws))
                     try:
                         while not self.stop.is_set():
@@ -160,7 +161,10 @@ class SoakWatcher:
                 self.reconnects += 1
                 await asyncio.sleep(min(5, 0.5 * attempt))
 
-    async def _resume(self, ws) -> None:
+    async def _resume(self, ws, *, again: bool = False) -> None:
+        if self.pending and not again:
+            return
+        self.pending = True
         self.resumes += 1
         await ws.send(json.dumps({"type": "resume", "after": {"public": self.last}}))
 
@@ -174,11 +178,12 @@ class SoakWatcher:
         kind = frame.get("type")
         if kind == "pong":
             if self.last is not None and frame.get("seq", 0) > self.last:
-                await self._resume(ws)
+                await self._resume(ws, again=True)  # at most every 5 s: also recovers a lost replay
             return
         if kind == "event":
             events = [frame["event"]]
         elif kind == "replay" and frame.get("stream") == "public":
+            self.pending = False
             events = frame["events"]
         else:
             return
@@ -330,6 +335,21 @@ async def mixed(
     return stats, samples, watchers, elapsed
 
 
+def redis_families(rd) -> dict:
+    """Redis keys that never expire (a leak shows here) and the biggest key families by prefix."""
+    keys = list(rd.scan_iter(count=1000))
+    pipe = rd.pipeline(transaction=False)
+    for key in keys:
+        pipe.ttl(key)
+    ttls = pipe.execute()
+    families: dict[str, int] = {}
+    for key in keys:
+        prefix = re.sub(rb"[0-9a-f]{8,}|\d+", b"#", key.split(b"!")[0])[:40].decode(errors="replace")
+        families[prefix] = families.get(prefix, 0) + 1
+    top = dict(sorted(families.items(), key=lambda item: -item[1])[:6])
+    return {"redis_keys_no_ttl": sum(1 for ttl in ttls if ttl == -1), "redis_families": top}
+
+
 def stable(samples: list[dict], key: str, slack: float = 0.0) -> dict:
     values = [s[key] for s in samples[len(samples) // 4 :]] or [0]
     mean = statistics.mean(values)
@@ -406,6 +426,7 @@ def main() -> None:
                     "files": sum(open_files(s.process.pid) for s in servers),
                     "pg_connections": row[0],
                     "redis_keys": rd.dbsize(),
+                    **redis_families(rd),
                 }
 
             churned = asyncio.run(churn(servers, info["threads"], args.cycles))
@@ -454,7 +475,7 @@ def main() -> None:
         "\n| resource (after warm-up) | min | max | mean | every sample within 10% of the mean "
         "| last third vs first third | drift within 10% |\n| --- | --- | --- | --- | --- | --- | --- |"
     )
-    for key, slack in (("rss_kb", 0), ("files", 5), ("pg_connections", 5), ("redis_keys", 5)):
+    for key, slack in (("rss_kb", 0), ("files", 5), ("pg_connections", 5), ("redis_keys", 5), ("redis_keys_no_ttl", 5)):
         r = stable(samples, key, slack)
         print(
             f"| {key} | {r['min']} | {r['max']} | {r['mean']} | {'yes' if r['ok'] else 'NO'} "
@@ -470,6 +491,10 @@ def main() -> None:
         f"reconnects {reconnects} {reasons}; resumes {sum(w.resumes for w in watchers)}, "
         f"duplicates ignored {sum(w.ignored for w in watchers)}"
     )
+    if samples:
+        print(
+            f"Redis key families, first and last sample after warm-up: {samples[len(samples) // 4].get('redis_families')} -> {samples[-1].get('redis_families')}"
+        )
     print(f"Watchers caught up with the database {stats.catch_up:.1f} s after the load stopped")
     print(f"Client errors: {len(stats.errors)} {stats.errors[:5]}")
     five_hundreds = sum(n for per in stats.statuses.values() for code, n in per.items() if code >= 500)

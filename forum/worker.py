@@ -24,7 +24,7 @@ import time
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import close_old_connections, connection
+from django.db import DatabaseError, close_old_connections, connection
 from django.db.models import Max
 from django.tasks.base import TaskResultStatus
 from django.utils import timezone
@@ -36,6 +36,7 @@ from forum import periodic
 from forum.models import WorkerHeartbeat
 
 logger = logging.getLogger(__name__)
+RECONNECT_DELAY = 1.0  # seconds between attempts while the database is away
 
 
 def last_heartbeat() -> datetime | None:
@@ -105,6 +106,23 @@ def fail_or_retry(result: DBTaskResult, exc: BaseException) -> None:
 
 class Worker(DBWorker):
     """django-tasks-db's worker with retries; the side thread (``Maintenance``) does the rest."""
+
+    def run(self) -> None:
+        """The base loop, kept alive through a lost database (a PostgreSQL restart, a failover).
+
+        The base class lets any error but SQLite's "locked" end the process. A task it was
+        running when the connection went stays RUNNING until the lease runs out, then runs
+        again (``recover_stale``); its emails and webhooks are not sent twice (SentMessage).
+        """
+        while self.running:
+            try:
+                super().run()
+                return  # stopped by a signal, or --batch/--max-tasks reached
+            except DatabaseError:
+                logger.warning("Worker lost the database; retrying in %.0f s", RECONNECT_DELAY, exc_info=True)
+                close_old_connections()
+                connection.close()
+                time.sleep(RECONNECT_DELAY)
 
     def run_task(self, db_task_result: DBTaskResult) -> None:
         # The base class records any failure through set_failed(); route it through the retry policy.
