@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from forum import access, markdown, ratelimit, selectors
 from forum.validation import normalise_text
+from forum.views.errors import with_retry_after
 
 
 def _refusal(request: HttpRequest, action: str) -> JsonResponse | None:
@@ -29,9 +30,7 @@ def _refusal(request: HttpRequest, action: str) -> JsonResponse | None:
     try:
         ratelimit.check(user_id=request.user.pk, action=action)
     except ratelimit.RateLimitedError as error:
-        response = JsonResponse({"error": str(error)}, status=429)
-        response["Retry-After"] = str(error.retry_after)
-        return response
+        return with_retry_after(JsonResponse({"error": str(error)}, status=429), error)
     return None
 
 

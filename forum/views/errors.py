@@ -40,14 +40,20 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
     return _page(request, 403, gettext("Not allowed"), message)
 
 
+def with_retry_after(response: HttpResponse, exception: RateLimitedError) -> HttpResponse:
+    """A page or fragment that shows the refusal in place (a form with its error) still says when to
+    try again, as every 429 must."""
+    response["Retry-After"] = str(exception.retry_after)
+    return response
+
+
 def rate_limited(request: HttpRequest, exception: RateLimitedError) -> HttpResponse:
     """429 with Retry-After; JSON for htmx and API-like requests, the site's page otherwise."""
     if _wants_json(request):
         response = JsonResponse({"detail": str(exception), "retry_after": exception.retry_after}, status=429)
     else:
         response = _page(request, 429, gettext("Slow down"), str(exception))
-    response["Retry-After"] = str(exception.retry_after)
-    return response
+    return with_retry_after(response, exception)
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

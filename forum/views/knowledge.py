@@ -24,7 +24,7 @@ from forum.actions import knowledge as knowledge_actions
 from forum.actions import selfservice
 from forum.models import Post, Thread, Vendor
 from forum.ratelimit import RateLimitedError
-from forum.views.errors import bad_request
+from forum.views.errors import bad_request, with_retry_after
 
 SUGGEST_TITLE_MAX = 200
 SUGGEST_BODY_MAX = 2000
@@ -227,7 +227,7 @@ def search_gap(request: HttpRequest) -> HttpResponse:
             address=request.META.get("REMOTE_ADDR", ""),
         )
     except RateLimitedError as error:
-        return JsonResponse({"detail": str(error)}, status=429)
+        return with_retry_after(JsonResponse({"detail": str(error)}, status=429), error)
     except ValidationError as error:
         return JsonResponse({"detail": _message(error)}, status=400)
     return HttpResponse(status=204)

@@ -18,6 +18,7 @@ from forum.forms import AskForm, EditForm, ReplyForm
 from forum.models import Post, ReviewState, Thread
 from forum.ratelimit import RateLimitedError
 from forum.views.community import limit_upload_size
+from forum.views.errors import with_retry_after
 
 PENDING_MESSAGE = (
     "Thanks! Posts with links from new accounts wait for a moderator's review; only you see it until then."
@@ -44,7 +45,7 @@ def ask(request: HttpRequest) -> HttpResponse:
             thread = thread_actions.create_thread(author=request.user, **form.cleaned_data)
         except RateLimitedError as error:
             form.add_error(None, str(error))
-            return _ask_page(request, form, status=429)
+            return with_retry_after(_ask_page(request, form, status=429), error)
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -66,7 +67,7 @@ def ask(request: HttpRequest) -> HttpResponse:
 def reply(request: HttpRequest, thread_id: int) -> HttpResponse:
     thread = get_object_or_404(Thread, pk=thread_id)
     form = ReplyForm(request.POST, request.FILES)
-    status = 400
+    status, limited = 400, None
     if form.is_valid():
         try:
             post = post_actions.reply(
@@ -78,7 +79,7 @@ def reply(request: HttpRequest, thread_id: int) -> HttpResponse:
             )
         except RateLimitedError as error:
             form.add_error(None, str(error))
-            status = 429
+            status, limited = 429, error
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -88,7 +89,8 @@ def reply(request: HttpRequest, thread_id: int) -> HttpResponse:
     from forum import selectors
 
     page = selectors.thread_page(thread_id=thread.pk, user=request.user)
-    return render(request, "forum/thread.html", {"p": page, "thread": page.thread, "form": form}, status=status)
+    response = render(request, "forum/thread.html", {"p": page, "thread": page.thread, "form": form}, status=status)
+    return with_retry_after(response, limited) if limited else response
 
 
 @login_required
@@ -109,7 +111,7 @@ def edit(request: HttpRequest, post_id: int) -> HttpResponse:
             )
         except RateLimitedError as error:
             form.add_error(None, str(error))
-            return render(request, "forum/edit.html", {"form": form, "post": post}, status=429)
+            return with_retry_after(render(request, "forum/edit.html", {"form": form, "post": post}, status=429), error)
         except ValidationError as error:
             form.add_error(None, error)
         else:

@@ -99,6 +99,7 @@ def test_default_limits_are_configured():
         "mention_suggest",
         "content_gap",
         "account_delete",
+        "article",
     }
     assert all(count >= 5 for count, _ in defaults.values())
 
@@ -153,6 +154,7 @@ def test_reply_view_keeps_the_text_and_says_when(thread, expert, limits, clock):
     client.post(f"/t/{thread.pk}/reply/", {"body": "first"})
     response = client.post(f"/t/{thread.pk}/reply/", {"body": "my carefully typed second reply"})
     assert response.status_code == 429
+    assert response["Retry-After"] == "20"  # a client (or a proxy) knows when to try again
     assert "You&#x27;re posting too fast; try again in 20 seconds." in response.text
     assert "my carefully typed second reply" in response.text
 
@@ -163,6 +165,7 @@ def test_ask_view_answers_429(customer, limits, clock):
     client.post("/ask/", {"title": "First question here", "body": "body", "tags": ""})
     response = client.post("/ask/", {"title": "Second question here", "body": "second body", "tags": ""})
     assert response.status_code == 429
+    assert response["Retry-After"] == "20"
     assert "try again in 20 seconds" in response.text
     assert Thread.objects.count() == 1
 
@@ -226,6 +229,7 @@ def test_edit_view_keeps_the_text_and_answers_429(reply, expert, limits, clock):
     client.post(f"/p/{reply.pk}/edit/", {"body": "second version"})
     response = client.post(f"/p/{reply.pk}/edit/", {"body": "my carefully typed third version"})
     assert response.status_code == 429
+    assert response["Retry-After"] == "20"
     assert "try again in 20 seconds" in response.text
     assert "my carefully typed third version" in response.text
     reply.refresh_from_db()
