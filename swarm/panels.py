@@ -87,6 +87,9 @@ def vendor_page(request: HttpRequest, vendor: Vendor) -> str:
     for metrics in periods:
         metrics.deflection = forum_selectors.deflection_stats(since=now - timedelta(days=metrics.days), vendor=vendor)
     open_rows, done_rows = selectors.vendor_escalations(vendor=vendor)
+    is_staff = access.can_see_inbox(request.user, vendor)
+    for e in done_rows:
+        e.staff_comment = selectors.shown_rating_comment(e, {vendor.pk} if is_staff else set())
     history = selectors.target_history(vendor)
     context = {
         "targets": history[0] if history else None,
@@ -99,7 +102,7 @@ def vendor_page(request: HttpRequest, vendor: Vendor) -> str:
         "chart": _chart(periods[1].weekly),
         "open_rows": open_rows,
         "done_rows": done_rows,
-        "is_staff": access.can_see_inbox(request.user, vendor),
+        "is_staff": is_staff,
     }
     return render_to_string("swarm/_vendor_panel.html", context, request=request)
 

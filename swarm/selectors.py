@@ -99,6 +99,12 @@ def note_vendors(user: AnyUser) -> list[Vendor]:
     return forum_access.verified_vendors(user)
 
 
+def shown_rating_comment(escalation: Escalation, staff_vendor_ids: list[int] | set[int]) -> str:
+    """The customer's comment with a rating is for the rated vendor's staff, where they review
+    ratings (the thread's panel and their vendor page); everyone else sees only the stars."""
+    return escalation.rating_comment if escalation.vendor_id in staff_vendor_ids else ""
+
+
 def visible_ticket(
     user: AnyUser, escalation: Escalation, staff_vendor_ids: list[int] | None = None
 ) -> TicketLink | None:
@@ -136,6 +142,7 @@ def thread_swarm(*, thread: Thread, user: AnyUser) -> ThreadSwarm:
     my_vendor_ids = _verified_vendor_ids(user)
     for e in escalations:
         e.shown_ticket = visible_ticket(user, e, my_vendor_ids)
+        e.staff_comment = shown_rating_comment(e, my_vendor_ids)
     desks: list[VendorDesk] = []
     if my_vendor_ids:
         vendors = forum_access.verified_vendors(user)

@@ -14,7 +14,7 @@ from forum.actions import threads as thread_actions
 from forum.models import Event, EventKind, Notification, Thread
 from swarm.actions import claims, escalations, notes
 from swarm.models import Escalation, MeToo, StaffNote
-from tests.conftest import age, make_staff
+from tests.conftest import age, client_for, make_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -242,3 +242,21 @@ def test_rating_after_confirmation(escalation, staff, customer, thread):
     assert (escalation.rating, escalation.rating_comment) == (4, "Quick and kind.")
     rated = Event.objects.get(thread=thread, kind=EventKind.RATED)
     assert rated.data["rating"] == 4 and "comment" not in rated.data
+
+
+def test_the_rating_comment_is_shown_to_the_rated_vendors_staff_only(
+    escalation, staff, other_staff, customer, expert, thread, vendor
+):
+    claims.resolve(staff=staff, escalation=escalation)
+    claims.confirm(user=customer, escalation=escalation, solved=True)
+    claims.rate(user=customer, escalation=escalation, rating=2, comment="Took three days to answer.")
+    pages = (thread.get_absolute_url(), f"/t/{thread.pk}/swarm/", vendor.get_absolute_url())
+    for page in pages:
+        seen = client_for(staff).get(page).content.decode()
+        assert "Took three days to answer." in seen, page
+    for outsider in (None, customer, expert, other_staff):
+        for page in pages:
+            response = client_for(outsider).get(page)
+            assert response.status_code == 200
+            assert "Took three days to answer." not in response.content.decode(), (outsider, page)
+            assert "rated 2/5" in response.content.decode()
