@@ -47,7 +47,13 @@ class UserPreferencesMiddleware:
         from django.utils import timezone, translation
 
         user = getattr(request, "user", None)
-        if user is None or not user.is_authenticated:
+        try:
+            signed_in = user is not None and user.is_authenticated  # loads the session and the user
+        except DATABASE_DOWN:
+            # Preferences are cosmetic: let the view meet the outage and answer its own 503 (the
+            # API's has its error code), instead of a middleware error no view handler sees.
+            return self.get_response(request)
+        if not signed_in:
             return self.get_response(request)
         zone = getattr(user, "time_zone", "")
         language = getattr(user, "language", "")

@@ -390,7 +390,7 @@ def test_a_postgresql_restart_answers_a_quick_503_and_the_hosts_recover_without_
             time.sleep(1)  # the load keeps coming while the database is down
         finally:
             postgres.resume()
-        forget_dead_connections()
+            forget_dead_connections()  # even when an assertion failed: the next tests need a live connection
 
         recovered = wait_for(lambda: client.get(thread.get_absolute_url()).status_code == 200, 20)
         for app in apps:  # each host, not only the one nginx happened to pick
