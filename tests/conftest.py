@@ -28,6 +28,18 @@ def _fast_passwords(settings):
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the site's language: a request in German or Spanish leaves its language
+    active in the thread (LocaleMiddleware activates, nothing deactivates), and code called outside
+    a request, such as the business-hours sentence, would then speak it."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.activate("en")
+
+
+@pytest.fixture(autouse=True)
 def _no_rate_limits(settings):
     """Tests post fast: no per-user limits and a clean cache, unless a test sets RATE_LIMITS itself."""
     from django.core.cache import cache
