@@ -117,6 +117,16 @@ def accept_points(*, asker: User, answerer_id: int) -> int:
     return rule("ACCEPTED")
 
 
+def lock_users(user_ids: list[int | None]) -> None:
+    """Lock these users' rows in id order, the order every multi-user change here uses.
+
+    A change that touches several people in steps (undo one acceptance, grant another) locks
+    them all first: locking step by step took them out of order and deadlocked under load.
+    """
+    ids = sorted({pk for pk in user_ids if pk is not None})
+    list(User.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
+
+
 def answer_accepted(*, asker: User, post: Post) -> None:
     """The answerer earns ACCEPTED points (or 0, see accept_points) and the asker ACCEPTER points.
 
@@ -125,7 +135,7 @@ def answer_accepted(*, asker: User, post: Post) -> None:
     """
     if post.author_id == asker.pk:
         return
-    list(User.objects.select_for_update().filter(pk__in=[asker.pk, post.author_id]).order_by("pk").values_list("pk"))
+    lock_users([asker.pk, post.author_id])
     grants = [
         (post.author_id, accept_points(asker=asker, answerer_id=post.author_id), Reason.ANSWER_ACCEPTED, asker.pk),
         (asker.pk, rule("ACCEPTER"), Reason.ACCEPTED_AN_ANSWER, post.author_id),

@@ -100,6 +100,8 @@ def accept_answer(*, user: User, thread: Thread, post: Post) -> Thread:
         if thread.accepted_post_id == post.pk:
             return thread
         if thread.accepted_post_id is not None:
+            previous_author = Post.objects.filter(pk=thread.accepted_post_id).values_list("author_id", flat=True)
+            reputation.lock_users([user.pk, post.author_id, *previous_author])  # all of them, in id order, first
             reputation.acceptance_undone(post_id=thread.accepted_post_id)
         reputation.answer_accepted(asker=user, post=post)
         thread.accepted_post = post

@@ -12,6 +12,7 @@ import logging
 import signal
 
 from django.core.management.base import BaseCommand
+from django.db import DatabaseError
 from django.utils.crypto import get_random_string
 from django_tasks_db.compat import DEFAULT_TASK_BACKEND_ALIAS
 from django_tasks_db.management.commands.db_worker import valid_interval, valid_max_tasks, validate_worker_id
@@ -57,7 +58,10 @@ class Command(BaseCommand):
             worker_id=worker_id,
             excluded_queue_names=[],
         )
-        beat(worker_id)  # alive (and visible to /readyz) before the first task
+        try:
+            beat(worker_id)  # alive (and visible to /readyz) before the first task
+        except DatabaseError:  # started while the database is away: the loops below wait for it
+            logging.getLogger(__name__).warning("Worker %s started without the database", worker_id, exc_info=True)
         maintenance = Maintenance(worker_id, schedule=schedule)
         maintenance.start()
         previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
