@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
-from forum.models import AnswerVerification, Event, Post, Thread, User, Vendor
+from forum.models import AnswerVerification, Article, Event, Post, Thread, User, Vendor
 from swarm import selectors
 from swarm.models import Escalation, MeToo, RadarHit, StaffNote
 
@@ -49,6 +49,11 @@ def test_the_demo_tells_the_story_and_a_second_run_changes_nothing(db):
     for kind in ("posted", "replied", "escalated", "metoo", "claimed", "note", "resolved", "confirmed", "rated"):
         assert kind in story, kind
     assert story.index("escalated") < story.index("claimed") < story.index("resolved") < story.index("confirmed")
+
+    # ...and its solution became a published Northwind article that links back to it.
+    article = Article.objects.get(thread=tablet)
+    assert (article.status, article.vendor.handle) == (Article.Status.PUBLISHED, "northwind")
+    assert "4.2.1" in article.resolution
 
     # A laptop bounced between its maker and a carrier; both vendors' staff work it on the one thread.
     laptop = Thread.objects.get(title__startswith="Aero 14 LTE model")

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from django.core.management.base import BaseCommand
 
-from forum.actions import knowledge
+from forum.actions import articles, knowledge
 from forum.actions import posts as post_actions
 from forum.actions import threads as thread_actions
 from forum.actions import votes as vote_actions
@@ -285,6 +285,22 @@ class Command(BaseCommand):
         self.upvote(answer, ["jeff", "mei", "rahul", "grace", "ines", "dana"])
         claims.confirm(user=self.people["jeff"], escalation=escalation, solved=True)
         claims.rate(user=self.people["jeff"], escalation=escalation, rating=5, comment="Fast, clear, and a workaround.")
+        # The solution becomes a knowledge-base article, drafted by the staff member who found it.
+        self.at(3)
+        article = articles.draft_article(
+            user=self.people["priya"],
+            thread=thread,
+            vendor=escalation.vendor,
+            text=articles.ArticleText(
+                title="Slate 11: Wi-Fi drops after waking from sleep on software 4.2",
+                environment="Slate 11 on software 4.2, routers that refuse a changed MAC address",
+                cause="4.2 turns on MAC randomisation after sleep, and some routers refuse the new address.",
+                resolution="Install 4.2.1. Until then, open Settings → Wi-Fi → your network and set "
+                "Private address to Off.",
+            ),
+        )
+        self.at(2, 20)
+        articles.publish_article(user=self.people["keith"], article=article)  # reviewed by the vendor admin
 
     def _awaiting_confirmation(self) -> None:
         """Bluewave resolved it; the customer has not said yes yet."""
