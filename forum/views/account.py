@@ -139,36 +139,45 @@ def _page(request: HttpRequest, status: int = 200, **forms_given) -> HttpRespons
     return render(request, "forum/account_settings.html", context, status=status)
 
 
+def _save(request: HttpRequest, form, field: str, write, saved: str, form_name: str) -> HttpResponse:
+    """One settings form: validate, call its action, say so and go back; or show the form's errors."""
+    if form.is_valid():
+        try:
+            write(form.cleaned_data[field])
+        except ValidationError as error:
+            form.add_error(field, error)
+        else:
+            messages.success(request, saved)
+            return redirect("forum:account_settings")
+    return _page(request, status=400, **{form_name: form})
+
+
 @login_required
 def account_settings(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return _page(request)
-    form = NameForm(request.POST)
-    if form.is_valid():
-        try:
-            accounts.update_display_name(user=request.user, display_name=form.cleaned_data["display_name"])
-        except ValidationError as error:
-            form.add_error("display_name", error)
-        else:
-            messages.success(request, _("Your name is saved."))
-            return redirect("forum:account_settings")
-    return _page(request, status=400, form=form)
+    return _save(
+        request,
+        NameForm(request.POST),
+        "display_name",
+        lambda name: accounts.update_display_name(user=request.user, display_name=name),
+        _("Your name is saved."),
+        "form",
+    )
 
 
 @login_required
 @require_POST
 @limit_upload_size
 def avatar_upload(request: HttpRequest) -> HttpResponse:
-    form = AvatarForm(request.POST, request.FILES)
-    if form.is_valid():
-        try:
-            accounts.set_avatar(user=request.user, upload=form.cleaned_data["avatar"])
-        except ValidationError as error:
-            form.add_error("avatar", error)
-        else:
-            messages.success(request, _("Your picture is saved."))
-            return redirect("forum:account_settings")
-    return _page(request, status=400, avatar_form=form)
+    return _save(
+        request,
+        AvatarForm(request.POST, request.FILES),
+        "avatar",
+        lambda upload: accounts.set_avatar(user=request.user, upload=upload),
+        _("Your picture is saved."),
+        "avatar_form",
+    )
 
 
 @login_required
