@@ -341,12 +341,16 @@ def _cached_relations(thread: Thread) -> None:
 
     from forum.models import ThreadVendor
 
-    key = f"thread-relations:v1:{thread.pk}:{thread.last_seq}"
+    # One key per thread, its value stamped with the version: a reply overwrites the entry instead of
+    # leaving the old version's key to live out its TTL (the soak counted those keys growing).
+    key = f"thread-relations:v2:{thread.pk}"
     found = _cache_get(key)
-    if found is None:
-        found = (list(thread.tags.all()), list(ThreadVendor.objects.filter(thread=thread).select_related("vendor")))
+    if found is None or found[0] != thread.last_seq:
+        tags = list(thread.tags.all())
+        links = list(ThreadVendor.objects.filter(thread=thread).select_related("vendor"))
+        found = (thread.last_seq, tags, links)
         _cache_set(key, found, settings.SIMILAR_THREADS_CACHE_SECONDS)
-    tags, links = found
+    _seq, tags, links = found
     thread._prefetched_objects_cache = {
         "tags": _as_prefetched(Tag.objects.none(), tags),
         "vendor_links": _as_prefetched(ThreadVendor.objects.none(), links),

@@ -237,6 +237,8 @@ def test_retag_from_the_thread_page(thread, customer, other_customer):
     url = reverse("forum:retag", args=[thread.pk])
     response = client_for(customer).post(url, {"tags": "wifi, sleep"}, follow=True)
     assert "Tags updated." in response.text
+    # the page read before the retag is cached; the new tags show at once all the same
+    assert "/tags/sleep/" in response.text and "/tags/tablet/" not in response.text
     assert sorted(thread.tags.names()) == ["sleep", "wifi"]
     refused = client_for(other_customer).post(url, {"tags": "spam"})
     assert refused.status_code == 403
