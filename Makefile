@@ -59,6 +59,7 @@ bench-swarm: $(STAMP)
 	$(PY) -m bench.swarm --db sqlite
 
 bench-ws: $(STAMP)
+	$(PY) -m pip install --quiet -e ".[bench]"
 	$(PY) -m bench.ws
 
 ## Soak: 10,000 websocket cycles, then 20 minutes of mixed load on two daphne processes, PostgreSQL and Redis

@@ -1,17 +1,22 @@
-"""WebSocket fan-out benchmark: reply-to-watcher latency and memory per idle connection.
+"""WebSocket fan-out and ASGI server benchmark: reply-to-watcher latency, memory per idle connection,
+and the thread page's HTTP throughput per server.
 
-    .venv/bin/python -m bench.ws [--sizes 100,1000] [--replies 20] [--idle 2500,5000] [--servers daphne,uvicorn]
+    .venv/bin/python -m bench.ws [--sizes 100@2,1000@2,10000@4] [--replies 20] [--idle 10000]
+                                 [--servers daphne,uvicorn,granian] [--http-seconds 5]
 
 Starts a private redis-server, a temporary SQLite database (migrated, one user,
-one watched thread plus a few threads for the idle test), and two ASGI server
-processes sharing both. Opens N anonymous websocket clients (split across the
-two processes) on one thread, waits until no frame came for 1 s (at most 120 s),
-then posts K replies over HTTP and times, for every client, the delay from
-just before the POST to the arrival of the matching ``event`` frame.
-Then measures VmRSS of one server process before/after holding idle connections.
-Every process it starts is killed at the end. Prints JSON lines and markdown
-tables; each server's stderr is kept in /tmp/barnraise-ws-<server>-<port>.log.
-bench/WS_RESULTS.md was written by hand from its output.
+one watched thread plus a few threads for the idle test), and P ASGI server
+processes sharing both (``N@P``: N watchers over P processes). The watchers are split
+over client processes of at most 2,500 sockets each (one Python process cannot read 10,000
+sockets' frames in time and would measure itself); each waits until no frame came for 1 s
+(at most 120 s), then K replies are posted over HTTP one at a time, and for every watcher
+the delay from just before the POST to the arrival of the matching ``event`` frame is
+recorded (wall clock, one machine). Then VmRSS of one fresh daphne process before/after
+holding idle connections, and requests per second of the thread page with 4 concurrent
+clients through one process of each server. Every process it starts is killed at the end.
+Prints JSON lines and markdown tables, and writes every figure with the date, commit and load
+to bench/ws_last.json, which ``make bench`` (bench.goals) reads for its websocket rows; each
+server's stderr is kept in /tmp/barnraise-ws-<server>-<port>.log.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
+import multiprocessing
 import os
 import re
 import resource
@@ -43,6 +50,7 @@ import json, django
 django.setup()
 from django.test import Client
 from django.conf import settings
+settings.BARNRAISE = {**settings.BARNRAISE, "RATE_LIMITS": {}}  # seeding only; the servers keep their limits
 from forum.models import User
 from forum.actions.threads import create_thread
 user = User.objects.create_user(username="benchuser", email="bench@example.com", password="x" * 12, reputation=500)
@@ -50,8 +58,18 @@ from allauth.account.models import EmailAddress
 EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
 main = create_thread(author=user, title="Websocket benchmark thread", body="Watched by many clients at once.", tags="bench")
 idle = [create_thread(author=user, title=f"Idle benchmark thread {i}", body="Idle watchers.", tags="bench").pk for i in range(int(__import__('sys').argv[1]))]
-c = Client(); c.force_login(user)
-print(json.dumps({"thread": main.pk, "idle": idle, "cookie": c.cookies[settings.SESSION_COOKIE_NAME].value,
+from forum.actions.posts import reply
+page = create_thread(author=user, title="HTTP benchmark thread", body="Read by the server comparison.", tags="bench")
+for i in range(20):
+    reply(author=user, thread=page, body=f"Reply {i}: a paragraph of **Markdown** with `code` and a [link](https://example.com/{i}).")
+# one poster per latency run: the servers' reply limit (20 per 5 minutes) holds for each of them
+cookies = []
+for i in range(int(__import__('sys').argv[2])):
+    poster = User.objects.create_user(username=f"poster{i}", email=f"poster{i}@example.com", password="x" * 12, reputation=500)
+    EmailAddress.objects.create(user=poster, email=poster.email, verified=True, primary=True)
+    c = Client(); c.force_login(poster)
+    cookies.append(c.cookies[settings.SESSION_COOKIE_NAME].value)
+print(json.dumps({"thread": main.pk, "page": page.get_absolute_url(), "idle": idle, "cookies": cookies,
                   "cookie_name": settings.SESSION_COOKIE_NAME}))
 """
 
@@ -79,6 +97,11 @@ class Server(ServerProcess):
         self.port = free_port()
         if kind == "daphne":
             cmd = [PY, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "config.asgi:application"]
+        elif kind == "granian":
+            # asginl: ASGI without lifespan (Channels' router has no lifespan application)
+            cmd = [str(Path(PY).parent / "granian"), "--interface", "asginl", "--host", "127.0.0.1",
+                   "--port", str(self.port), "--log-level", "warning", "--workers", "1",
+                   "config.asgi:application"]  # fmt: skip
         else:
             cmd = [
                 PY,
@@ -107,7 +130,8 @@ class Watcher:
 
     def __init__(self) -> None:
         self.ws = None
-        self.events: dict[int, float] = {}
+        self.events: dict[int, float] = {}  # replied seq -> arrival, wall clock (compared across processes)
+        self.newest = 0
         self.frames = 0
         self.last_frame = time.monotonic()
         self.task: asyncio.Task | None = None
@@ -142,7 +166,8 @@ class Watcher:
                 if message.startswith('{"type":"event"'):
                     event = json.loads(message)["event"]
                     if event["kind"] == "replied":
-                        self.events.setdefault(event["seq"], now)
+                        self.events.setdefault(event["seq"], time.time())
+                        self.newest = max(self.newest, event["seq"])
         except websockets.ConnectionClosed:
             pass
 
@@ -180,61 +205,116 @@ def pct(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
 
 
-async def latency_run(servers: list[Server], info: dict, n: int, replies: int) -> dict:
-    watchers = [Watcher() for _ in range(n)]
-    connect_s, refused = await open_all(watchers, servers, lambda i: info["thread"])
+CLIENT_SOCKETS = 2_500  # watchers per client process
+
+
+class Target:
+    """Where a client process connects: the picklable part of a Server."""
+
+    def __init__(self, server: Server) -> None:
+        self.http, self.ws = server.http, server.ws
+
+
+def _client_process(conn, targets: list[Target], thread: int, count: int) -> None:
+    asyncio.run(_client_main(conn, targets, thread, count))
+
+
+async def _client_main(conn, targets: list[Target], thread: int, count: int) -> None:
+    """Open ``count`` watchers, report, then on each "await" report when every open watcher has the next reply."""
+    watchers = [Watcher() for _ in range(count)]
+    connect_s, refused = await open_all(watchers, targets, lambda i: thread)
     drain_s = await drained(watchers)
-    presence_frames = sum(w.frames for w in watchers)
-    cookies = {info["cookie_name"]: info["cookie"]}
-    lat: list[float] = []
-    per_reply_rate: list[float] = []
-    post_ms: list[float] = []
-    missing = 0
-    async with httpx.AsyncClient(base_url=servers[0].http, cookies=cookies, timeout=30) as client:
-        page = await client.get(f"/t/{info['thread']}/", follow_redirects=True)
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
-        seen = set().union(*(w.events.keys() for w in watchers))
-        for k in range(replies):
-            t0 = time.monotonic()
-            resp = await client.post(
-                f"/t/{info['thread']}/reply/",
-                data={"csrfmiddlewaretoken": token, "body": f"Benchmark reply {n}-{k}: does the fan-out keep up?"},
-                headers={"Referer": f"{servers[0].http}/t/{info['thread']}/", "X-CSRFToken": token},
-            )
-            post_ms.append((time.monotonic() - t0) * 1000)
-            assert resp.status_code in (302, 303), f"reply failed: {resp.status_code} {resp.text[:300]}"
-            deadline = t0 + 15
-            seq = None
-            while time.monotonic() < deadline:
-                new = [s for w in watchers for s in w.events if s not in seen]
-                if new:
-                    seq = min(new)
-                    # a watcher whose connection closed will never get it: do not wait for it
-                    if all(seq in w.events or w.task.done() for w in watchers):
-                        break
-                await asyncio.sleep(0.002)
-            seen.add(seq)
-            got = [w.events[seq] - t0 for w in watchers if seq in w.events]
-            closed = sum(1 for w in watchers if w.task.done())
-            missing += n - len(got)
-            lat.extend(got)
-            if got:
-                per_reply_rate.append(len(got) / max(got))
-            await asyncio.sleep(0.2)
+    conn.send(
+        {"connect_s": connect_s, "refused": refused, "drain_s": drain_s, "frames": sum(w.frames for w in watchers)}
+    )
+    loop = asyncio.get_running_loop()
+    newest = 0
+    while await loop.run_in_executor(None, conn.recv) == "await":
+        deadline = time.monotonic() + 15
+        # a watcher whose connection closed will never get it: do not wait for it
+        while time.monotonic() < deadline and not all(w.newest > newest or w.task.done() for w in watchers):
+            await asyncio.sleep(0.002)
+        fresh = [seq for w in watchers for seq in w.events if seq > newest]
+        seq = min(fresh) if fresh else None
+        if seq is not None:
+            newest = seq
+        times = [w.events[seq] for w in watchers if seq in w.events]
+        conn.send({"seq": seq, "times": times, "closed": sum(1 for w in watchers if w.task.done())})
     await asyncio.gather(*(w.close() for w in watchers))
-    await asyncio.sleep(1)
+
+
+def latency_run(servers: list[Server], info: dict, n: int, replies: int) -> dict:
+    """N watchers over ``servers``, read by client processes of at most CLIENT_SOCKETS each; K replies."""
+    procs = max(1, math.ceil(n / CLIENT_SOCKETS))
+    context = multiprocessing.get_context("fork")
+    pipes, children = [], []
+    for i in range(procs):
+        count = n // procs + (1 if i < n % procs else 0)
+        rotated = servers[i % len(servers) :] + servers[: i % len(servers)]
+        parent, child = context.Pipe()
+        process = context.Process(
+            target=_client_process, args=(child, [Target(s) for s in rotated], info["thread"], count)
+        )
+        process.start()
+        pipes.append((parent, count))
+        children.append(process)
+    try:
+        ready = [parent.recv() if parent.poll(900) else {} for parent, _ in pipes]
+        if not all(ready):
+            raise RuntimeError("a client process did not connect its watchers within 15 minutes")
+        cookies = {info["cookie_name"]: info["cookies"].pop()}
+        lat: list[float] = []
+        per_reply_rate: list[float] = []
+        post_ms: list[float] = []
+        missing = closed = 0
+        with httpx.Client(base_url=servers[0].http, cookies=cookies, timeout=30) as client:
+            page = client.get(f"/t/{info['thread']}/", follow_redirects=True)
+            token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+            for k in range(replies):
+                for parent, _ in pipes:
+                    parent.send("await")
+                t0 = time.time()
+                resp = client.post(
+                    f"/t/{info['thread']}/reply/",
+                    data={"csrfmiddlewaretoken": token, "body": f"Benchmark reply {n}-{k}: does the fan-out keep up?"},
+                    headers={"Referer": f"{servers[0].http}/t/{info['thread']}/", "X-CSRFToken": token},
+                )
+                post_ms.append((time.time() - t0) * 1000)
+                assert resp.status_code in (302, 303), f"reply failed: {resp.status_code} {resp.text[:300]}"
+                got: list[float] = []
+                closed = 0
+                for parent, count in pipes:
+                    answer = parent.recv()
+                    got.extend(t - t0 for t in answer["times"])
+                    missing += count - len(answer["times"])
+                    closed += answer["closed"]
+                lat.extend(got)
+                if got:
+                    per_reply_rate.append(len(got) / max(got))
+                time.sleep(0.2)
+        for parent, _ in pipes:
+            parent.send("stop")
+    finally:
+        for process in children:
+            process.join(30)
+            if process.is_alive():
+                process.kill()
+    time.sleep(1)
     return {
         "n": n,
-        "connect_s": connect_s,
-        "refused": refused,
-        "drain_s": drain_s,
-        "presence_frames": presence_frames,
-        "p50": pct(lat, 50) * 1000,
-        "p99": pct(lat, 99) * 1000,
-        "max": max(lat) * 1000,
+        "processes": len(servers),
+        "client_processes": procs,
+        "connect_s": max(r["connect_s"] for r in ready),
+        "refused": sum(r["refused"] for r in ready),
+        "drain_s": max(r["drain_s"] for r in ready),
+        "presence_frames": sum(r["frames"] for r in ready),
+        "p50": pct(lat, 50) * 1000 if lat else float("nan"),
+        "p99": pct(lat, 99) * 1000 if lat else float("nan"),
+        "max": max(lat) * 1000 if lat else float("nan"),
         "post_p50": statistics.median(post_ms),
-        "rate": statistics.median(per_reply_rate),
+        "rate": statistics.median(per_reply_rate) if per_reply_rate else 0.0,
         "missing": missing,
+        "expected": n * replies,
         "closed_during_run": closed,
         "delivered": len(lat),
     }
@@ -266,21 +346,61 @@ async def idle_run(servers: list[Server], info: dict, count: int) -> dict:
     }
 
 
+def http_run(kind: str, env: dict[str, str], path: str, seconds: float) -> dict:
+    """The thread page through one process of ``kind``: sequential p50, and req/s with 4 clients."""
+    from bench.goals import requests_per_second, timed_get
+
+    server = Server(kind, env)
+    try:
+        with httpx.Client(base_url=server.http, timeout=30) as http:
+            times = timed_get(http, path, 50, 10)
+        rps = requests_per_second(server.http, path, clients=4, seconds=seconds)
+        return {"server": kind, "p50": statistics.median(times), "p95": pct(times, 95), "rps": rps,
+                "rss_kb": rss_kb(server.process.pid)}  # fmt: skip
+    finally:
+        server.kill()
+
+
+def parse_sizes(text: str) -> list[tuple[int, int]]:
+    """``100@2,10000@4``: watchers @ server processes (2 when not given)."""
+    sizes = []
+    for part in filter(None, text.split(",")):
+        n, _, p = part.partition("@")
+        sizes.append((int(n), int(p or 2)))
+    return sizes
+
+
 def main() -> None:
+    from bench.goals import commit
+    from bench.run import loadavg
+
     parser = argparse.ArgumentParser()
-    parser.add_argument("--sizes", default="100,1000")
+    parser.add_argument("--sizes", default="100@2,1000@2,10000@4", help="watchers@processes, comma-separated")
     parser.add_argument("--replies", type=int, default=20)
-    parser.add_argument("--idle", default="2500,5000")
-    parser.add_argument("--servers", default="daphne,uvicorn")
+    parser.add_argument("--idle", default="10000", help="idle connections held by one daphne process")
+    parser.add_argument("--servers", default="daphne,uvicorn,granian")
+    parser.add_argument("--http-seconds", type=float, default=5.0, help="0 skips the HTTP comparison")
+    parser.add_argument("--out", default=str(ROOT / "bench" / "ws_last.json"), help="'' writes no JSON")
     args = parser.parse_args()
-    sizes = [int(s) for s in args.sizes.split(",") if s]
+    sizes = parse_sizes(args.sizes)
     idle_sizes = [int(s) for s in args.idle.split(",") if s]
+    kinds = [k for k in args.servers.split(",") if k]
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
     tmp = Path(tempfile.mkdtemp(prefix="barnraise-ws-"))
     started: list[Server] = []
-    results: dict[str, dict] = {"machine": machine(), "latency": [], "idle": []}
+    results: dict = {
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "command": "python -m bench.ws " + " ".join(sys.argv[1:]),
+        "commit": commit(),
+        "machine": machine(),
+        "load_before": loadavg(),
+        "replies": args.replies,
+        "latency": [],
+        "idle": [],
+        "http": [],
+    }
     try:
         with redis_server() as redis:
             env = {
@@ -295,7 +415,7 @@ def main() -> None:
             env.pop("DATABASE_URL", None)
             subprocess.run([PY, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
             out = subprocess.run(
-                [PY, "-c", SETUP, str(max(50, max(idle_sizes or [0]) // 10))],
+                [PY, "-c", SETUP, str(max(50, max(idle_sizes or [0]) // 10)), str(len(sizes) * len(kinds))],
                 cwd=ROOT,
                 env=env,
                 check=True,
@@ -303,21 +423,24 @@ def main() -> None:
                 text=True,
             ).stdout
             info = json.loads(out.strip().splitlines()[-1])
-            for kind in args.servers.split(","):
-                servers = [Server(kind, env), Server(kind, env)]
-                started.extend(servers)
-                for n in sizes:
+            for kind in kinds:
+                for n, processes in sizes:
+                    # fresh processes per size, so earlier runs do not blur the numbers
+                    servers = [Server(kind, env) for _ in range(processes)]
+                    started.extend(servers)
                     try:
-                        r = asyncio.run(latency_run(servers, info, n, args.replies))
+                        r = latency_run(servers, info, n, args.replies)
                     except Exception as error:  # noqa: BLE001 - record and go on to the next size
                         print(f"{kind} N={n} failed: {error!r}", flush=True)
                         continue
+                    finally:
+                        for server in servers:
+                            server.kill()
                     r["server"] = kind
                     results["latency"].append(r)
                     print(json.dumps(r), flush=True)
                 if kind == "daphne":
                     for count in idle_sizes:
-                        # a fresh process per size, so earlier runs do not blur the numbers
                         fresh = Server(kind, env)
                         started.append(fresh)
                         r = asyncio.run(idle_run([fresh], info, count))
@@ -325,26 +448,31 @@ def main() -> None:
                         results["idle"].append(r)
                         print(json.dumps(r), flush=True)
                         fresh.kill()
-                for s in servers:
-                    s.kill()
+                if args.http_seconds > 0:
+                    r = http_run(kind, env, info["page"], args.http_seconds)
+                    results["http"].append(r)
+                    print(json.dumps(r), flush=True)
     finally:
         for s in started:
             s.kill()
         shutil.rmtree(tmp, ignore_errors=True)
+    results["load_after"] = loadavg()
+    if args.out:
+        Path(args.out).write_text(json.dumps(results, indent=1) + "\n")
 
     m = results["machine"]
-    print(f"\nMachine: {m['nproc']} CPUs, {m['ram']} RAM, {m['cpu']}\n")
+    print(f"\nMachine: {m['nproc']} CPUs, {m['ram']} RAM, {m['cpu']}; load before {results['load_before']}, "
+          f"after {results['load_after']}; commit {results['commit']}\n")  # fmt: skip
     print(
-        "| server | watchers | replies | p50 ms | p99 ms | max ms | POST p50 ms | msgs/s (median per reply) "
+        "| server | watchers / processes | replies | p50 ms | p99 ms | max ms | POST p50 ms | msgs/s (median per reply) "
         "| missing | connect s | failed handshakes | drain s | presence frames |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results["latency"]:
         print(
-            f"| {r['server']} | {r['n']} | {args.replies} | {r['p50']:.0f} | {r['p99']:.0f} | {r['max']:.0f} "
-            f"| {r['post_p50']:.0f} | {r['rate']:.0f} | {r['missing']} | {r['connect_s']:.1f} | {r['refused']} "
-            f"| {r['drain_s']:.1f} "
-            f"| {r['presence_frames']} |"
+            f"| {r['server']} | {r['n']:,} / {r['processes']} | {args.replies} | {r['p50']:.0f} | {r['p99']:.0f} "
+            f"| {r['max']:.0f} | {r['post_p50']:.0f} | {r['rate']:.0f} | {r['missing']} of {r['expected']:,} "
+            f"| {r['connect_s']:.1f} | {r['refused']} | {r['drain_s']:.1f} | {r['presence_frames']:,} |"
         )
     if results["idle"]:
         print(
@@ -354,10 +482,15 @@ def main() -> None:
         print("|---|---|---|---|---|---|---|---|")
         for r in results["idle"]:
             print(
-                f"| {r['server']} | {r['count']} ({r['open']}) | {r['before_kb'] / 1024:.0f} "
+                f"| {r['server']} | {r['count']:,} ({r['open']:,}) | {r['before_kb'] / 1024:.0f} "
                 f"| {r['after_kb'] / 1024:.0f} | {r['per_conn_kb']:.1f} | {r['after_close_kb'] / 1024:.0f} "
                 f"| {r['connect_s']:.1f} | {r['refused']} |"
             )
+    if results["http"]:
+        print("\n| server (1 process) | thread page p50 ms | p95 ms | req/s, 4 clients | RSS MB |")
+        print("|---|---|---|---|---|")
+        for r in results["http"]:
+            print(f"| {r['server']} | {r['p50']:.1f} | {r['p95']:.1f} | {r['rps']:.0f} | {r['rss_kb'] / 1024:.0f} |")
 
 
 if __name__ == "__main__":
