@@ -9,8 +9,8 @@ queries in-process per role, then times real HTTP through one daphne process (DE
 thread pages as a visitor, a logged-in customer and vendor staff, the latest list at page 1 and
 deep, the five searches, and the requests per second of the thread page with 4 concurrent
 clients. The vendor inbox and vendor page are timed in-process (bench.swarm's method). The
-websocket rows need many sockets and minutes: they print as "not run here", pointing to
-``make bench-ws`` and its last recorded figures. Prints one table with the machine's load
+websocket rows need many sockets and minutes: they are read from the last ``make bench-ws`` run
+(bench/ws_last.json, with its date, commit and load). Prints one table with the machine's load
 before and after and the commit, warns when the load is high, and appends it to bench/RESULTS.md.
 """
 
@@ -148,20 +148,46 @@ def swarm_pages(staff, requests: int) -> dict[str, float]:
     return result
 
 
+WS_LAST = ROOT / "bench" / "ws_last.json"
+
+
 def websocket_rows() -> list[Row]:
-    """The live rows: measured by bench.ws (minutes, thousands of sockets), not by this command."""
-    where = f"{NOT_RUN}: `make bench-ws` (bench/WS_RESULTS.md)"
-    return [
-        Row("posting a reply with 1,000 watchers (poster p50)", "≤ 40 ms", "POST p50 200 ms (2026-11-23)", where),
-        Row(
-            "1,000 watchers over 2 processes, reply seen by all",
-            "p99 ≤ 150 ms, 0 lost",
-            "p99 351 ms, 6.8% lost (2026-11-23)",
-            where,
-        ),
-        Row("10,000 watchers over 4 processes", "p99 ≤ 1 s, 0 lost", "never measured", where),
-        Row("idle websocket memory", "≤ 30 kB each at 10,000 per process", "43.6 kB each at 5,000 (2026-11-23)", where),
-    ]
+    """The live rows, from the last `make bench-ws` run (bench/ws_last.json): minutes and thousands of sockets."""
+    import json
+
+    if not WS_LAST.exists():
+        return [Row(page, goal, "never measured", f"{NOT_RUN}: `make bench-ws`") for page, goal in WS_GOALS]
+    last = json.loads(WS_LAST.read_text())
+    source = f" (bench.ws {last['date']}, commit {last['commit']}, load {last['load_before'].split()[0]})"
+
+    def latency(n: int, processes: int) -> dict | None:
+        return next((r for r in last["latency"] if r["server"] == "daphne" and (r["n"], r["processes"]) == (n, processes)),
+                    None)  # fmt: skip
+
+    def lost(r: dict) -> str:
+        return f"{r['missing']:,} of {r['expected']:,} lost"
+
+    rows = []
+    r = latency(1000, 2)
+    rows.append(Row(*WS_GOALS[0], f"POST p50 {r['post_p50']:.0f} ms" + source, verdict(r["post_p50"] <= 40))
+                if r else Row(*WS_GOALS[0], "not in the last run", NOT_RUN))  # fmt: skip
+    for goal, (n, processes, p99) in zip(WS_GOALS[1:3], ((1000, 2, 150), (10000, 4, 1000)), strict=True):
+        r = latency(n, processes)
+        rows.append(Row(*goal, f"p99 {r['p99']:.0f} ms, {lost(r)}" + source, verdict(r["p99"] <= p99 and not r["missing"]))
+                    if r else Row(*goal, "not in the last run", NOT_RUN))  # fmt: skip
+    idle = max(last["idle"], key=lambda r: r["count"], default=None)
+    rows.append(Row(*WS_GOALS[3], f"{idle['per_conn_kb']:.1f} kB each at {idle['open']:,} open" + source,
+                    verdict(idle["per_conn_kb"] <= 30 and idle["open"] >= 10_000))
+                if idle else Row(*WS_GOALS[3], "not in the last run", NOT_RUN))  # fmt: skip
+    return rows
+
+
+WS_GOALS = [
+    ("posting a reply with 1,000 watchers (poster p50)", "≤ 40 ms"),
+    ("1,000 watchers over 2 processes, reply seen by all", "p99 ≤ 150 ms, 0 lost"),
+    ("10,000 watchers over 4 processes", "p99 ≤ 1 s, 0 lost"),
+    ("idle websocket memory", "≤ 30 kB each at 10,000 per process"),
+]
 
 
 def main() -> None:
