@@ -85,10 +85,17 @@ def machine() -> dict[str, str]:
 
 
 def rss_kb(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
+    """VmRSS of ``pid`` and its descendants (granian serves from worker processes it forks)."""
+    total = 0
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                total = int(line.split()[1])
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            total += sum(rss_kb(int(child)) for child in (task / "children").read_text().split())
+    except FileNotFoundError:  # exited meanwhile
+        pass
+    return total
 
 
 class Server(ServerProcess):
