@@ -226,7 +226,9 @@ else:
 SIMILAR_THREADS_CACHE_SECONDS = int(os.environ.get("SIMILAR_THREADS_CACHE_SECONDS", "900"))
 # A post's shared HTML fragment (forum/fragments.py) stays cached this long after its last render; an
 # edit, moderation or rename changes its key, so this only bounds the memory old versions hold.
-POST_FRAGMENT_CACHE_SECONDS = int(os.environ.get("POST_FRAGMENT_CACHE_SECONDS", "86400"))
+# An hour bounds the cache to about an hour of posts (one key per post version and language): Redis
+# runs with noeviction for the channel layer, so this cache must not grow with a day's posts (soak run 5).
+POST_FRAGMENT_CACHE_SECONDS = int(os.environ.get("POST_FRAGMENT_CACHE_SECONDS", "3600"))
 
 # Background work: Django's tasks framework, stored in the database (django-tasks-db) and run by
 # `manage.py run_worker` (docs/worker.md). TASKS_BACKEND overrides (the immediate backend runs inline).
