@@ -356,7 +356,9 @@ def wait_for(check, timeout: float) -> float:
     return time.monotonic() - started
 
 
-def test_a_postgresql_restart_answers_a_quick_503_and_the_hosts_recover_without_a_restart(cluster, thread, posters):
+def test_a_postgresql_restart_answers_a_quick_503_and_the_hosts_recover_without_a_restart(
+    cluster, thread, posters, followers
+):
     postgres = started_postgres()
     if postgres is None:
         missing("a PostgreSQL server started by the tests (unset DATABASE_URL)")
@@ -398,6 +400,12 @@ def test_a_postgresql_restart_answers_a_quick_503_and_the_hosts_recover_without_
 
     assert [app.process.poll() for app in apps] == [None, None], "an app host exited"
     assert [app.process.pid for app in apps] == pids
+    # The worker lived through the restart too: every reply, before and after it, reached each follower
+    # once, including the batch it was sending when PostgreSQL went (forum.worker.Worker.run puts it back).
+    replies = Post.objects.filter(thread=thread).count() - 1
+    want = {person.email: replies for person in followers}
+    wait_until(lambda: cluster.emails_to(followers) == want, 60, cluster)
+    assert cluster.worker.poll() is None, "the worker exited during the outage"
     statuses = {status for _, status, _ in load.results}
     assert 503 in statuses, "the load never met the outage"
     assert statuses <= {200, 302, 503}, f"answers other than 200/302/503: {sorted(statuses)}"
