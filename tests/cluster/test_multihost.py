@@ -372,6 +372,9 @@ def test_a_postgresql_restart_answers_a_quick_503_and_the_hosts_recover_without_
         stack.callback(setattr, load, "running", False)
         client = stack.enter_context(httpx.Client(base_url=front.http, cookies=people[0], timeout=15))
         wait_for(lambda: any(kind == "post" and status == 302 for kind, status, _ in load.results), 20)
+        # The worker is up and mailing the load's replies (it can take seconds to boot on a busy machine;
+        # restarting before that would prove nothing about it).
+        wait_for(lambda: cluster.mail.total() > 0, 30)
 
         postgres.halt("fast")  # ends every session, as a restart does
         try:
