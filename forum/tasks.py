@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core import mail
 from django.core.mail import EmailMessage
 from django.core.mail.backends.base import BaseEmailBackend
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.tasks import task
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -140,6 +140,12 @@ def message_id(key: str) -> str:
     return f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@{host}>"
 
 
+# Keys of messages the mail server accepted while the database went away before the key
+# committed (a PostgreSQL restart mid-send). The worker saves them once the database is back,
+# before it queues the interrupted task again, so the re-run skips them (forum.worker.Worker.run).
+unsaved_keys: set[str] = set()
+
+
 def send_once(key: str, message: EmailMessage, *, mailer: BaseEmailBackend | None = None) -> int:
     """Send ``message`` unless ``key`` was already sent; 1 if sent now, else 0.
 
@@ -147,15 +153,33 @@ def send_once(key: str, message: EmailMessage, *, mailer: BaseEmailBackend | Non
     commits only once the mail server has accepted it: a worker killed before
     that leaves no key, so the retry sends; a key present means the message
     went out. A second worker racing on the same key waits on the unique
-    index and then skips. (The one gap SMTP cannot close: a crash between the
+    index and then skips. A database lost after the server accepted leaves the
+    key in ``unsaved_keys``. (The one gap SMTP cannot close: a crash between the
     server's "250 OK" and the commit; the Message-ID lets receivers drop the copy.)
     """
     message.extra_headers = {**message.extra_headers, "Message-ID": message_id(key)}
-    with transaction.atomic():
-        _, created = SentMessage.objects.get_or_create(key=key)
-        if not created:
-            return 0
-        return (mailer or mail.mailers.default).send_messages([message]) or 0
+    sent = 0
+    try:
+        with transaction.atomic():
+            _, created = SentMessage.objects.get_or_create(key=key)
+            if not created:
+                return 0
+            sent = (mailer or mail.mailers.default).send_messages([message]) or 0
+    except DatabaseError:
+        if sent:  # the message is out; only its key is lost
+            unsaved_keys.add(key)
+        raise
+    return sent
+
+
+def save_unsaved_keys() -> int:
+    """Record the keys ``send_once`` could not commit; returns how many. Safe to repeat."""
+    saved = 0
+    for key in list(unsaved_keys):
+        SentMessage.objects.get_or_create(key=key)
+        unsaved_keys.discard(key)
+        saved += 1
+    return saved
 
 
 @task

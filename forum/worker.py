@@ -6,6 +6,9 @@
 - Stale-claim recovery: django-tasks-db leaves a task RUNNING for ever when its
   worker dies (SIGKILL, OOM, power loss). A RUNNING task whose worker has been
   silent for ``WORKER_LEASE`` seconds goes back to READY and runs again.
+- A lost database (a PostgreSQL restart): the worker waits for it, then puts back
+  the task it could not finish or record, itself (its heartbeat stays fresh, so
+  the lease never would).
 - Retries: a task that raises is queued again after an exponential backoff
   with jitter, up to ``TASK_MAX_ATTEMPTS`` runs; then it stays FAILED.
 - Periodic jobs: the side thread enqueues what ``forum.periodic`` says is due.
@@ -24,7 +27,7 @@ import time
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import DatabaseError, close_old_connections, connection
+from django.db import DatabaseError, InterfaceError, close_old_connections, connection
 from django.db.models import Max
 from django.tasks.base import TaskResultStatus
 from django.utils import timezone
@@ -32,7 +35,7 @@ from django_tasks_db.management.commands.db_worker import Worker as DBWorker
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import retry
 
-from forum import periodic
+from forum import periodic, tasks
 from forum.models import WorkerHeartbeat
 
 logger = logging.getLogger(__name__)
@@ -60,6 +63,24 @@ def retry_delay(attempts: int) -> float:
     return delay * random.uniform(0.5, 1.5)  # jitter spreads retries of one outage, not a secret
 
 
+def put_back(result: DBTaskResult, *, now: datetime, why: str) -> int:
+    """Queue a RUNNING task again, or fail it for good after ``TASK_MAX_ATTEMPTS`` runs; 1 if done.
+
+    Conditional on the claim (``started_at``): a task another worker took back meanwhile is left alone.
+    """
+    same_claim = DBTaskResult.objects.filter(
+        pk=result.pk, status=TaskResultStatus.RUNNING, started_at=result.started_at
+    )
+    if len(result.worker_ids) >= settings.TASK_MAX_ATTEMPTS:
+        return same_claim.update(
+            status=TaskResultStatus.FAILED,
+            finished_at=now,
+            exception_class_path="forum.worker.WorkerLost",
+            traceback=why,
+        )
+    return same_claim.update(status=TaskResultStatus.READY, started_at=None, run_after=now)
+
+
 def recover_stale(*, now: datetime | None = None) -> int:
     """Put RUNNING tasks whose worker went silent back in the queue (or fail them after too many runs).
 
@@ -72,26 +93,32 @@ def recover_stale(*, now: datetime | None = None) -> int:
     for result in DBTaskResult.objects.running().filter(started_at__lt=cutoff).only("pk", "worker_ids", "started_at"):
         if result.worker_ids and result.worker_ids[-1] in alive:
             continue  # a long task on a live worker
-        # Conditional on started_at: if another worker already took it back, leave it.
-        same_claim = DBTaskResult.objects.filter(
-            pk=result.pk, status=TaskResultStatus.RUNNING, started_at=result.started_at
-        )
-        if len(result.worker_ids) >= settings.TASK_MAX_ATTEMPTS:
-            recovered += same_claim.update(
-                status=TaskResultStatus.FAILED,
-                finished_at=now,
-                exception_class_path="forum.worker.WorkerLost",
-                traceback=f"Worker {result.worker_ids[-1]} stopped answering while running this task.",
-            )
-        else:
-            recovered += same_claim.update(status=TaskResultStatus.READY, started_at=None, run_after=now)
+        why = f"Worker {result.worker_ids[-1]} stopped answering while running this task."
+        recovered += put_back(result, now=now, why=why)
         logger.warning("Task %s was left running by worker %s; queued again", result.pk, result.worker_ids[-1:])
     return recovered
+
+
+def release_claims(worker_id: str, *, now: datetime | None = None) -> int:
+    """Put back every task ``worker_id`` left RUNNING; only while that worker runs none. Returns how many.
+
+    A worker that lost the database mid-task cannot record the outcome, so the task stays
+    RUNNING under a worker whose heartbeat is fresh again: ``recover_stale`` never takes it.
+    """
+    now = now or timezone.now()
+    released = 0
+    for result in DBTaskResult.objects.running().only("pk", "worker_ids", "started_at"):
+        if result.worker_ids[-1:] == [worker_id]:
+            why = f"Worker {worker_id} lost the database while running this task."
+            released += put_back(result, now=now, why=why)
+            logger.warning("Task %s was interrupted by a lost database; queued again", result.pk)
+    return released
 
 
 @retry()  # as django-tasks-db's own set_failed: a briefly locked SQLite must not lose the outcome
 def fail_or_retry(result: DBTaskResult, exc: BaseException) -> None:
     """Record a failed run: queue the task again after a backoff, or mark it FAILED for good."""
+    tasks.save_unsaved_keys()  # before the task can run again, here or on another worker
     if len(result.worker_ids) >= settings.TASK_MAX_ATTEMPTS:
         type(result).set_failed(result, exc)
         return
@@ -110,16 +137,30 @@ class Worker(DBWorker):
     def run(self) -> None:
         """The base loop, kept alive through a lost database (a PostgreSQL restart, a failover).
 
-        The base class lets any error but SQLite's "locked" end the process. A task it was
-        running when the connection went stays RUNNING until the lease runs out, then runs
-        again (``recover_stale``); its emails and webhooks are not sent twice (SentMessage).
+        The base class lets any error but SQLite's "locked" end the process. Once the
+        database answers again, and before claiming anything, the worker saves the keys of
+        messages the mail server took while their key could not commit, then puts back the
+        task it was running (its outcome was not recorded): the task runs again, at once,
+        and skips what already went out.
         """
+        lost = False
         while self.running:
             try:
+                if lost:
+                    saved = tasks.save_unsaved_keys()
+                    released = release_claims(self.worker_id)
+                    logger.warning(
+                        "Worker is back on the database (%d key(s) saved, %d task(s) requeued)", saved, released
+                    )
+                    lost = False
                 super().run()
                 return  # stopped by a signal, or --batch/--max-tasks reached
-            except DatabaseError:
-                logger.warning("Worker lost the database; retrying in %.0f s", RECONNECT_DELAY, exc_info=True)
+            except (DatabaseError, InterfaceError) as error:
+                # One traceback per outage, then a line a second: an outage must not flood the log.
+                logger.warning(
+                    "Worker lost the database; retrying in %.0f s: %s", RECONNECT_DELAY, error, exc_info=not lost
+                )
+                lost = True
                 close_old_connections()
                 connection.close()
                 time.sleep(RECONNECT_DELAY)
@@ -151,12 +192,15 @@ class Maintenance(threading.Thread):
             periodic.enqueue_due(seen=self.enqueued)
 
     def run(self) -> None:
+        failing = False
         try:
             while not self.stopping.wait(min(settings.WORKER_HEARTBEAT, 1.0)):
                 try:
                     self.tick()
-                except Exception:  # a locked or restarting database: try again next tick
-                    logger.warning("Worker maintenance failed; retrying", exc_info=True)
+                    failing = False
+                except Exception as error:  # a locked or restarting database: try again next tick
+                    logger.warning("Worker maintenance failed; retrying: %s", error, exc_info=not failing)
+                    failing = True
                     close_old_connections()
         finally:
             connection.close()

@@ -356,7 +356,9 @@ def wait_for(check, timeout: float) -> float:
     return time.monotonic() - started
 
 
-def test_a_postgresql_restart_answers_a_quick_503_and_the_hosts_recover_without_a_restart(cluster, thread, posters):
+def test_a_postgresql_restart_answers_a_quick_503_and_the_hosts_recover_without_a_restart(
+    cluster, thread, posters, followers
+):
     postgres = started_postgres()
     if postgres is None:
         missing("a PostgreSQL server started by the tests (unset DATABASE_URL)")
@@ -370,6 +372,9 @@ def test_a_postgresql_restart_answers_a_quick_503_and_the_hosts_recover_without_
         stack.callback(setattr, load, "running", False)
         client = stack.enter_context(httpx.Client(base_url=front.http, cookies=people[0], timeout=15))
         wait_for(lambda: any(kind == "post" and status == 302 for kind, status, _ in load.results), 20)
+        # The worker is up and mailing the load's replies (it can take seconds to boot on a busy machine;
+        # restarting before that would prove nothing about it).
+        wait_for(lambda: cluster.mail.total() > 0, 30)
 
         postgres.halt("fast")  # ends every session, as a restart does
         try:
@@ -398,6 +403,12 @@ def test_a_postgresql_restart_answers_a_quick_503_and_the_hosts_recover_without_
 
     assert [app.process.poll() for app in apps] == [None, None], "an app host exited"
     assert [app.process.pid for app in apps] == pids
+    # The worker lived through the restart too: every reply, before and after it, reached each follower
+    # once, including the batch it was sending when PostgreSQL went (forum.worker.Worker.run puts it back).
+    replies = Post.objects.filter(thread=thread).count() - 1
+    want = {person.email: replies for person in followers}
+    wait_until(lambda: cluster.emails_to(followers) == want, 60, cluster)
+    assert cluster.worker.poll() is None, "the worker exited during the outage"
     statuses = {status for _, status, _ in load.results}
     assert 503 in statuses, "the load never met the outage"
     assert statuses <= {200, 302, 503}, f"answers other than 200/302/503: {sorted(statuses)}"

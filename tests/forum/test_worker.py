@@ -1,16 +1,21 @@
 """The background worker: tasks wait for it, failures retry with backoff, dead workers' tasks run again,
-periodic jobs are enqueued once per slot however many workers run, and running a job twice is harmless."""
+a task cut off by a PostgreSQL restart finishes once the database is back, periodic jobs are enqueued
+once per slot however many workers run, and running a job twice is harmless."""
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import threading
+import time
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from io import StringIO
 
 import pytest
 from django.core import mail
 from django.core.management import call_command
+from django.db import close_old_connections
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -22,8 +27,9 @@ from forum.tasks import send_notification_emails
 from swarm.actions import claims, escalations
 from swarm.models import Escalation
 from swarm.tasks import release_idle_claims
-from tests.forum.worker_helpers import DB_BACKEND, smtp_server, start_worker, stop, wait_for
-from tests.services import free_port
+from tests.conftest import make_user
+from tests.forum.worker_helpers import DB_BACKEND, CountingMailServer, smtp_server, start_worker, stop, wait_for
+from tests.services import free_port, missing, started_postgres
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -213,3 +219,76 @@ def test_a_running_worker_beats_schedules_and_stops_cleanly_on_sigterm(transacti
     finally:
         stop(first)
         stop(second)
+
+
+class HeldMailServer(CountingMailServer):
+    """Holds the first message, received in full, until ``release`` is set: the sender waits for its 250."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.holding = threading.Event()
+        self.release = threading.Event()
+
+    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 (aiosmtpd's hook name)
+        if not self.holding.is_set():
+            self.holding.set()
+            while not self.release.is_set():
+                await asyncio.sleep(0.05)
+        return await super().handle_DATA(server, session, envelope)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("back_before_the_250", [True, False], ids=["quick-restart", "still-down-at-the-250"])
+def test_a_task_in_flight_when_postgresql_restarts_finishes_with_each_email_sent_once(
+    settings, thread, expert, back_before_the_250
+):
+    """PostgreSQL restarts while the worker waits for the mail server to accept the first email of a
+    batch; the server accepts it while the worker's session is gone. Once the database is back the
+    task still finishes, and each follower gets the email once: none lost, none sent twice."""
+    postgres = started_postgres()
+    if postgres is None:
+        missing("a PostgreSQL server started by the tests (unset DATABASE_URL)")
+    settings.TASKS = DB_BACKEND
+    people = []
+    for n in range(3):
+        person = make_user(f"restartfollower{n}")
+        follow_actions.follow_thread(user=person, thread=thread)
+        follow_actions.update_notification_settings(
+            user=person, new_thread_live=False, daily_digest=False, email_replies_mentions=True
+        )
+        people.append(person)
+    post_actions.reply(author=expert, thread=thread, body="Try a different channel.")
+
+    server = HeldMailServer()
+    with smtp_server(handler=server) as (_, email_url):
+        process = start_worker("--no-schedule", env={"EMAIL_URL": email_url})
+        try:
+            wait_for(server.holding.is_set, what="the worker to send the first email")
+            postgres.halt("fast")  # ends every session, as a restart does
+            try:
+                if back_before_the_250:
+                    postgres.resume()
+                server.release.set()  # the mail server accepts; the worker's commit of its key fails
+                time.sleep(2)  # the worker cannot record the task's outcome either, when the database is down
+            finally:
+                if not back_before_the_250:
+                    postgres.resume()
+                close_old_connections()  # this process's connection died with the server too
+            try:
+                wait_for(lambda: email_task().status not in ("RUNNING", "READY"), timeout=20, what="the task")
+            except AssertionError:
+                task = email_task()
+                raise AssertionError(
+                    f"the interrupted task is still {task.status} after 20 s (runs: {len(task.worker_ids)}); "
+                    f"the worker said: {stop(process)[-3000:]}"
+                ) from None
+            assert process.poll() is None, "the worker exited"
+        finally:
+            errors = stop(process)
+
+    task = email_task()
+    assert task.status == "SUCCESSFUL", errors
+    assert len(task.worker_ids) == 2  # the interrupted run, then the one that finished it
+    assert set(server.accepted.values()) == {1}, f"a message reached a recipient twice: {server.accepted}"
+    assert Counter(rcpt for rcpt, _ in server.accepted) == {p.email: 1 for p in people}
+    assert SentMessage.objects.filter(key__startswith="email:notice:").count() == 3

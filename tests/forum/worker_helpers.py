@@ -6,6 +6,7 @@ import asyncio
 import os
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections import Counter
@@ -50,9 +51,11 @@ class CountingMailServer:
 
 
 @contextmanager
-def smtp_server(hold: float = 0.0) -> Iterator[tuple[CountingMailServer, str]]:
-    """A counting SMTP server on 127.0.0.1; yields it and the EMAIL_URL that reaches it."""
-    handler = CountingMailServer(hold)
+def smtp_server(
+    hold: float = 0.0, *, handler: CountingMailServer | None = None
+) -> Iterator[tuple[CountingMailServer, str]]:
+    """A counting SMTP server on 127.0.0.1 (``handler``, or a new one); yields it and the EMAIL_URL that reaches it."""
+    handler = handler or CountingMailServer(hold)
     port = free_port()
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
@@ -76,13 +79,18 @@ def start_worker(*extra: str, env: dict[str, str] | None = None) -> subprocess.P
         **(env or {}),
     }
     process_env.pop("DJANGO_SETTINGS_MODULE", None)
-    return subprocess.Popen(
+    # Its log goes to a file, not a pipe: nobody reads a pipe until the end, and a worker that logs
+    # an outage would fill it and then block on its next line (it did, mid-test).
+    log = tempfile.TemporaryFile()  # noqa: SIM115 (kept open for stop(), freed with the process)
+    process = subprocess.Popen(
         [sys.executable, "manage.py", "run_worker", "--interval", "0.1", *extra],
         cwd=ROOT,
         env=process_env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log,
     )
+    process.log = log  # read by stop()
+    return process
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = 30.0, what: str = "condition") -> None:
@@ -98,5 +106,6 @@ def stop(process: subprocess.Popen) -> str:
     """Kill a worker if it still runs; return what it wrote to stderr (for failure messages)."""
     if process.poll() is None:
         process.kill()
-    _, stderr = process.communicate(timeout=10)
-    return stderr.decode(errors="replace")
+    process.wait(10)
+    process.log.seek(0)
+    return process.log.read().decode(errors="replace")  # the file stays open: stop() may be called twice
