@@ -22,6 +22,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from forum import outbox
 from forum.models import (
     Event,
     EventKind,
@@ -172,23 +173,26 @@ def notify(event: Event, recipients: dict[int, str], *, override: bool = False, 
     transaction.on_commit(lambda: _wake(users))
     emailed = users if email else _email_recipients(recipients)
     if emailed:
-        transaction.on_commit(lambda: _enqueue_emails(event.pk, emailed))
+        _enqueue_emails(event.pk, emailed)
     return users
 
 
 def email_later(event: Event, user_ids: list[int]) -> None:
-    """Email these people (already notified of the event) after commit, through the notification task."""
+    """Email these people (already notified of the event), queued with the write (forum.outbox)."""
     if user_ids:
-        transaction.on_commit(lambda: _enqueue_emails(event.pk, list(user_ids)))
+        _enqueue_emails(event.pk, list(user_ids))
+
+
+def _email_task():
+    from forum.tasks import send_notification_emails  # late: tasks import the mail templates
+
+    return send_notification_emails
 
 
 def _enqueue_emails(event_id: int, user_ids: list[int]) -> None:
-    from forum.tasks import send_notification_emails  # late: tasks import the mail templates
-
-    try:
-        send_notification_emails.enqueue(event_id=event_id, user_ids=user_ids)
-    except Exception:  # email must never break a committed write
-        logger.warning("Notification email for event %s failed", event_id, exc_info=True)
+    outbox.enqueue_with_write(
+        _email_task, f"the notification email for event {event_id}", event_id=event_id, user_ids=user_ids
+    )
 
 
 def badge_earned(*, user_id: int, event: Event) -> None:

@@ -12,12 +12,11 @@ import logging
 from django.conf import settings
 from django.core import mail
 from django.core.mail import EmailMessage
-from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils.text import Truncator
 from django.utils.translation import gettext
 
-from forum import replyaddress
+from forum import outbox, replyaddress
 from forum.i18n import speaking_to
 from forum.models import SentMessage, User
 from forum.tasks import send_once
@@ -28,18 +27,14 @@ logger = logging.getLogger(__name__)
 
 
 def note_written(note: StaffNote) -> None:
-    """Queue the note's emails once the action's transaction commits."""
-    note_id = note.pk
-    transaction.on_commit(lambda: _enqueue(note_id))
+    """Queue the note's emails with the action's write (forum.outbox)."""
+    outbox.enqueue_with_write(_note_task, f"the emails of note {note.pk}", note_id=note.pk)
 
 
-def _enqueue(note_id: int) -> None:
-    from swarm.tasks import send_note_emails
+def _note_task():
+    from swarm.tasks import send_note_emails  # late: the task module imports this one
 
-    try:
-        send_note_emails.enqueue(note_id=note_id)
-    except Exception:  # email must never break a committed write
-        logger.warning("Note email for note %s failed", note_id, exc_info=True)
+    return send_note_emails
 
 
 def _colleagues(note: StaffNote) -> list[User]:

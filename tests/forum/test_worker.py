@@ -15,7 +15,7 @@ from io import StringIO
 import pytest
 from django.core import mail
 from django.core.management import call_command
-from django.db import close_old_connections
+from django.db import close_old_connections, transaction
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -292,3 +292,16 @@ def test_a_task_in_flight_when_postgresql_restarts_finishes_with_each_email_sent
     assert set(server.accepted.values()) == {1}, f"a message reached a recipient twice: {server.accepted}"
     assert Counter(rcpt for rcpt, _ in server.accepted) == {p.email: 1 for p in people}
     assert SentMessage.objects.filter(key__startswith="email:notice:").count() == 3
+
+
+def test_a_replys_email_is_queued_in_the_replys_own_transaction(db_tasks, thread, expert, emailed_follower):
+    """An outbox: the task row commits with the reply, so nothing between the commit and a
+    callback after it (a crash, a PostgreSQL restart) can lose the email, and a write that
+    rolls back queues nothing."""
+    with transaction.atomic():
+        post_actions.reply(author=expert, thread=thread, body="Queued with the reply itself.")
+        assert email_task().status == "READY"  # before the commit, inside the same transaction
+    with pytest.raises(RuntimeError), transaction.atomic():
+        post_actions.reply(author=expert, thread=thread, body="This write rolls back.")
+        raise RuntimeError("the action failed after queueing")
+    assert DBTaskResult.objects.filter(task_path="forum.tasks.send_notification_emails").count() == 1
