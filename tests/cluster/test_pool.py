@@ -155,8 +155,10 @@ def test_a_postgresql_restart_answers_quick_503s_and_pages_come_back_within_seco
             time.sleep(0.05)
         time.sleep(2)  # then keep reading: no stale connection may surface later
 
-    during = [(status, took) for started, status, took in load.results if down + 0.5 <= started < up - FAST_503]
-    assert during and {status for status, _ in during} == {503}, f"answers while down: {during}"
+    during = [(status, took) for started, status, took in load.results if down + 0.5 <= started < up]
+    assert during, "no request sent while PostgreSQL was down was answered: each waited for it"
+    statuses = {status for status, _ in during}
+    assert 503 in statuses and statuses <= {200, 503}, f"answers while down: {during}"
     slowest = max(took for _, took in during)
     assert slowest < FAST_503, f"a request waited {slowest:.1f} s for the database instead of failing"
     assert back is not None, "no page was served within 20 s of PostgreSQL being back"
