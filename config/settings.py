@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 from config import secret_key
@@ -159,9 +160,9 @@ TEMPLATES = [
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {
-        # No persistent connections by default, as Django advises under ASGI: each request runs in a
-        # thread of its own, so a kept connection stays with a thread that is not reused. With 60 s,
-        # the soak's two processes reached PostgreSQL's 100 connections ("too many clients already").
+        # No persistent connections, as Django advises under ASGI: each request runs in a thread of
+        # its own, so a kept connection stays with a thread that is not reused. With 60 s, the
+        # soak's two processes reached PostgreSQL's 100 connections ("too many clients already").
         "default": dj_database_url.parse(
             DATABASE_URL, conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "0")), conn_health_checks=True
         )
@@ -170,6 +171,27 @@ if DATABASE_URL:
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
         "connect_timeout", int(os.environ.get("DB_CONNECT_TIMEOUT", "5"))
     )
+    # PostgreSQL: a pool per process instead, so a request borrows an open connection rather than
+    # opening one (7.6 ms on a loaded 2-core machine, bench/RESULTS.md) and a process never holds
+    # more than DB_POOL_MAX. config.db is Django's backend with a pool that recovers from a
+    # database restart within a second (docs/deploy.md). DB_POOL_MAX=0 turns it off.
+    DB_POOL_MAX = int(os.environ.get("DB_POOL_MAX", "10"))
+    if DB_POOL_MAX > 0 and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        if DATABASES["default"]["CONN_MAX_AGE"]:
+            raise ImproperlyConfigured("DB_CONN_MAX_AGE must be 0 with the connection pool (or set DB_POOL_MAX=0)")
+        DATABASES["default"]["ENGINE"] = "config.db"
+        DATABASES["default"]["OPTIONS"]["pool"] = {
+            "min_size": min(int(os.environ.get("DB_POOL_MIN", "2")), DB_POOL_MAX),
+            "max_size": DB_POOL_MAX,
+            # A request that finds every connection busy this long answers a 503 (Retry-After).
+            "timeout": float(os.environ.get("DB_POOL_TIMEOUT", "5")),
+            # Connections above min_size close after a minute unused; every one is renewed hourly.
+            "max_idle": 60.0,
+            "max_lifetime": 3600.0,
+            # A lost connection is retried every 0.5 s this long, then opened again on demand.
+            "reconnect_timeout": 30.0,
+            "name": "barnraise",
+        }
 else:
     DATABASES = {
         "default": {

@@ -1,0 +1,1 @@
+"""PostgreSQL with a connection pool that recovers from a database restart within a second (ENGINE "config.db")."""
