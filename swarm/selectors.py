@@ -29,7 +29,7 @@ from django.db.models import (
     When,
     Window,
 )
-from django.db.models.functions import RowNumber
+from django.db.models.functions import Cast, RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 
@@ -777,13 +777,12 @@ def target_share(
     return share
 
 
-def _in_force_sql(history: list[ResponseTarget], field: str, output: Field) -> Case | Value:
+def _in_force_sql(history: list[ResponseTarget], field: str, output: Field) -> Cast:
     """``swarm.actions.targets.target_in_force`` for one vendor's rows, as a CASE over its target records
-    (newest first: the first one not after the escalation opened wins) instead of a subquery per row."""
-    if not history:
-        return Value(None, output_field=output)
+    (newest first: the first one not after the escalation opened wins) instead of a subquery per row.
+    Cast, so PostgreSQL knows the type when every record leaves that target empty (all NULL)."""
     whens = [When(created_at__gte=t.created_at, then=Value(getattr(t, field), output_field=output)) for t in history]
-    return Case(*whens, default=Value(None, output_field=output), output_field=output)
+    return Cast(Case(*whens, default=Value(None, output_field=output), output_field=output), output_field=output)
 
 
 def target_history(vendor: Vendor) -> list[ResponseTarget]:

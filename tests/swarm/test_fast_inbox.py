@@ -205,3 +205,16 @@ def test_the_figures_are_reused_until_something_changes(client, customer, vendor
     settings.BARNRAISE = {**settings.BARNRAISE, "VENDOR_FIGURES_CACHE_SECONDS": 0}
     assert 'data-cases="0">no cases yet' in _claim_cell(client)
     assert view() > cached  # not cached: every view computes them
+
+
+def test_inbox_rows_escape_what_people_typed(customer, vendor, vendor_admin, staff):
+    """The rows are built in Python (swarm.inbox_rows): every typed value is escaped as the template did."""
+    thread = thread_actions.create_thread(author=customer, title="<script>alert(1)</script> & more", body="<b>x</b>")
+    escalation = escalations.escalate(user=customer, thread=thread, handle="northwind")
+    team = teams.create_team(admin=vendor_admin, vendor=vendor, name='Lap<i>tops</i> "A"')
+    teams.move_to_team(staff=staff, escalation=escalation, team=team)
+    body = client_for(staff).get("/v/northwind/inbox/").content.decode()
+    assert "<script>alert(1)</script>" not in body and "&lt;script&gt;alert(1)&lt;/script&gt; &amp; more" in body
+    assert 'aria-label="Select “&lt;script&gt;alert(1)&lt;/script&gt; &amp; more”"' in body
+    assert '<span class="badge badge-team">Lap&lt;i&gt;tops&lt;/i&gt; &quot;A&quot;</span>' in body
+    assert "<b>x</b>" not in body
