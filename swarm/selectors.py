@@ -25,6 +25,7 @@ from django.db.models import (
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
     Value,
     When,
     Window,
@@ -302,11 +303,16 @@ def inbox(
             queryset=Post.objects.filter(is_question=True).only("thread", "body"),
             to_attr="questions",
         )
+        order = INBOX_SORTS[sort][1]
+        # The first rows are chosen from the escalations alone (an index, or a sort of plain columns), and
+        # only those are joined: sorting the joined rows made PostgreSQL join every escalation of the tab.
+        first = query.order_by(*order).values("pk")[: INBOX_LIMIT + 1]
         rows = list(
-            query.select_related("thread", "thread__author", "claimed_by", "handed_from", "handed_to", "team")
+            Escalation.objects.filter(pk__in=Subquery(first))
+            .select_related("thread", "thread__author", "claimed_by", "handed_from", "handed_to", "team")
             .defer("thread__search_vector")
             .prefetch_related("thread__tags", questions)
-            .order_by(*INBOX_SORTS[sort][1])[: INBOX_LIMIT + 1]
+            .order_by(*order)
         )
         radar_count = new_hits[:INBOX_LIMIT].count()
         # Each row's targets in force, from the vendor's few target records (one query for all rows).
