@@ -508,6 +508,8 @@ BARNRAISE = {
     },
     # Staff get at most one "me too" email per thread in this many minutes; the bell still updates.
     "METOO_EMAIL_WINDOW_MINUTES": int(os.environ.get("METOO_EMAIL_WINDOW_MINUTES", "60")),
+    # The vendor page's 30/90-day figures are cached this long (0: not cached); changes to escalations drop them.
+    "VENDOR_FIGURES_CACHE_SECONDS": int(os.environ.get("VENDOR_FIGURES_CACHE_SECONDS", "60")),
 }
 CSRF_FAILURE_VIEW = "forum.views.errors.csrf_failure"
 

@@ -68,6 +68,10 @@ class Escalation(models.Model):
     handed_off_at = models.DateTimeField(null=True, blank=True)
     # The vendor's team whose inbox holds it (routing rules on arrival, or moved by staff); staff-only.
     team = models.ForeignKey("swarm.Team", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # The thread's "me too" count, copied onto each of its escalations so the inbox sorts by a column
+    # instead of counting me-toos per row. Kept true by swarm.actions.escalations (the me-too actions and
+    # open_escalation), under the thread's row lock.
+    metoo_count = models.PositiveIntegerField(default=0)
 
     objects = EscalationQuerySet.as_manager()
 
@@ -87,6 +91,11 @@ class Escalation(models.Model):
         indexes = [
             models.Index(fields=["vendor", "state", "-created_at"], name="escalation_inbox"),
             models.Index(fields=["state", "last_staff_activity_at"], name="escalation_idle_claims"),
+            # The vendor page's 30- and 90-day figures and the inbox's "all states" by age.
+            models.Index(fields=["vendor", "created_at"], name="escalation_window"),
+            # The inbox's "most me-too" and "longest waiting" sorts within a state.
+            models.Index(fields=["vendor", "state", "-metoo_count", "customer_posted_at"], name="escalation_metoo"),
+            models.Index(fields=["vendor", "state", "customer_posted_at"], name="escalation_waiting"),
         ]
 
     def __str__(self) -> str:

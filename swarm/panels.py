@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.http import HttpRequest
 from django.template.loader import render_to_string
-from django.utils import timezone
 
 from forum import hooks
-from forum import selectors as forum_selectors
 from forum.models import Thread, Vendor
 from swarm import access, selectors
 from swarm.models import Escalation
@@ -82,24 +78,19 @@ def vendor_page(request: HttpRequest, vendor: Vendor) -> str:
         return render_to_string(
             "swarm/_unclaimed_panel.html", {"vendor": vendor, "open_rows": open_rows}, request=request
         )
-    now = timezone.now()
-    periods = [selectors.vendor_metrics(vendor=vendor, days=days, now=now) for days in (30, 90)]
-    for metrics in periods:
-        metrics.deflection = forum_selectors.deflection_stats(since=now - timedelta(days=metrics.days), vendor=vendor)
     open_rows, done_rows = selectors.vendor_escalations(vendor=vendor)
     is_staff = access.can_see_inbox(request.user, vendor)
     for e in done_rows:
         e.staff_comment = selectors.shown_rating_comment(e, {vendor.pk} if is_staff else set())
     history = selectors.target_history(vendor)
+    figures = selectors.public_figures(vendor=vendor, history=history)
     context = {
         "targets": history[0] if history else None,
         "target_history": history,
-        "target_shares": [selectors.target_share(vendor=vendor, days=m.days, now=now, history=history) for m in periods]
-        if history
-        else [],
+        "target_shares": figures.target_shares,
         "vendor": vendor,
-        "periods": periods,
-        "chart": _chart(periods[1].weekly),
+        "periods": figures.periods,
+        "chart": _chart(figures.periods[-1].weekly),
         "open_rows": open_rows,
         "done_rows": done_rows,
         "is_staff": is_staff,

@@ -9,35 +9,42 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
 from django.db.models import (
+    Aggregate,
     Avg,
+    Case,
     Count,
     DateTimeField,
     DurationField,
     ExpressionWrapper,
     F,
+    Field,
     IntegerField,
-    OuterRef,
     Prefetch,
     Q,
     QuerySet,
     Subquery,
     Value,
+    When,
     Window,
 )
-from django.db.models.functions import Coalesce, RowNumber
+from django.db.models.functions import Cast, RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 
 from forum import access as forum_access
+from forum import selectors as forum_selectors
 from forum.access import AnyUser
 from forum.models import Membership, Post, Thread, User, Vendor
 from forum.timeline import presenter
 from swarm import access, business_hours
 from swarm.actions.claims import awaiting_confirmation
 from swarm.actions.escalations import metoo_refusal
-from swarm.actions.targets import DAY_LABELS, FIRST_REPLY, RESOLUTION, clock_for, counted_weeks, target_in_force
+from swarm.actions.targets import DAY_LABELS, FIRST_REPLY, RESOLUTION, clock_for
 from swarm.business_hours import Week
+from swarm.live import figures_key
 from swarm.models import (
     Escalation,
     MeToo,
@@ -235,9 +242,10 @@ class Inbox:
     idle_hours: float = 0
 
 
-def _metoo_count() -> Coalesce:
-    counts = MeToo.objects.filter(thread=OuterRef("thread")).values("thread").annotate(n=Count("pk")).values("n")
-    return Coalesce(Subquery(counts, output_field=IntegerField()), Value(0))
+def _in_force(history: list[ResponseTarget], opened: datetime) -> ResponseTarget | None:
+    """The target record in force when an escalation opened: the newest not after it (``history`` newest
+    first, as ``swarm.actions.targets.target_in_force`` picks it in SQL), without a subquery per row."""
+    return next((t for t in history if t.created_at <= opened), None)
 
 
 INBOX_WHO = {"": gettext_lazy("Everyone's"), "mine": gettext_lazy("Mine"), "unclaimed": gettext_lazy("Unclaimed")}
@@ -257,6 +265,8 @@ def inbox(
     """One tab of the vendor's inbox: escalations (filtered, sorted) or radar hits with the keywords.
 
     Only the shown tab's rows are read; the other tab gets its count. Unknown filters fall back to defaults.
+    Every sort is by stored columns (the me-too count is kept on the escalation), so the database
+    reads the first rows from an index or sorts plain columns; nothing is counted per row.
     """
     state = state if state in INBOX_STATES else "active"
     sort = sort if sort in INBOX_SORTS else "waiting"
@@ -270,6 +280,7 @@ def inbox(
     )
     new_hits = RadarHit.objects.filter(vendor=vendor, state=RadarHit.State.NEW)
     rows: list[Escalation] = []
+    history: list[ResponseTarget] = []
     radar: list[RadarHit] = []
     keywords: list[RadarKeyword] = []
     if tab == "radar":
@@ -286,22 +297,33 @@ def inbox(
             query = query.filter(claimed_by_id=user.pk if user is not None and user.is_authenticated else -1)
         elif who == "unclaimed":
             query = query.filter(state=S.OPEN)
-        questions = Prefetch("thread__posts", queryset=Post.objects.filter(is_question=True), to_attr="questions")
+        # The question's text for the summary line; its HTML stays in the database.
+        questions = Prefetch(
+            "thread__posts",
+            queryset=Post.objects.filter(is_question=True).only("thread", "body"),
+            to_attr="questions",
+        )
+        order = INBOX_SORTS[sort][1]
+        # The first rows are chosen from the escalations alone (an index, or a sort of plain columns), and
+        # only those are joined: sorting the joined rows made PostgreSQL join every escalation of the tab.
+        first = query.order_by(*order).values("pk")[: INBOX_LIMIT + 1]
         rows = list(
-            query.annotate(
-                metoo_count=_metoo_count(),
-                first_reply_allowed=target_in_force("first_reply"),
-                resolution_allowed=target_in_force("resolution"),
-                target_pk=target_in_force("pk"),
-            )
+            Escalation.objects.filter(pk__in=Subquery(first))
             .select_related("thread", "thread__author", "claimed_by", "handed_from", "handed_to", "team")
+            .defer("thread__search_vector")
             .prefetch_related("thread__tags", questions)
-            .order_by(*INBOX_SORTS[sort][1])[: INBOX_LIMIT + 1]
+            .order_by(*order)
         )
         radar_count = new_hits[:INBOX_LIMIT].count()
+        # Each row's targets in force, from the vendor's few target records (one query for all rows).
+        history = target_history(vendor)
     now = timezone.now()
-    weeks = counted_weeks(row.target_pk for row in rows)  # no query when no row has a target
+    weeks = {t.pk: t.counted_in for t in history if t.business_hours}
     for row in rows:
+        target = _in_force(history, row.created_at)
+        row.first_reply_allowed = target.first_reply if target else None
+        row.resolution_allowed = target.resolution if target else None
+        row.target_pk = target.pk if target else None
         row.clocks = target_clocks(row, now, weeks)
     return Inbox(
         vendor=vendor,
@@ -399,59 +421,139 @@ def _median(escalations: QuerySet[Escalation], start: str, end: str) -> tuple[ti
     return sum((r[0] for r in rows), timedelta()) / len(rows), cases
 
 
-def vendor_metrics(*, vendor: Vendor, days: int, now: datetime | None = None) -> Metrics:
-    """Service figures over the last ``days`` days, from escalations opened in that window.
+class _Median(Aggregate):
+    """PostgreSQL's exact median of durations: the middle value, or the mean of the middle two (as ``_median``)."""
 
-    Counts, the average rating and the weekly chart in one aggregate query, each median in one more
-    (four queries). Nothing is computed from rows in Python.
+    function = "PERCENTILE_CONT"
+    name = "Median"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)%(filter)s"
+    output_field = DurationField()
+
+
+# Each median: the moment that ends the duration (it starts when the escalation opened), and which cases count.
+# Credit for a resolution goes only to the vendor whose staff solved it, once the customer confirmed.
+MEDIANS = {
+    "first_reply": ("first_staff_reply_at", Q()),
+    "claim": ("first_claimed_at", Q()),
+    "resolution": ("confirmed_at", Q(state=S.CONFIRMED, solved_by_staff=True)),
+}
+
+
+def vendor_figures(*, vendor: Vendor, days: tuple[int, ...], now: datetime | None = None) -> list[Metrics]:
+    """Service figures over each of the last ``days`` windows, from escalations opened in it.
+
+    Every window's counts, average rating and weekly chart come from one aggregate query over the widest
+    window; on PostgreSQL its medians too (PERCENTILE_CONT). Other databases have no median aggregate: one
+    window query per median and window (``_median``). Nothing is computed from rows in Python.
     """
     now = now or timezone.now()
-    since = now - timedelta(days=days)
     # Figures count only from the day the vendor joined (none while unclaimed): docs/vendors.md.
-    since = max(since, vendor.joined_at or now)
-    window = Escalation.objects.filter(vendor=vendor, created_at__gte=since)
+    joined = vendor.joined_at or now
+    since = {d: max(now - timedelta(days=d), joined) for d in days}
+    rows = Escalation.objects.filter(vendor=vendor, created_at__gte=min(since.values()))
+    medians_in_sql = connection.vendor == "postgresql"
     confirmed = Q(state=S.CONFIRMED)
     week0 = (now - timedelta(days=now.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
-    weeks = max(1, -(-days // 7))
-    starts = [week0 - timedelta(weeks=i) for i in range(weeks - 1, -1, -1)]
-    per_week = {}
-    for i, start in enumerate(starts):
-        end = start + timedelta(weeks=1)
-        per_week[f"w{i}_escalated"] = Count("pk", filter=Q(created_at__gte=start, created_at__lt=end))
-        per_week[f"w{i}_confirmed"] = Count("pk", filter=confirmed & Q(confirmed_at__gte=start, confirmed_at__lt=end))
-    totals = window.aggregate(
-        escalations=Count("pk"),
-        open=Count("pk", filter=Q(state__in=[S.OPEN, S.CLAIMED])),
-        resolved=Count("pk", filter=confirmed),
-        rated=Count("rating"),
-        rating_average=Avg("rating"),
-        staff_solved=Count("pk", filter=confirmed & Q(solved_by_staff=True)),
-        community_solved=Count("pk", filter=confirmed & Q(solved_by_staff=False)),
-        **per_week,
-    )
-    first_reply, first_reply_cases = _median(window, "created_at", "first_staff_reply_at")
-    claim, claim_cases = _median(window, "created_at", "first_claimed_at")
-    # Credit for a resolution goes only to the vendor whose staff solved it, once the customer confirmed.
-    resolution, resolution_cases = _median(window.filter(confirmed, solved_by_staff=True), "created_at", "confirmed_at")
-    ratings = totals["rated"]
-    average = totals["rating_average"]
-    return Metrics(
-        days=days,
-        escalations=totals["escalations"],
-        open=totals["open"],
-        resolved=totals["resolved"],
-        median_first_reply=first_reply,
-        first_reply_cases=first_reply_cases,
-        median_claim=claim,
-        claim_cases=claim_cases,
-        median_resolution=resolution,
-        resolution_cases=resolution_cases,
-        average_rating=round(average, 1) if average is not None and ratings >= MIN_SAMPLE else None,
-        ratings=ratings,
-        solved_by_staff=totals["staff_solved"],
-        solved_by_community=totals["community_solved"],
-        weekly=[(start, totals[f"w{i}_escalated"], totals[f"w{i}_confirmed"]) for i, start in enumerate(starts)],
-    )
+    starts = {d: [week0 - timedelta(weeks=i) for i in range(max(1, -(-d // 7)) - 1, -1, -1)] for d in days}
+    wanted = {}
+    for d in days:
+        within = Q(created_at__gte=since[d])
+        wanted |= {
+            f"{d}_escalations": Count("pk", filter=within),
+            f"{d}_open": Count("pk", filter=within & Q(state__in=[S.OPEN, S.CLAIMED])),
+            f"{d}_resolved": Count("pk", filter=within & confirmed),
+            f"{d}_rated": Count("rating", filter=within),
+            f"{d}_rating_average": Avg("rating", filter=within),
+            f"{d}_staff_solved": Count("pk", filter=within & confirmed & Q(solved_by_staff=True)),
+            f"{d}_community_solved": Count("pk", filter=within & confirmed & Q(solved_by_staff=False)),
+        }
+        for i, start in enumerate(starts[d]):
+            stop = start + timedelta(weeks=1)
+            wanted[f"{d}_w{i}_escalated"] = Count("pk", filter=within & Q(created_at__gte=start, created_at__lt=stop))
+            wanted[f"{d}_w{i}_confirmed"] = Count(
+                "pk", filter=within & confirmed & Q(confirmed_at__gte=start, confirmed_at__lt=stop)
+            )
+        if medians_in_sql:
+            for name, (end, cases) in MEDIANS.items():
+                counted = within & cases & Q(**{f"{end}__isnull": False})
+                duration = ExpressionWrapper(F(end) - F("created_at"), output_field=DurationField())
+                wanted[f"{d}_{name}_median"] = _Median(duration, filter=counted)
+                wanted[f"{d}_{name}_cases"] = Count("pk", filter=counted)
+    totals = rows.aggregate(**wanted)
+    figures = []
+    for d in days:
+        medians: dict[str, tuple[timedelta | None, int]] = {}
+        for name, (end, cases) in MEDIANS.items():
+            if medians_in_sql:
+                count = totals[f"{d}_{name}_cases"]
+                medians[name] = (totals[f"{d}_{name}_median"] if count >= MIN_SAMPLE else None, count)
+            else:
+                medians[name] = _median(rows.filter(cases, created_at__gte=since[d]), "created_at", end)
+        ratings = totals[f"{d}_rated"]
+        average = totals[f"{d}_rating_average"]
+        figures.append(
+            Metrics(
+                days=d,
+                escalations=totals[f"{d}_escalations"],
+                open=totals[f"{d}_open"],
+                resolved=totals[f"{d}_resolved"],
+                median_first_reply=medians["first_reply"][0],
+                first_reply_cases=medians["first_reply"][1],
+                median_claim=medians["claim"][0],
+                claim_cases=medians["claim"][1],
+                median_resolution=medians["resolution"][0],
+                resolution_cases=medians["resolution"][1],
+                average_rating=round(average, 1) if average is not None and ratings >= MIN_SAMPLE else None,
+                ratings=ratings,
+                solved_by_staff=totals[f"{d}_staff_solved"],
+                solved_by_community=totals[f"{d}_community_solved"],
+                weekly=[
+                    (start, totals[f"{d}_w{i}_escalated"], totals[f"{d}_w{i}_confirmed"])
+                    for i, start in enumerate(starts[d])
+                ],
+            )
+        )
+    return figures
+
+
+def vendor_metrics(*, vendor: Vendor, days: int, now: datetime | None = None) -> Metrics:
+    """Service figures over the last ``days`` days (``vendor_figures`` for one window)."""
+    return vendor_figures(vendor=vendor, days=(days,), now=now)[0]
+
+
+@dataclass
+class PublicFigures:
+    """The vendor page's figures: each period's metrics (with self-service deflection) and target shares."""
+
+    periods: list[Metrics]
+    target_shares: list[TargetShare]
+
+
+FIGURE_PERIODS = (30, 90)
+
+
+def public_figures(*, vendor: Vendor, history: list[ResponseTarget], now: datetime | None = None) -> PublicFigures:
+    """The vendor page's figures, computed over months of escalations, so kept in the cache for
+    ``VENDOR_FIGURES_CACHE_SECONDS``. An action that changes one of the vendor's escalations drops
+    them (``swarm.live.forget_figures``); joining or publishing targets changes the stamp they are
+    kept with. So only the passing of time (a case leaving the window, a target's clock running
+    out) shows up to that many seconds late.
+    """
+    key = figures_key(vendor.pk)
+    stamp = (vendor.joined_at, history[0].pk if history else None)
+    seconds = settings.BARNRAISE["VENDOR_FIGURES_CACHE_SECONDS"]
+    kept = cache.get(key) if seconds > 0 else None
+    if kept is not None and kept[0] == stamp:
+        return kept[1]
+    now = now or timezone.now()
+    periods = vendor_figures(vendor=vendor, days=FIGURE_PERIODS, now=now)
+    for metrics in periods:
+        metrics.deflection = forum_selectors.deflection_stats(since=now - timedelta(days=metrics.days), vendor=vendor)
+    shares = [target_share(vendor=vendor, days=m.days, now=now, history=history) for m in periods] if history else []
+    figures = PublicFigures(periods=periods, target_shares=shares)
+    if seconds > 0:
+        cache.set(key, (stamp, figures), seconds)
+    return figures
 
 
 def vendor_escalations(*, vendor: Vendor, limit: int = 10) -> tuple[list[Escalation], list[Escalation]]:
@@ -460,8 +562,10 @@ def vendor_escalations(*, vendor: Vendor, limit: int = 10) -> tuple[list[Escalat
     Only the customer's confirmation makes an escalation solved; one the staff marked resolved stays in the
     first list until then. A public page: threads everyone may see (forum.timeline.presenter), whoever is looking.
     """
-    base = Escalation.objects.filter(presenter.public_q("thread__"), vendor=vendor).select_related(
-        "thread", "claimed_by"
+    base = (
+        Escalation.objects.filter(presenter.public_q("thread__"), vendor=vendor)
+        .select_related("thread", "claimed_by")
+        .defer("thread__search_vector")
     )
     open_rows = list(base.filter(state__in=[S.OPEN, S.CLAIMED, S.RESOLVED]).order_by("-created_at", "-pk")[:limit])
     done = list(base.filter(state=S.CONFIRMED).order_by("-confirmed_at", "-pk")[:limit])
@@ -634,9 +738,9 @@ def target_share(
     weeks = {t.pk: t.counted_in for t in history if t.business_hours}
     duration = DurationField()
     rows = Escalation.objects.filter(vendor=vendor, created_at__gte=since).annotate(
-        fr=target_in_force("first_reply"),
-        res=target_in_force("resolution"),
-        target_pk=target_in_force("pk"),
+        fr=_in_force_sql(history, "first_reply", duration),
+        res=_in_force_sql(history, "resolution", duration),
+        target_pk=_in_force_sql(history, "pk", IntegerField()),
     )
     calendar = rows.exclude(target_pk__in=list(weeks)) if weeks else rows
     calendar = calendar.annotate(
@@ -677,6 +781,14 @@ def target_share(
                 share.resolution_cases += solved or now >= due
                 share.resolution_met += solved and confirmed <= due
     return share
+
+
+def _in_force_sql(history: list[ResponseTarget], field: str, output: Field) -> Cast:
+    """``swarm.actions.targets.target_in_force`` for one vendor's rows, as a CASE over its target records
+    (newest first: the first one not after the escalation opened wins) instead of a subquery per row.
+    Cast, so PostgreSQL knows the type when every record leaves that target empty (all NULL)."""
+    whens = [When(created_at__gte=t.created_at, then=Value(getattr(t, field), output_field=output)) for t in history]
+    return Cast(Case(*whens, default=Value(None, output_field=output), output_field=output), output_field=output)
 
 
 def target_history(vendor: Vendor) -> list[ResponseTarget]:

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -22,6 +23,7 @@ from forum.timeline import presenter
 from forum.validation import normalise_text
 from swarm import access, selectors
 from swarm.actions import bulk, claims, escalations, notes, products, radar, targets, teams, tickets
+from swarm.inbox_rows import inbox_rows
 from swarm.models import Escalation, Product, RadarHit, RadarKeyword, RoutingRule, Team
 
 
@@ -261,6 +263,7 @@ def inbox(request: HttpRequest, handle: str) -> HttpResponse:
     # Titles and question summaries as this member of staff may see them (a hidden question is masked).
     presenter.mask_threads(request.user, [row.thread for row in [*box.rows, *box.radar]])
     context = {
+        "rows": inbox_rows(box, get_token(request)),
         "box": box,
         "vendor": vendor,
         "tab": tab,

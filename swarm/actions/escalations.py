@@ -67,6 +67,8 @@ def open_escalation(
         handed_from=handed_from,
         created_at=now,
         customer_posted_at=thread.last_activity_at,
+        # Every caller holds the thread's row lock, as the me-too actions do: no me-too slips between.
+        metoo_count=MeToo.objects.filter(thread=thread).count(),
     )
     ThreadVendor.objects.get_or_create(thread=thread, vendor=vendor, defaults={"last_activity_at": now})
     data = vendor_data(escalation) | {"handed_from": handed_from.handle if handed_from else None}
@@ -127,6 +129,8 @@ def _set_metoo(*, user: User, thread: Thread, present: bool) -> int:
         else:
             MeToo.objects.filter(thread=thread, user=user).delete()
         count = MeToo.objects.filter(thread=thread).count()
+        # The inbox sorts by the copy on each escalation (finished ones too: they show it under "All").
+        Escalation.objects.filter(thread=thread).update(metoo_count=count)
         kind = EventKind.METOO if present else EventKind.METOO_WITHDRAWN
         event = timeline.record(thread=thread, kind=kind, actor=user, data={"count": count})
         if present:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from forum.models import Event, EventKind
 from swarm import notify
-from swarm.live import wake_inboxes
+from swarm.live import forget_figures, wake_inboxes
 from swarm.models import Escalation
 
 # Public events a vendor's claimant hears about (bell and email), unless they caused them.
@@ -37,7 +37,8 @@ def time_post(*, event: Event) -> None:
     if vendor_id is None or event.kind != EventKind.REPLIED:
         return
     mine = Escalation.objects.ongoing().filter(thread=thread, vendor_id=vendor_id)
-    mine.filter(first_staff_reply_at__isnull=True).update(first_staff_reply_at=now)
+    if mine.filter(first_staff_reply_at__isnull=True).update(first_staff_reply_at=now):
+        forget_figures([vendor_id])  # a first reply is in the public median; the inbox needs no wake-up
     if mine.update(last_staff_activity_at=now):
         notify.staff_answered(thread.author_id, event)
 
