@@ -18,12 +18,13 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext, gettext_lazy
 from taggit.models import Tag
 
-from forum import access
+from forum import access, notifications
 from forum.access import AnyUser
 from forum.models import (
     Event,
@@ -301,18 +302,6 @@ def _visible_posts(posts: list[Post], user: AnyUser) -> list[Post]:
     return presenter.visible_posts(user, posts)
 
 
-def _annotate_open_flags(thread: Thread, posts: list[Post]) -> None:
-    """For moderators: how many open flags each post has. One query."""
-    counts = dict(
-        Flag.objects.filter(post__thread=thread, status=Flag.Status.OPEN)
-        .values("post")
-        .annotate(n=Count("id"))
-        .values_list("post", "n")
-    )
-    for post in posts:
-        post.open_flag_count = counts.get(post.pk, 0)
-
-
 @dataclass
 class ThreadPage:
     thread: Thread
@@ -322,6 +311,7 @@ class ThreadPage:
     my_votes: set[int]
     history: list[Event]
     vendors: list[Vendor] = field(default_factory=list)
+    viewer_unread: int | None = None  # the viewer's unread notifications, read with the thread (None: visitor)
 
 
 def _as_prefetched(qs: QuerySet, rows: list) -> QuerySet:
@@ -378,9 +368,20 @@ def thread_page(*, thread_id: int, user: AnyUser) -> ThreadPage:
         Post.objects.filter(thread_id=thread_id).select_related("author", "staff_vendor").order_by("created_at", "id")
     )
     if user.is_authenticated:
-        thread_qs = thread_qs.annotate(viewer_follows=Exists(ThreadFollow.objects.filter(thread=here, user=user)))
+        # The viewer's own facts ride on the thread row too: the bell's count and whether they staff any
+        # vendor (most people don't: then access.verified_vendors needs no query of its own).
+        thread_qs = thread_qs.annotate(
+            viewer_follows=Exists(ThreadFollow.objects.filter(thread=here, user=user)),
+            viewer_unread=notifications.unread_count_column(user),
+            viewer_has_vendor=access.has_verified_vendor_column(user),
+        )
         post_qs = post_qs.annotate(viewer_voted=Exists(Vote.objects.filter(post=here, user=user)))
+    if access.is_moderator(user):
+        open_flags = Flag.objects.filter(post=here, status=Flag.Status.OPEN).values("post").annotate(n=Count("pk"))
+        post_qs = post_qs.annotate(open_flag_count=Coalesce(Subquery(open_flags.values("n")[:1]), 0))
     thread = get_object_or_404(thread_qs, pk=thread_id)
+    if user.is_authenticated:
+        access.remember_verified_vendors(user, has_any=thread.viewer_has_vendor)
     _cached_relations(thread)
     if thread.has_attachments:
         post_qs = post_qs.prefetch_related("attachments")
@@ -397,8 +398,6 @@ def thread_page(*, thread_id: int, user: AnyUser) -> ThreadPage:
     if question not in posts:
         raise Http404("This thread is not public.")
     presenter.mask_thread(user, thread)  # display only: a hidden question's title and slug; never saved
-    if access.is_moderator(user):
-        _annotate_open_flags(thread, posts)
     replies = [p for p in posts if not p.is_question]
     accepted = next((p for p in replies if p.pk == thread.accepted_post_id), None)
     my_votes = {p.pk for p in posts if getattr(p, "viewer_voted", False)}
@@ -414,6 +413,7 @@ def thread_page(*, thread_id: int, user: AnyUser) -> ThreadPage:
         my_votes=my_votes,
         history=history,
         vendors=vendors,
+        viewer_unread=getattr(thread, "viewer_unread", None),
     )
 
 
