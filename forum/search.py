@@ -220,8 +220,11 @@ def search_threads(
     else:
         rows = _search_sqlite(query, limit, offset, any_word, _filter_sql(filters, "th"), order)
     # Results are public: only threads a visitor may see (forum.timeline.presenter), also named as duplicates' targets.
+    from forum.selectors import prefetch_tags
+
     found = presenter.public_threads(Thread.objects.all()).select_related("author", "duplicate_of")
-    threads = found.prefetch_related("tags").in_bulk([r[0] for r in rows])
+    threads = found.in_bulk([r[0] for r in rows])
+    prefetch_tags(threads.values())
     presenter.mask_threads(presenter.PUBLIC, [t.duplicate_of for t in threads.values() if t.duplicate_of])
     return Results(
         [
