@@ -293,21 +293,29 @@ def _search_sqlite(
     where: tuple[str, list] = ("", []),
     order: str = SORTS["relevance"],
 ) -> list[tuple[int, float, str, int]]:
-    # bm25() and snippet() may not sit beside a window function: rank in a subquery, count around it.
+    # bm25() may not sit beside a window function: rank in a subquery, count around it. The snippet is
+    # made for the page's rows only, by a second match of the same query: made in the ranking subquery,
+    # it cost one snippet per matching thread (a common word matches most of the forum).
     sql = """
-        SELECT t.id, t.rank, t.snip, count(*) OVER () AS n FROM (
-            SELECT f.rowid AS id, th.created_at, th.score,
-                   -bm25(forum_thread_fts, 10.0, 4.0, 1.0)
-                     * (CASE WHEN th.status = 'solved' THEN %s ELSE 1 END) AS rank,
-                   snippet(forum_thread_fts, -1, char(2), char(3), ' … ', 24) AS snip
-            FROM forum_thread_fts f JOIN forum_thread th ON th.id = f.rowid
-            WHERE forum_thread_fts MATCH %s AND th.review_state = 'visible' {where}
-        ) t
-        ORDER BY {order}
-        LIMIT %s OFFSET %s
-    """.format(where=where[0], order=order)  # noqa: S608, UP032 - fixed fragments; values are parameters
+        WITH page AS (
+            SELECT t.id, t.rank, t.created_at, t.score, count(*) OVER () AS n FROM (
+                SELECT f.rowid AS id, th.created_at, th.score,
+                       -bm25(forum_thread_fts, 10.0, 4.0, 1.0)
+                         * (CASE WHEN th.status = 'solved' THEN %s ELSE 1 END) AS rank
+                FROM forum_thread_fts f JOIN forum_thread th ON th.id = f.rowid
+                WHERE forum_thread_fts MATCH %s AND th.review_state = 'visible' {where}
+            ) t
+            ORDER BY {order}
+            LIMIT %s OFFSET %s
+        )
+        SELECT t.id, t.rank, snippet(forum_thread_fts, -1, char(2), char(3), ' … ', 24), t.n
+        FROM page t JOIN forum_thread_fts ON forum_thread_fts.rowid = t.id
+        WHERE forum_thread_fts MATCH %s
+        ORDER BY {outer}
+    """.format(where=where[0], order=order, outer=order.replace("rank", "t.rank"))  # noqa: S608 - fixed fragments
+    match = _fts5_query(query, any_word)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [SOLVED_BOOST, _fts5_query(query, any_word), *where[1], limit, offset])
+        cursor.execute(sql, [SOLVED_BOOST, match, *where[1], limit, offset, match])
         return [(row[0], float(row[1]), row[2], row[3]) for row in cursor.fetchall()]
 
 
