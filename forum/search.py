@@ -244,19 +244,24 @@ RANK_CANDIDATES = 2000
 def _search_postgres(
     query: str, limit: int, offset: int, where: tuple[str, list] = ("", []), order: str = SORTS["relevance"]
 ) -> list[tuple[int, float, str]]:
+    # The query is written out where the candidates are chosen (not read from the q CTE), so the planner
+    # sees the actual tsquery and its frequency: a word in most threads walks the activity index and stops
+    # after RANK_CANDIDATES rows instead of fetching every match; the rank is computed on those rows only,
+    # without reading the threads a second time (bench/RESULTS.md).
     sql = """
         WITH q AS (SELECT websearch_to_tsquery('english', %s) AS query),
         candidates AS (
-            SELECT t.id FROM forum_thread t, q
-            WHERE t.search_vector @@ q.query AND t.review_state = 'visible' {where}
+            SELECT t.id, t.created_at, t.score,
+                   ts_rank(t.search_vector, websearch_to_tsquery('english', %s))
+                   * (CASE WHEN t.status = 'solved' THEN %s ELSE 1 END) AS rank
+            FROM forum_thread t
+            WHERE t.search_vector @@ websearch_to_tsquery('english', %s) AND t.review_state = 'visible' {where}
             ORDER BY t.last_activity_at DESC
             LIMIT %s
         ),
         hits AS (
-            SELECT t.id, t.created_at, t.score, ts_rank(t.search_vector, q.query)
-                   * (CASE WHEN t.status = 'solved' THEN %s ELSE 1 END) AS rank,
-                   count(*) OVER () AS n
-            FROM candidates c JOIN forum_thread t ON t.id = c.id, q
+            SELECT t.id, t.rank, count(*) OVER () AS n
+            FROM candidates t
             ORDER BY {order}
             LIMIT %s OFFSET %s
         )
@@ -270,8 +275,9 @@ def _search_postgres(
         CROSS JOIN q
         ORDER BY {outer}
     """.format(where=where[0], order=order, outer=order.replace("rank", "hits.rank"))  # noqa: S608 - fixed fragments
+    params = [query, query, SOLVED_BOOST, query, *where[1], RANK_CANDIDATES, limit, offset]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [query, *where[1], RANK_CANDIDATES, SOLVED_BOOST, limit, offset])
+        cursor.execute(sql, params)
         return [(row[0], float(row[1]), row[3], row[2]) for row in cursor.fetchall()]
 
 
