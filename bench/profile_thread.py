@@ -24,9 +24,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def setup() -> tuple[str, str]:
-    """Migrate and seed a temp SQLite database; the 200-reply thread's URL and a member's username."""
-    tmpdir = tempfile.mkdtemp(prefix="barnraise-profile-")
+def temp_sqlite(prefix: str) -> str:
+    """Set Django up on a migrated SQLite database in a new temp folder (returned, for removal)."""
+    tmpdir = tempfile.mkdtemp(prefix=prefix)
     os.environ.update({"DEBUG": "0", "DJANGO_SETTINGS_MODULE": "config.settings"})
     os.environ.pop("DATABASE_URL", None)
     os.environ["SQLITE_PATH"] = str(Path(tmpdir) / "profile.sqlite3")
@@ -37,6 +37,12 @@ def setup() -> tuple[str, str]:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    return tmpdir
+
+
+def setup() -> tuple[str, str]:
+    """Migrate and seed a temp SQLite database; the 200-reply thread's URL and a member's username."""
+    tmpdir = temp_sqlite("barnraise-profile-")
     from bench.seed import seed
     from forum.models import Thread
 
@@ -50,6 +56,20 @@ def timed(client, url: str, n: int) -> float:
         response = client.get(url)
         assert response.status_code == 200, response.status_code
     return (time.perf_counter() - t) * 1000 / n
+
+
+def print_profile(client, url: str, n: int, top: int, label: str) -> None:
+    """cProfile ``n`` views of ``url``: the top entries by own time and by cumulative time."""
+    profiler = cProfile.Profile()
+    profiler.enable()
+    timed(client, url, n)
+    profiler.disable()
+    for order in ("tottime", "cumulative"):
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).strip_dirs().sort_stats(order).print_stats(top)
+        text = out.getvalue()
+        print(f"\ncProfile, {label}, {n} pages, top {top} by {order}:")
+        print(text[text.index("ncalls") :].rstrip() if "ncalls" in text else text)
 
 
 def main() -> None:
@@ -77,19 +97,10 @@ def main() -> None:
             name: timed(c, url, args.requests)
             for name, c in (("visitor", visitor), ("member", member), ("staff", staff))
         }
-        profiler = cProfile.Profile()
-        profiler.enable()
-        timed(visitor, url, args.requests)
-        profiler.disable()
         print(f"200-reply thread page, in-process, mean of {args.requests} (load average {load}):")
         for name, ms in results.items():
             print(f"  {name:8s} {ms:6.1f} ms/page")
-        for order in ("tottime", "cumulative"):
-            out = io.StringIO()
-            pstats.Stats(profiler, stream=out).strip_dirs().sort_stats(order).print_stats(args.top)
-            text = out.getvalue()
-            print(f"\ncProfile, visitor, {args.requests} pages, top {args.top} by {order}:")
-            print(text[text.index("ncalls") :].rstrip() if "ncalls" in text else text)
+        print_profile(visitor, url, args.requests, args.top, "visitor")
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
 

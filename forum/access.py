@@ -10,6 +10,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
+from django.db.models import Exists
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 
@@ -255,6 +256,18 @@ def verified_vendors(user: AnyUser) -> list[Vendor]:
         )
         user._verified_vendors = memo
     return memo
+
+
+def has_verified_vendor_column(user: AnyUser) -> Exists:
+    """Whether ``verified_vendors(user)`` can be non-empty, as a column of another query's row."""
+    return Exists(Membership.objects.filter(user=user.pk, status=Membership.Status.VERIFIED))
+
+
+def remember_verified_vendors(user: AnyUser, *, has_any: bool) -> None:
+    """Read ``has_verified_vendor_column``: for most people (staff of no vendor) ``verified_vendors``
+    then answers from memory, without its query."""
+    if not has_any and user.is_authenticated:
+        user._verified_vendors = []
 
 
 def vendors_staffed_on_thread(user: AnyUser, thread: Thread) -> list[Vendor]:

@@ -3,6 +3,11 @@ from django.http import HttpRequest
 from django.utils.translation import gettext
 
 
+def remember_unread_notifications(request: HttpRequest, count: int) -> None:
+    """A view that read the bell's count with its own query (the thread page) saves ``site`` a query."""
+    request._unread_notifications = count
+
+
 def site(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     unread = 0

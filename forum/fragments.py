@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -114,28 +115,46 @@ def _render_shared(post: Post) -> tuple[str, ...]:
     return pieces
 
 
-def shared_fragments(posts: list[Post]) -> dict[int, tuple[str, ...]]:
-    """Each post's shared pieces: one cache read for all, one write for those that missed."""
+def _cached[T](items: list[T], key_of: Callable[[T], str], render: Callable[[T], Any]) -> list[Any]:
+    """Each item's cached render, in order: one cache read for all, one write for those that missed.
+
+    A cache that is down is a miss: the page renders everything itself and never fails for it.
+    """
     from django.core.cache import cache
 
-    keys = {post.pk: fragment_key(post) for post in posts}
+    keys = [key_of(item) for item in items]
+    label = keys[0].split(":", 1)[0] if keys else ""
     try:
-        found = cache.get_many(list(keys.values()))
+        found = cache.get_many(keys) if keys else {}
     except Exception:  # noqa: BLE001 - any cache failure (Redis down) is a miss
-        logger.warning("Cache unavailable: postfrag read as a miss")
+        logger.warning("Cache unavailable: %s read as a miss", label)
         found = {}
-    result, missed = {}, {}
-    for post in posts:
-        pieces = found.get(keys[post.pk])
-        if pieces is None:
-            pieces = missed[keys[post.pk]] = _render_shared(post)
-        result[post.pk] = pieces
+    result, missed = [], {}
+    for item, key in zip(items, keys, strict=True):
+        value = found.get(key)
+        if value is None:
+            value = missed[key] = render(item)
+        result.append(value)
     if missed:
         try:
             cache.set_many(missed, settings.POST_FRAGMENT_CACHE_SECONDS)
         except Exception:  # noqa: BLE001 - the page never fails because the cache is down
-            logger.warning("Cache unavailable: postfrag not stored")
+            logger.warning("Cache unavailable: %s not stored", label)
     return result
+
+
+def shared_fragments(posts: list[Post]) -> dict[int, tuple[str, ...]]:
+    """Each post's shared pieces: one cache read for all, one write for those that missed."""
+    pieces = _cached(posts, fragment_key, _render_shared)
+    return {post.pk: piece for post, piece in zip(posts, pieces, strict=True)}
+
+
+def _fill(plan: list[str], values: dict[str, str]) -> SafeString:
+    """A render cut at its slots (static text at even indexes, slot names at odd ones), filled."""
+    out = plan[:]
+    for i in range(1, len(out), 2):
+        out[i] = values[out[i]]
+    return mark_safe("".join(out))  # noqa: S308 - template output and escaped values only
 
 
 def shape_of(post: Post, viewer: Viewer, *, accepted: bool = False) -> Shape:
@@ -215,11 +234,7 @@ class PostRenderer:
         )
         if self.viewer.thread is not None and self.viewer.knowledge is not None:
             values.update(self._knowledge(post))
-        plan = self._plan(shape)
-        out = plan[:]
-        for i in range(1, len(out), 2):
-            out[i] = values[out[i]]
-        return mark_safe("".join(out))  # noqa: S308 - template output and escaped values only
+        return _fill(self._plan(shape), values)
 
     def _knowledge(self, post: Post) -> dict[str, str]:
         """The verified/outdated badges and controls: rare, so rendered per post when present."""
@@ -284,3 +299,100 @@ def render_live_post(post: Post) -> SafeString:
 
     renderer = PostRenderer(Viewer(user=PUBLIC, my_votes=set()))
     return renderer.render(post, shared_fragments([post])[post.pk])
+
+
+# ---- List rows and search hits ----------------------------------------------------------------------
+# The same idea for the latest list, tag and vendor lists and search results: each row's HTML as every
+# viewer sees it is rendered once per version and cached; the key hashes everything the row shows, so a
+# reply, retag, vote, solve, escalation, rename or moderation decision makes a new key and nothing stale
+# is ever served. What differs per viewer (the unread marker) or with the clock (the relative time) or
+# per query (the search snippet) fills slots in the cached render on every view.
+
+# Bump when _thread_row.html or _search_hit.html changes what it shows.
+ROW_VERSION = "1"
+_ROW_SLOTS = {name: _SLOT.format(name) for name in ("unread_class", "unread_mark", "time", "snippet")}
+
+
+def _person_key(user: Any) -> tuple:
+    """What an author's avatar, linked name and Expert label show."""
+    expert = user.reputation >= settings.BARNRAISE["EXPERT_REPUTATION"]
+    return (user.pk, user.username, user.display_name, user.avatar_key, user.deleted_at is not None, expert)
+
+
+def _digest(kind: str, pk: int, parts: tuple) -> str:
+    digest = hashlib.blake2b(repr((ROW_VERSION, translation.get_language(), parts)).encode(), digest_size=16)
+    return f"{kind}:{pk}:{digest.hexdigest()}"
+
+
+def _tag_names(thread: Any) -> list[str]:
+    # The list prefetched its tags: read the prefetched rows, not a taggit manager built per row.
+    prefetched = getattr(thread, "_prefetched_objects_cache", {}).get("tags")
+    return [tag.name for tag in (prefetched if prefetched is not None else thread.tags.all())]
+
+
+def row_key(thread: Any) -> str:
+    """The cache key of a list row: a hash of everything the row shows but the viewer's and the clock's parts."""
+    escalations = [(e.vendor, e.vendor_name, e.state) for e in getattr(thread, "escalation_states", [])]
+    parts = (
+        thread.title,
+        thread.slug,
+        thread.status,
+        thread.reply_count,
+        thread.score,
+        thread.accepted_post_id,
+        getattr(thread, "solution_state", None),
+        getattr(thread, "staff_replied", False),
+        escalations,
+        _person_key(thread.author),
+        _tag_names(thread),
+    )
+    return _digest("rowfrag", thread.pk, parts)
+
+
+def _row_plan(thread: Any) -> list[str]:
+    html = get_template("forum/_thread_row.html").render({"t": thread, "s": _ROW_SLOTS})
+    return _SLOT_RE.split(html)
+
+
+def render_thread_rows(threads: list[Any]) -> SafeString:
+    """A list page's rows (``thread_list`` annotated them), each from its cached render plus this viewer's
+    unread marker and the relative time."""
+    plans = _cached(threads, row_key, _row_plan)
+    marks: dict[Any, str] = {None: ""}
+    out = []
+    for thread, plan in zip(threads, plans, strict=True):
+        unread = getattr(thread, "unread", None)
+        if unread not in marks:  # at most two small renders a page: "new" and "updated"
+            marks[unread] = get_template("forum/_unread_mark.html").render({"unread": unread})
+        values = {"unread_class": " is-unread" if unread else "", "unread_mark": marks[unread]}
+        values["time"] = reltime(thread.last_activity_at)
+        out.append(_fill(plan, values))
+    return mark_safe("".join(out))  # noqa: S308 - filled renders only
+
+
+def hit_key(hit: Any) -> str:
+    """The cache key of a search hit's frame: everything it shows but the snippet and the relative time."""
+    thread, canonical = hit.thread, hit.thread.duplicate_of
+    parts = (
+        thread.title,
+        thread.slug,
+        thread.status,
+        thread.reply_count,
+        (canonical.pk, canonical.title, canonical.slug) if canonical else None,
+    )
+    return _digest("hitfrag", thread.pk, parts)
+
+
+def _hit_plan(hit: Any) -> list[str]:
+    html = get_template("forum/_search_hit.html").render({"hit": hit, "s": _ROW_SLOTS})
+    return _SLOT_RE.split(html)
+
+
+def render_search_hits(hits: list[Any]) -> SafeString:
+    """A results page's hits, each from its cached frame plus its snippet and the relative time."""
+    plans = _cached(hits, hit_key, _hit_plan)
+    out = [
+        _fill(plan, {"snippet": hit.snippet, "time": reltime(hit.thread.last_activity_at)})
+        for hit, plan in zip(hits, plans, strict=True)
+    ]
+    return mark_safe("".join(out))  # noqa: S308 - filled renders only

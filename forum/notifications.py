@@ -19,7 +19,8 @@ import logging
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from forum import outbox
@@ -203,8 +204,19 @@ def badge_earned(*, user_id: int, event: Event) -> None:
     transaction.on_commit(lambda: _wake([user_id]))
 
 
+def unread(user: User) -> QuerySet[Notification]:
+    """The user's unread notifications (the bell's count)."""
+    return Notification.objects.filter(recipient=user, read_at__isnull=True)
+
+
 def unread_count(user: User) -> int:
-    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+    return unread(user).count()
+
+
+def unread_count_column(user: User) -> Coalesce:
+    """``unread_count(user)`` as a column for another query's row: the thread page reads it with its thread."""
+    counted = unread(user).values("recipient").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted[:1]), 0)
 
 
 def mark_all_read(*, user: User) -> int:

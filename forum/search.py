@@ -220,8 +220,11 @@ def search_threads(
     else:
         rows = _search_sqlite(query, limit, offset, any_word, _filter_sql(filters, "th"), order)
     # Results are public: only threads a visitor may see (forum.timeline.presenter), also named as duplicates' targets.
+    from forum.selectors import prefetch_tags
+
     found = presenter.public_threads(Thread.objects.all()).select_related("author", "duplicate_of")
-    threads = found.prefetch_related("tags").in_bulk([r[0] for r in rows])
+    threads = found.in_bulk([r[0] for r in rows])
+    prefetch_tags(threads.values())
     presenter.mask_threads(presenter.PUBLIC, [t.duplicate_of for t in threads.values() if t.duplicate_of])
     return Results(
         [
@@ -241,19 +244,24 @@ RANK_CANDIDATES = 2000
 def _search_postgres(
     query: str, limit: int, offset: int, where: tuple[str, list] = ("", []), order: str = SORTS["relevance"]
 ) -> list[tuple[int, float, str]]:
+    # The query is written out where the candidates are chosen (not read from the q CTE), so the planner
+    # sees the actual tsquery and its frequency: a word in most threads walks the activity index and stops
+    # after RANK_CANDIDATES rows instead of fetching every match; the rank is computed on those rows only,
+    # without reading the threads a second time (bench/RESULTS.md).
     sql = """
         WITH q AS (SELECT websearch_to_tsquery('english', %s) AS query),
         candidates AS (
-            SELECT t.id FROM forum_thread t, q
-            WHERE t.search_vector @@ q.query AND t.review_state = 'visible' {where}
+            SELECT t.id, t.created_at, t.score,
+                   ts_rank(t.search_vector, websearch_to_tsquery('english', %s))
+                   * (CASE WHEN t.status = 'solved' THEN %s ELSE 1 END) AS rank
+            FROM forum_thread t
+            WHERE t.search_vector @@ websearch_to_tsquery('english', %s) AND t.review_state = 'visible' {where}
             ORDER BY t.last_activity_at DESC
             LIMIT %s
         ),
         hits AS (
-            SELECT t.id, t.created_at, t.score, ts_rank(t.search_vector, q.query)
-                   * (CASE WHEN t.status = 'solved' THEN %s ELSE 1 END) AS rank,
-                   count(*) OVER () AS n
-            FROM candidates c JOIN forum_thread t ON t.id = c.id, q
+            SELECT t.id, t.rank, count(*) OVER () AS n
+            FROM candidates t
             ORDER BY {order}
             LIMIT %s OFFSET %s
         )
@@ -267,8 +275,9 @@ def _search_postgres(
         CROSS JOIN q
         ORDER BY {outer}
     """.format(where=where[0], order=order, outer=order.replace("rank", "hits.rank"))  # noqa: S608 - fixed fragments
+    params = [query, query, SOLVED_BOOST, query, *where[1], RANK_CANDIDATES, limit, offset]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [query, *where[1], RANK_CANDIDATES, SOLVED_BOOST, limit, offset])
+        cursor.execute(sql, params)
         return [(row[0], float(row[1]), row[3], row[2]) for row in cursor.fetchall()]
 
 
@@ -290,21 +299,29 @@ def _search_sqlite(
     where: tuple[str, list] = ("", []),
     order: str = SORTS["relevance"],
 ) -> list[tuple[int, float, str, int]]:
-    # bm25() and snippet() may not sit beside a window function: rank in a subquery, count around it.
+    # bm25() may not sit beside a window function: rank in a subquery, count around it. The snippet is
+    # made for the page's rows only, by a second match of the same query: made in the ranking subquery,
+    # it cost one snippet per matching thread (a common word matches most of the forum).
     sql = """
-        SELECT t.id, t.rank, t.snip, count(*) OVER () AS n FROM (
-            SELECT f.rowid AS id, th.created_at, th.score,
-                   -bm25(forum_thread_fts, 10.0, 4.0, 1.0)
-                     * (CASE WHEN th.status = 'solved' THEN %s ELSE 1 END) AS rank,
-                   snippet(forum_thread_fts, -1, char(2), char(3), ' … ', 24) AS snip
-            FROM forum_thread_fts f JOIN forum_thread th ON th.id = f.rowid
-            WHERE forum_thread_fts MATCH %s AND th.review_state = 'visible' {where}
-        ) t
-        ORDER BY {order}
-        LIMIT %s OFFSET %s
-    """.format(where=where[0], order=order)  # noqa: S608, UP032 - fixed fragments; values are parameters
+        WITH page AS (
+            SELECT t.id, t.rank, t.created_at, t.score, count(*) OVER () AS n FROM (
+                SELECT f.rowid AS id, th.created_at, th.score,
+                       -bm25(forum_thread_fts, 10.0, 4.0, 1.0)
+                         * (CASE WHEN th.status = 'solved' THEN %s ELSE 1 END) AS rank
+                FROM forum_thread_fts f JOIN forum_thread th ON th.id = f.rowid
+                WHERE forum_thread_fts MATCH %s AND th.review_state = 'visible' {where}
+            ) t
+            ORDER BY {order}
+            LIMIT %s OFFSET %s
+        )
+        SELECT t.id, t.rank, snippet(forum_thread_fts, -1, char(2), char(3), ' … ', 24), t.n
+        FROM page t JOIN forum_thread_fts ON forum_thread_fts.rowid = t.id
+        WHERE forum_thread_fts MATCH %s
+        ORDER BY {outer}
+    """.format(where=where[0], order=order, outer=order.replace("rank", "t.rank"))  # noqa: S608 - fixed fragments
+    match = _fts5_query(query, any_word)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [SOLVED_BOOST, _fts5_query(query, any_word), *where[1], limit, offset])
+        cursor.execute(sql, [SOLVED_BOOST, match, *where[1], limit, offset, match])
         return [(row[0], float(row[1]), row[2], row[3]) for row in cursor.fetchall()]
 
 

@@ -1,5 +1,6 @@
 """Template helpers: relative times with the exact time on hover, user badges."""
 
+import functools
 from datetime import datetime
 from urllib.parse import quote
 
@@ -7,7 +8,7 @@ from django import template
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import get_language, gettext, ngettext
 
 register = template.Library()
 
@@ -34,16 +35,23 @@ def ago(value: datetime, now: datetime) -> str:
     return gettext("just now")
 
 
+@functools.lru_cache(maxsize=8192)
+def _exact_time(value: datetime, zone: str, language: str | None) -> str:
+    """The exact time in the active zone and language (named in the key): a list or thread page shows the
+    same times view after view, and localised formatting is most of a relative time's cost."""
+    exact = timezone.localtime(value)  # the zone UserPreferencesMiddleware activated, else the site's
+    return f"{date_format(exact, 'DATETIME_FORMAT')} {exact.tzname()}"
+
+
 @register.filter
 def reltime(value: datetime | None) -> SafeString | str:
     """<time> showing "3 hours ago"; its title is the exact time in the page's locale and the person's zone."""
     if not value:
         return ""
-    exact = timezone.localtime(value)  # the zone UserPreferencesMiddleware activated, else the site's
+    title = _exact_time(value, timezone.get_current_timezone_name(), get_language())
     # Every part is generated here from a datetime, never from user text.
     return mark_safe(  # noqa: S308
-        f'<time datetime="{value.isoformat()}" title="{date_format(exact, "DATETIME_FORMAT")} {exact.tzname()}">'
-        f"{ago(value, timezone.now())}</time>"
+        f'<time datetime="{value.isoformat()}" title="{title}">{ago(value, timezone.now())}</time>'
     )
 
 
@@ -77,6 +85,22 @@ def panels(context, slot: str, obj=None) -> SafeString:
     if request is None:
         return SafeString("")
     return SafeString("".join(str(render(request, obj)) for render in hooks.panels(slot)))
+
+
+@register.simple_tag
+def thread_rows(threads) -> SafeString:
+    """A list's rows, each rendered once per version and cached (forum/fragments.py)."""
+    from forum import fragments
+
+    return fragments.render_thread_rows(list(threads))
+
+
+@register.simple_tag
+def search_hits(hits) -> SafeString:
+    """Search results, each hit's frame rendered once per version and cached (forum/fragments.py)."""
+    from forum import fragments
+
+    return fragments.render_search_hits(list(hits))
 
 
 @register.filter

@@ -15,7 +15,7 @@ from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_POST
 from taggit.models import Tag
 
-from forum import access, fragments, knowledge_selectors, reputation_selectors, search, selectors
+from forum import access, context_processors, fragments, knowledge_selectors, reputation_selectors, search, selectors
 from forum.actions import reading
 from forum.models import Membership, Vendor, VendorSSO
 from forum.search_filters import SearchForm
@@ -105,6 +105,8 @@ def thread(request: HttpRequest, thread_id: int, slug: str | None = None) -> Htt
     page = selectors.thread_page(thread_id=thread_id, user=request.user)
     if slug != page.thread.slug:
         return redirect(page.thread, permanent=True)
+    if page.viewer_unread is not None:
+        context_processors.remember_unread_notifications(request, page.viewer_unread)
     from forum.forms import ReplyForm
 
     knowledge = selectors.thread_knowledge(thread=page.thread, user=request.user, history=page.history)
