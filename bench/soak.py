@@ -10,8 +10,9 @@ both (plus ``manage.py run_worker`` when that command exists). Then:
    processes (50 at a time), counting failed handshakes.
 2. Mixed load for ``--minutes``: readers (home, thread pages, search), posters
    (replies as several customers), staff (the vendor inbox), and ``--watchers``
-   websocket clients on 8 threads that keep the last seq per thread, resume after a
-   drop, and ping like the real client. Every request is timed per endpoint.
+   websocket clients on 8 threads that keep the last seq per thread, hold a frame that
+   arrives ahead of its turn and resume only if the gap stays open, resume after a drop,
+   and ping like the real client. Every request is timed per endpoint.
    Every ``--sample`` seconds it records each daphne's RSS and open files, the
    PostgreSQL connection count and Redis' key count.
 3. Loss check: each watcher's set of public seqs must equal the thread's events in
@@ -114,20 +115,29 @@ class SoakWatcher:
     """A websocket client that follows docs/websocket.md's client rule, as the site's own script does.
 
     It keeps the last public seq applied; a seq at or below it is a duplicate (counted, ignored),
-    the next one is applied, anything else is a gap and it sends ``resume``. It resumes after
-    every reconnect, and pings every 5 s: a pong that names a newer seq means a live event was
-    lost on the way, so it resumes. ``seqs`` is what it applied, in order.
+    the next one is applied, and one further ahead is held: frames published by two processes
+    may overtake each other, so only a gap still open ``HOLD`` seconds later makes it send
+    ``resume``. It resumes after every reconnect, and pings every 5 s: a pong that names a newer
+    seq starts the same wait (the frame may be on its way, or lost). ``seqs`` is what it
+    applied, in order.
     """
+
+    HOLD = 0.25  # seconds, as HOLD_MS in static/js/live.js
 
     def __init__(self, servers: list[Server], thread: int, index: int) -> None:
         self.servers, self.thread, self.index = servers, thread, index
         self.seqs: list[int] = []
         self.first: int | None = None
         self.reconnects = 0
-        self.resumes = 0  # gaps and pongs that made it ask again
+        self.resumes = 0  # gaps (still open after the wait) and reconnects that made it ask again
         self.ignored = 0  # duplicates received and dropped by the rule
+        self.closed_in_wait = 0  # gaps the frames on their way closed within HOLD: no resume needed
         self.pending = False  # a resume is on its way: wait for its replay, as static/js/live.js does
+        self.held: set[int] = set()  # seqs that arrived ahead of their turn
+        self.behind = 0  # the latest seq a pong named
+        self.waiting: asyncio.Task | None = None
         self.reasons: dict[str, int] = {}
+        self.hello = asyncio.Event()  # set once a socket said hello (it is in the thread's groups)
         self.stop = asyncio.Event()
 
     @property
@@ -154,6 +164,9 @@ class SoakWatcher:
                             await self._take(ws, json.loads(message))
                     finally:
                         pinger.cancel()
+                        if self.waiting is not None:
+                            self.waiting.cancel()
+                            self.waiting = None
             except (OSError, websockets.WebSocketException, TimeoutError) as error:
                 reason = f"{type(error).__name__} {getattr(getattr(error, 'rcvd', None), 'code', '')}".strip()
                 self.reasons[reason] = self.reasons.get(reason, 0) + 1
@@ -174,11 +187,50 @@ class SoakWatcher:
                 await asyncio.sleep(5)
                 await ws.send('{"type":"ping"}')
 
+    def _gap_open(self) -> bool:
+        return self.last is not None and (bool(self.held) or self.last < self.behind)
+
+    def _wait_for_gap(self, ws, *, again: bool = False) -> None:
+        """Resume only if the gap is still open after HOLD (``again``: even while a resume is pending)."""
+        if self.waiting is not None:
+            return
+
+        async def later() -> None:
+            await asyncio.sleep(self.HOLD)
+            self.waiting = None
+            if not self._gap_open():
+                self.closed_in_wait += 1
+                return
+            with contextlib.suppress(websockets.WebSocketException):
+                await self._resume(ws, again=again)
+
+        self.waiting = asyncio.create_task(later())
+
+    def _apply(self, seq: int) -> None:
+        if self.first is None:
+            self.first = seq
+        elif seq <= self.last:
+            self.ignored += 1
+            return
+        elif seq != self.last + 1:
+            self.held.add(seq)
+            return
+        self.seqs.append(seq)
+        while self.last + 1 in self.held:  # the held frames it was the missing link for
+            self.held.discard(self.last + 1)
+            self.seqs.append(self.last + 1)
+        self.held = {held for held in self.held if held > self.last}
+
     async def _take(self, ws, frame: dict) -> None:
         kind = frame.get("type")
+        if kind == "hello":
+            self.hello.set()
+            return
         if kind == "pong":
             if self.last is not None and frame.get("seq", 0) > self.last:
-                await self._resume(ws, again=True)  # at most every 5 s: also recovers a lost replay
+                self.behind = max(self.behind, frame["seq"])
+                # The pong also recovers a replay that never came: its resume does not wait for one.
+                self._wait_for_gap(ws, again=True)
             return
         if kind == "event":
             events = [frame["event"]]
@@ -188,18 +240,10 @@ class SoakWatcher:
         else:
             return
         for event in events:
-            if event.get("stream", "public") != "public":
-                continue
-            seq = event["seq"]
-            if self.first is None:
-                self.first = seq
-            elif seq <= self.last:
-                self.ignored += 1
-                continue
-            elif seq != self.last + 1:
-                await self._resume(ws)
-                return
-            self.seqs.append(seq)
+            if event.get("stream", "public") == "public":
+                self._apply(event["seq"])
+        if self._gap_open():
+            self._wait_for_gap(ws)
 
 
 async def churn(servers: list[Server], threads: list[int], cycles: int) -> dict:
@@ -502,6 +546,7 @@ def main() -> None:
         f"\nWatchers: {len(watchers)}, events lost {lost}, still to apply when the wait ended {behind}, "
         f"applied twice {duplicated}, out of order {out_of_order}; "
         f"reconnects {reconnects} {reasons}; resumes {sum(w.resumes for w in watchers)}, "
+        f"gaps closed within the wait {sum(w.closed_in_wait for w in watchers)}, "
         f"duplicates ignored {sum(w.ignored for w in watchers)}"
     )
     if samples:

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
+from collections import OrderedDict
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -25,8 +27,10 @@ from forum import metrics
 from forum.i18n import language_for_scope
 from forum.models import Event, Membership, Thread
 from forum.timeline import presenter, thread_group
-from forum.timeline.record import live_message
+from forum.timeline.record import frame_in
 from swarm.actions import presence
+
+logger = logging.getLogger(__name__)
 
 MAX_FRAME_BYTES = 64 * 1024
 REPLAY_LIMIT = 500
@@ -161,6 +165,31 @@ def _replay(
 
 
 _events_after = database_sync_to_async(replay)
+
+
+# An event's frame in a language other than the one it was published in: rendered once per
+# process and language, however many local sockets read it, by the first of them; the others
+# await the same task. Only the last few events are kept: all local sockets get a message
+# within moments of each other.
+TRANSLATED_KEEP = 64
+_translated: OrderedDict[tuple[int, str], asyncio.Future] = OrderedDict()
+_frame_in = database_sync_to_async(frame_in)
+
+
+async def translated_frame(event_id: int, language: str) -> str | None:
+    """The event's live frame in ``language`` (None if it cannot be had: the caller sends the default one)."""
+    key = (event_id, language)
+    task = _translated.get(key)
+    if task is None or task.get_loop() is not asyncio.get_running_loop():
+        task = _translated[key] = asyncio.ensure_future(_frame_in(event_id, language))
+        while len(_translated) > TRANSLATED_KEEP:
+            _translated.popitem(last=False)
+    try:
+        # Shielded: one socket closing while it waits must not cancel the rendering for the others.
+        return await asyncio.shield(task)
+    except Exception:  # a frame in the default language beats none: live delivery is best effort
+        logger.warning("Rendering event %s in %s failed; sent the default language", event_id, language, exc_info=True)
+        return None
 
 
 class ClosesWithAccount:
@@ -346,15 +375,17 @@ class ThreadConsumer(ClosesWithAccount, AsyncWebsocketConsumer):
     async def timeline_event(self, message: dict) -> None:
         """A wake-up from forum.timeline.publish: forward the event (a private one only to current staff).
 
-        The frame arrives encoded once per language (forum.timeline.record.live_message): every
-        socket sends the text for its page's language as it is, nothing is re-encoded per watcher.
+        The frame arrives encoded once (forum.timeline.record.live_message), in the default
+        language: a socket of that language sends it as it is, nothing is re-encoded per watcher.
+        A socket in another language sends that language's frame, rendered once per process.
         """
-        if "text" not in message:  # from a process still on the old message shape, during a rolling deploy
-            message = live_message(message["event"], message.get("events"))
         vendor_id = self._stream_vendor(message["stream"])
         if vendor_id is False or (vendor_id is not None and not await self._keep_private(vendor_id)):
             return
-        await self.send(text_data=message.get("texts", {}).get(self.language) or message["text"])
+        text = message.get("texts", {}).get(self.language)
+        if text is None and message.get("event_id") is not None:
+            text = await translated_frame(message["event_id"], self.language)
+        await self.send(text_data=text or message["text"])
 
     async def _keep_private(self, vendor_id: int) -> bool:
         """Whether the user is still the vendor's staff; if not, leave its private stream for good."""

@@ -85,18 +85,45 @@ def _frame(payload: dict[str, Any]) -> str:
     return json.dumps({"type": "event", "event": payload}, separators=(",", ":"))
 
 
-def live_message(payload: dict[str, Any], translations: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
-    """The channel-layer message for a live event: its socket frame encoded once per language, here.
+def live_message(payload: dict[str, Any], *, event_id: int | None = None, language: str = "") -> dict[str, Any]:
+    """The channel-layer message for a live event: its socket frame, encoded once, here.
 
-    Every watching socket, in every process, is handed the text for its page's language as it is:
-    a reply seen by a thousand watchers is encoded once per language, not once per socket.
-    ``payload`` is the ``LANGUAGE_CODE`` rendering (``text``, for consumers that know no language);
-    ``translations`` maps language codes to their renderings (``texts``). ``stream`` lets the
-    consumer decide who may receive it without decoding the frame.
+    Every watching socket, in every process, forwards ``text`` as it is: a reply seen by a
+    thousand watchers is encoded once, not once per socket. ``payload`` is rendered in
+    ``language`` (``LANGUAGE_CODE`` unless given); a socket in another language gets the frame
+    from ``frame_in`` instead, rendered once per process (swarm/consumers.py). ``texts`` maps the
+    language to the same text, as consumers of the previous release read it during a rolling
+    deploy. ``stream`` lets the consumer decide who may receive it without decoding the frame.
     """
-    texts = {code: _frame(rendered) for code, rendered in (translations or {}).items()}
-    text = texts.get(settings.LANGUAGE_CODE) or _frame(payload)
-    return {"type": "timeline.event", "stream": payload["stream"], "text": text, "texts": texts}
+    text = _frame(payload)
+    return {
+        "type": "timeline.event",
+        "stream": payload["stream"],
+        "event_id": event_id,
+        "language": language or settings.LANGUAGE_CODE,
+        "text": text,
+        "texts": {language or settings.LANGUAGE_CODE: text},
+    }
+
+
+def frame_in(event_id: int, language: str) -> str | None:
+    """The live frame of a stored event rendered in ``language``; None if the event is gone.
+
+    Called where a socket of that language watches, not by the poster: the event is read back
+    and rendered as the stream's audience sees it now, exactly like a replay of it would be.
+    """
+    from forum.timeline.presenter import live_payload  # late: payloads render templates
+
+    event = (
+        Event.objects.filter(pk=event_id)
+        .select_related("actor", "thread", "post", "post__author", "post__staff_vendor")
+        .defer("thread__search_vector")
+        .first()
+    )
+    if event is None:
+        return None
+    with translation.override(language):
+        return _frame(live_payload(event))
 
 
 def publish(event: Event) -> None:
@@ -105,13 +132,13 @@ def publish(event: Event) -> None:
     try:
         from forum.timeline.presenter import live_payload  # late: payloads render templates
 
-        # One rendering per language (labels and the post's controls are words), each encoded once;
-        # every socket forwards the text for its page's language.
-        events = {}
-        for code, _name in settings.LANGUAGES:
-            with translation.override(code):
-                events[code] = live_payload(event)
-        message = live_message(events[settings.LANGUAGE_CODE], events)
+        # One rendering, in the default language, on the poster's time. Labels and the post's
+        # controls are words, but rendering every language here cost the poster one rendering
+        # per language on every event, watched in that language or not (bench/WS_RESULTS.md):
+        # a socket in another language has it rendered in its own process, once (frame_in).
+        with translation.override(settings.LANGUAGE_CODE):
+            payload = live_payload(event)
+        message = live_message(payload, event_id=event.pk, language=settings.LANGUAGE_CODE)
         layer = get_channel_layer()
         if layer is not None:
             async_to_sync(layer.group_send)(thread_group(event.thread_id, event.vendor_id), message)

@@ -1,6 +1,6 @@
 // Live thread updates over one WebSocket (frame schema: docs/websocket.md).
-// Keeps the last sequence number applied per stream; after a gap or a reconnect it
-// sends "resume" and the server replays what was missed from the database.
+// Keeps the last sequence number applied per stream; after a reconnect, or a gap still open
+// HOLD_MS after it showed, it sends "resume" and the server replays what was missed from the database.
 // Events do not patch the page one by one: a burst of them re-reads the page as this
 // viewer would load it and merges it in (merge() below), so a page left open shows what a
 // fresh load shows (the asker's Accept button on a new reply, counts, history, the
@@ -268,16 +268,55 @@
       });
   }
 
-  function apply(event) {
-    const stream = event.stream || "public";
-    const seen = last[stream] || 0;
-    if (event.seq <= seen) return true; // already applied
-    if (event.seq !== seen + 1) return false; // a gap: ask for what was missed
+  // Frames published by different server processes may overtake each other: a frame that
+  // skips ahead is held, and only if the gap is still open HOLD_MS later does the page ask for
+  // what is missing (a resume at once would replay what is already on its way).
+  const HOLD_MS = 250;
+  const held = {}; // stream -> {seq: event}, frames that arrived ahead of their turn
+  let behind = 0; // the latest public seq a pong named
+  let holdTimer = null;
+
+  function take(event, stream) {
     last[stream] = event.seq;
     if (stream === "public") root.setAttribute("data-seq", String(event.seq)); // read markers (seen.js)
     note(event);
     scheduleRefresh();
+    // Other scripts (and the tests) can follow the events as they are applied, once each and in order.
+    root.dispatchEvent(new CustomEvent("barnraise:event", { detail: event, bubbles: true }));
+  }
+
+  // Applies the event, or holds it if it is ahead of its turn (returns false then).
+  function apply(event) {
+    const stream = event.stream || "public";
+    const seen = last[stream] || 0;
+    if (event.seq <= seen) return true; // already applied
+    if (event.seq !== seen + 1) {
+      (held[stream] = held[stream] || {})[event.seq] = event;
+      return false;
+    }
+    take(event, stream);
+    const waiting = held[stream] || {};
+    while (waiting[last[stream] + 1]) { // the held frames it was the missing link for
+      const next = waiting[last[stream] + 1];
+      delete waiting[next.seq];
+      take(next, stream);
+    }
+    Object.keys(waiting).forEach(function (seq) { if (Number(seq) <= last[stream]) delete waiting[seq]; });
     return true;
+  }
+
+  function gapOpen() {
+    if ((last.public || 0) < behind) return true;
+    return Object.keys(held).some(function (stream) { return Object.keys(held[stream]).length > 0; });
+  }
+
+  // A gap: wait for the frames on their way, then ask only for what is still missing.
+  function waitForGap() {
+    if (holdTimer) return;
+    holdTimer = setTimeout(function () {
+      holdTimer = null;
+      if (gapOpen()) resume();
+    }, HOLD_MS);
   }
 
   function send(frame) {
@@ -297,13 +336,17 @@
       alerter.textContent = "";
       resume(); // catch up on anything since the page was rendered
     } else if (frame.type === "event") {
-      if (!apply(frame.event)) resume();
+      if (!apply(frame.event)) waitForGap();
     } else if (frame.type === "replay") {
       pending = false;
       frame.events.forEach(apply);
+      if (gapOpen()) waitForGap(); // frames published after the replay was read, still on their way
     } else if (frame.type === "presence" || frame.type === "pong") {
       if (frame.presence) showPresence(frame.presence);
-      if (frame.type === "pong" && frame.seq > (last.public || 0)) resume(); // a lost live event
+      if (frame.type === "pong" && frame.seq > (last.public || 0)) { // a live event lost, or still on its way
+        behind = Math.max(behind, frame.seq);
+        waitForGap();
+      }
     } else if (frame.type === "typing") {
       showTyping(frame.name);
     } else if (frame.type === "reload") {

@@ -5,6 +5,7 @@ from channels.db import database_sync_to_async
 from django.utils import translation
 
 from forum.actions import posts as post_actions
+from forum.timeline import presenter
 from tests.swarm.test_consumers import ORIGIN, connect
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -43,3 +44,36 @@ async def test_a_replay_is_in_the_sockets_language(thread, expert):
     frame = await ws.receive_json_from(timeout=2)
     assert [e["label"] for e in frame["events"]] == ["hizo la pregunta", "respondió"]
     await ws.disconnect()
+
+
+async def _next_event(ws) -> dict:
+    frame = await ws.receive_json_from(timeout=3)
+    while frame["type"] != "event":  # presence updates as the others join
+        frame = await ws.receive_json_from(timeout=3)
+    return frame["event"]
+
+
+async def test_the_poster_renders_one_language_and_another_only_where_a_socket_reads_it(thread, expert, monkeypatch):
+    """Publishing renders the event once, in the default language; German is rendered only for
+    German sockets, once for all of them in the process, and they still read German."""
+    renders: list[str] = []
+    real = presenter.live_payload
+
+    def counted(event):
+        renders.append(translation.get_language())
+        return real(event)
+
+    monkeypatch.setattr(presenter, "live_payload", counted)
+    english = [await connect(thread.pk) for _ in range(2)]
+    await database_sync_to_async(post_actions.reply)(author=expert, thread=thread, body="Only English here.")
+    assert [(await _next_event(ws))["label"] for ws in english] == ["replied", "replied"]
+    assert renders == ["en"]
+
+    renders.clear()
+    german = [await connect(thread.pk, headers=[*ORIGIN, (b"accept-language", b"de")]) for _ in range(2)]
+    await database_sync_to_async(post_actions.reply)(author=expert, thread=thread, body="Now German too.")
+    assert [(await _next_event(ws))["label"] for ws in german] == ["hat geantwortet", "hat geantwortet"]
+    assert [(await _next_event(ws))["label"] for ws in english] == ["replied", "replied"]
+    assert sorted(renders) == ["de", "en"]
+    for ws in english + german:
+        await ws.disconnect()
