@@ -119,7 +119,7 @@ def test_the_panel_keeps_a_rating_in_progress_and_the_claim_message(
     expect(notice).to_be_visible()
     # The pressed button is gone with the swap: the focus goes to what it did, not to the page body.
     expect(notice).to_be_focused()
-    expect(asker.locator(".live-announcer")).to_contain_text("claimed the escalation (Northwind Devices)")
+    expect(asker.locator(".live-announcer")).to_have_text(f"{staff.name} claimed the escalation for Northwind Devices.")
     desk.wait_for_timeout(1500)  # several live refreshes later
     expect(notice).to_be_visible()
     expect(desk.get_by_role("button", name="Mark resolved")).to_be_visible()
