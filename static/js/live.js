@@ -27,7 +27,14 @@
 
   function dirty(field) {
     if (field.type === "checkbox" || field.type === "radio") return field.checked !== field.defaultChecked;
-    if (field.tagName === "SELECT") return Array.prototype.some.call(field.options, function (o) { return o.selected !== o.defaultSelected; });
+    if (field.tagName === "SELECT") {
+      const options = Array.prototype.slice.call(field.options);
+      if (field.multiple) return options.some(function (o) { return o.selected !== o.defaultSelected; });
+      // A single select with no option marked selected starts on its first: that is not a change.
+      let initial = options.length ? 0 : -1;
+      options.forEach(function (o, i) { if (o.defaultSelected) initial = i; });
+      return field.selectedIndex !== initial;
+    }
     if (field.type === "hidden" || field.type === "submit" || field.type === "button" || field.type === "file") return field.type === "file" && field.files && field.files.length > 0;
     return "defaultValue" in field && field.value !== field.defaultValue;
   }
