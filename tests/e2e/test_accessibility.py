@@ -119,37 +119,3 @@ def test_a_form_that_comes_back_with_errors_focuses_them(new_page, scene, custom
     expect(error).to_be_visible()
     focused = page.evaluate("() => document.activeElement.closest('.form-errors, .field-error') !== null")
     assert focused, page.evaluate("() => document.activeElement.outerHTML.slice(0, 200)")
-
-
-def covered_by_header(page, selector: str) -> bool:
-    """Whether the sticky header overlaps the top of ``selector`` as the page is scrolled now."""
-    return page.evaluate(
-        """sel => { const header = document.querySelector('.site-header').getBoundingClientRect();
-                    const box = document.querySelector(sel).getBoundingClientRect();
-                    return box.top < header.bottom - 1; }""",
-        selector,
-    )
-
-
-def test_the_sticky_header_never_hides_an_anchor_or_the_focused_control(new_page, scene, expert):
-    """scroll-padding-top follows the header: a linked post and a control reached with Shift+Tab stay in sight."""
-    for n in range(8):  # a page long enough to scroll
-        post_actions.reply(author=expert, thread=scene, body=f"Step {n}: " + "checked the driver logs again. " * 12)
-    last = scene.posts.order_by("-pk").first()
-    page = new_page({"width": 1280, "height": 700})
-    page.goto(f"{scene.get_absolute_url()}#post-{last.pk}")
-    expect(page.locator(f"#post-{last.pk}")).to_be_in_viewport()
-    assert page.evaluate("window.scrollY") > 0
-    assert not covered_by_header(page, f"#post-{last.pk}")
-
-    # Keyboard: from the bottom of the page, Shift+Tab back up to the first reply's vote button.
-    first_vote = page.locator("[data-replies] article.post .vote").first
-    first_vote.evaluate("el => el.setAttribute('data-target', '')")
-    page.keyboard.press("End")
-    for _ in range(150):
-        page.keyboard.press("Shift+Tab")
-        if first_vote.evaluate("el => el === document.activeElement"):
-            break
-    expect(first_vote).to_be_focused()
-    assert page.evaluate("window.scrollY") > 0  # the page scrolled to it, under where the header sits
-    assert not covered_by_header(page, "[data-target]")
