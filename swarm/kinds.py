@@ -113,7 +113,7 @@ SWARM_KINDS: list[tuple[str, str, type, dict]] = [
     (EventKind.UNRESOLVED, gettext_noop("said it is not solved yet"), Unresolved, _V | {"claimant": None}),
     (
         SwarmKind.TICKET_LINKED,
-        "linked the vendor's ticket",
+        gettext_noop("linked the vendor's ticket"),
         Ticket,
         _V
         | {"key": "NW-1234", "url": "https://t.example/NW-1234", "status": "New", "previous_status": None}
@@ -121,7 +121,7 @@ SWARM_KINDS: list[tuple[str, str, type, dict]] = [
     ),
     (
         SwarmKind.TICKET_STATUS,
-        "changed the ticket's status",
+        gettext_noop("changed the ticket's status"),
         Ticket,
         _V
         | {"key": "NW-1234", "url": "https://t.example/NW-1234", "status": "Done", "previous_status": "New"}
@@ -129,13 +129,13 @@ SWARM_KINDS: list[tuple[str, str, type, dict]] = [
     ),
     (
         SwarmKind.TEAM_CHANGED,
-        "moved the escalation to a team",
+        gettext_noop("moved the escalation to a team"),
         TeamChanged,
         {"escalation": 1, "team": "Tablets", "previous": None},
     ),
     (
         SwarmKind.TARGET_AT_RISK,
-        "is about to miss a published response target",
+        gettext_noop("is about to miss a published response target"),
         TargetAtRisk,
         _V | {"target": "first_reply"},
     ),

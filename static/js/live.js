@@ -27,7 +27,14 @@
 
   function dirty(field) {
     if (field.type === "checkbox" || field.type === "radio") return field.checked !== field.defaultChecked;
-    if (field.tagName === "SELECT") return Array.prototype.some.call(field.options, function (o) { return o.selected !== o.defaultSelected; });
+    if (field.tagName === "SELECT") {
+      const options = Array.prototype.slice.call(field.options);
+      if (field.multiple) return options.some(function (o) { return o.selected !== o.defaultSelected; });
+      // A single select with no option marked selected starts on its first: that is not a change.
+      let initial = options.length ? 0 : -1;
+      options.forEach(function (o, i) { if (o.defaultSelected) initial = i; });
+      return field.selectedIndex !== initial;
+    }
     if (field.type === "hidden" || field.type === "submit" || field.type === "button" || field.type === "file") return field.type === "file" && field.files && field.files.length > 0;
     return "defaultValue" in field && field.value !== field.defaultValue;
   }
@@ -183,15 +190,34 @@
   }
 
   // Announcements are collected while events arrive and said once the page shows them.
-  const ANNOUNCED = ["escalated", "claimed", "released", "handed_off", "resolved", "confirmed", "unresolved",
-    "accepted", "reopened", "locked", "unlocked"];
   let heard = { replies: [], other: [] };
+  // One whole sentence per kind, so a translator sees (and may reorder) all of it.
+  function sentence(event) {
+    const data = event.data || {};
+    const values = { name: event.actor.name, vendor: data.vendor_name || "", to: data.to_user || (data.to_vendor ? "@" + data.to_vendor : "") };
+    switch (event.kind) {
+      case "escalated": return fmt(gettext("%(name)s escalated the thread to %(vendor)s."), values);
+      case "claimed": return fmt(gettext("%(name)s claimed the escalation for %(vendor)s."), values);
+      case "released": return fmt(gettext("%(name)s released the escalation for %(vendor)s."), values);
+      case "handed_off":
+        if (values.to) return fmt(gettext("%(name)s handed the escalation over to %(to)s."), values);
+        return fmt(gettext("%(name)s handed the escalation over."), values);
+      case "resolved": return fmt(gettext("%(name)s marked the escalation for %(vendor)s resolved."), values);
+      case "confirmed": return fmt(gettext("%(name)s confirmed that the problem is solved."), values);
+      case "unresolved": return fmt(gettext("%(name)s said the problem is not solved yet."), values);
+      case "accepted": return fmt(gettext("%(name)s accepted an answer."), values);
+      case "reopened": return fmt(gettext("%(name)s reopened the thread."), values);
+      case "locked": return fmt(gettext("%(name)s locked the thread."), values);
+      case "unlocked": return fmt(gettext("%(name)s unlocked the thread."), values);
+      default: return "";
+    }
+  }
   function note(event) {
     if (!event.actor || event.actor.username === viewer) return; // people know what they did themselves
     if (event.kind === "replied") heard.replies.push(event.actor.name);
-    else if (ANNOUNCED.indexOf(event.kind) !== -1) {
-      const vendor = event.data && event.data.vendor_name ? " (" + event.data.vendor_name + ")" : "";
-      heard.other.push(event.actor.name + " " + event.label + vendor);
+    else {
+      const text = sentence(event);
+      if (text) heard.other.push(text);
     }
   }
   function announce() {
@@ -199,7 +225,7 @@
     const names = heard.replies;
     if (names.length === 1) parts.push(fmt(gettext("New reply from %(name)s."), { name: names[0] }));
     else if (names.length > 1) parts.push(fmt(ngettext("%(count)s new reply.", "%(count)s new replies.", names.length), { count: names.length }));
-    heard.other.forEach(function (text) { parts.push(text + "."); });
+    parts.push.apply(parts, heard.other);
     heard = { replies: [], other: [] };
     if (!parts.length) return;
     announcer.textContent = "";

@@ -107,6 +107,24 @@ def test_pasting_an_image_attaches_it_and_ctrl_enter_sends(new_page, thread, exp
     expect(posted.locator("img")).to_have_count(1)
 
 
+DROP_PNG = PASTE_PNG.replace("'image.png'", "'router-lights.png'").replace(
+    "new ClipboardEvent('paste', { clipboardData: data,", "new DragEvent('drop', { dataTransfer: data,"
+)
+
+
+def test_dropping_a_screenshot_on_the_box_attaches_it(new_page, thread, expert):
+    page = new_page()
+    log_in(page, "dana")
+    page.goto(thread.get_absolute_url())
+    reply_box(page).fill("The router's lights, as they are now.")
+    assert page.evaluate(DROP_PNG, "textarea[name=body]") is True  # the browser does not open the file instead
+    expect(page.get_by_role("status").filter(has_text="Attached 1 image: router-lights.png")).to_be_visible()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Post reply").click()
+    posted = page.locator(".replies article.post[data-author=dana]")
+    expect(posted.locator("img")).to_have_count(1)
+
+
 def test_the_toolbar_works_with_the_keyboard_alone(new_page, thread, customer):
     page = new_page()
     log_in(page, "jeff")

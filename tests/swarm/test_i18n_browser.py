@@ -9,6 +9,7 @@ from django.conf import settings
 from django.test import Client
 from playwright.sync_api import expect
 
+from tests.conftest import age
 from tests.swarm.conftest import start_daphne
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -95,3 +96,33 @@ def test_the_footer_picker_switches_language_and_keeps_it(browser, server, threa
     page.goto(f"{server.http}/kb/")  # the choice sticks (a cookie), whatever the browser asks for
     expect(page.get_by_role("heading", level=1)).to_have_text("Wissensdatenbank")
     assert not page.csp, page.csp
+
+
+def test_live_announcements_are_whole_sentences_in_the_pages_language(browser, server, thread, customer, staff):
+    """What the polite live region says is one translated sentence, not an English label glued to a name."""
+    age(customer)
+    url = f"{server.http}{thread.get_absolute_url()}"
+    desk = open_as(browser, server, staff, "de-DE")
+    asker = open_as(browser, server, customer, "de-DE")
+    visitor = open_as(browser, server, None, "es-ES")
+    for page in (desk, asker, visitor):
+        page.goto(url)
+        page.wait_for_selector(".live-status[data-state=live]")
+
+    # The asker escalates through the picker; staff and a visitor hear it in their own language.
+    asker.locator(".escalate-picker summary").click()
+    asker.locator("input[name=pick][value=northwind]").check()
+    asker.locator(".escalate-picker button[type=submit]").click()
+    expect(desk.locator(".live-announcer[aria-live=polite]")).to_have_text(
+        f"{customer.name} hat den Thread an Northwind Devices eskaliert."
+    )
+    expect(visitor.locator(".live-announcer")).to_have_text(f"{customer.name} escaló el hilo a Northwind Devices.")
+
+    # Staff claim it; the asker hears a German sentence, the visitor a Spanish one.
+    desk.locator("form[action$='/claim/'] button").click()
+    expect(asker.locator(".live-announcer")).to_have_text(
+        f"{staff.name} hat die Eskalation für Northwind Devices übernommen."
+    )
+    expect(visitor.locator(".live-announcer")).to_have_text(f"{staff.name} asumió el escalado para Northwind Devices.")
+    for page in (desk, asker, visitor):
+        assert not page.csp, page.csp

@@ -6,26 +6,33 @@ Real browsers (one context per person) on a real daphne; everything happens thro
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.conf import settings
+from django.db import close_old_connections
 from django.test import Client
 from playwright.sync_api import expect
 
-from swarm.actions import claims, escalations
+from forum.actions import posts as post_actions
+from forum.actions import threads as thread_actions
+from forum.actions import votes as vote_actions
+from swarm.actions import claims, escalations, notes
 from tests.conftest import age
+from tests.swarm.conftest import start_daphne
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def page_of(browser, server, user, height: int = 900):
-    """A new page in a browser context holding a real session of ``user``."""
-    client = Client()
-    client.force_login(user)
+    """A new page in a browser context holding a real session of ``user`` (a visitor's when None)."""
     context = browser.new_context(base_url=server.http, viewport={"width": 1280, "height": height})
     context.set_default_timeout(10_000)
-    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
-    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": server.http}])
+    if user is not None:
+        client = Client()
+        client.force_login(user)
+        cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+        context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": server.http}])
     return context.new_page()
 
 
@@ -40,11 +47,14 @@ def open_as(browser, server, user, path: str, height: int = 900):
 
 
 def visible_text(page, selector: str) -> str:
-    """What a reader sees of a region, without the live widgets only an open page has."""
+    """What a reader sees of a region, without the live widgets only an open page has.
+
+    Relative times ("just now", "1 minute ago") run on their own clock: compared by the moment they show."""
     return page.eval_on_selector(
         selector,
         """el => { const copy = el.cloneNode(true);
                    copy.querySelectorAll('[data-live-keep]').forEach(n => n.remove());
+                   copy.querySelectorAll('time[datetime]').forEach(t => { t.textContent = t.dateTime; });
                    return copy.innerText.replace(/\\s+/g, ' ').trim(); }""",
     )
 
@@ -119,7 +129,7 @@ def test_the_panel_keeps_a_rating_in_progress_and_the_claim_message(
     expect(notice).to_be_visible()
     # The pressed button is gone with the swap: the focus goes to what it did, not to the page body.
     expect(notice).to_be_focused()
-    expect(asker.locator(".live-announcer")).to_contain_text("claimed the escalation (Northwind Devices)")
+    expect(asker.locator(".live-announcer")).to_have_text(f"{staff.name} claimed the escalation for Northwind Devices.")
     desk.wait_for_timeout(1500)  # several live refreshes later
     expect(notice).to_be_visible()
     expect(desk.get_by_role("button", name="Mark resolved")).to_be_visible()
@@ -184,3 +194,78 @@ def test_the_inbox_refresh_keeps_the_focus_where_the_staff_member_left_it(
     row = inbox.locator("li", has=inbox.get_by_role("link", name=thread.title)).last
     expect(row).to_contain_text("1 me too")
     expect(link).to_be_focused()
+
+
+def test_pages_left_open_through_every_kind_of_event_match_a_fresh_load(
+    browser,
+    redis_url,
+    redis_layer,
+    transactional_db,
+    thread,
+    customer,
+    other_customer,
+    expert,
+    staff,
+    vendor,
+    other_vendor,
+    other_staff,
+    moderator,
+):
+    """A scripted day on one thread, published through Redis as the site does; then every open page is
+    compared, region by region, with a fresh load of the same page by the same person."""
+    age(customer, other_customer, expert, staff, other_staff)
+    daphne = start_daphne(redis_url)
+    try:
+        path = thread.get_absolute_url()
+        people = {"asker": customer, "desk": staff, "bluewave": other_staff, "neighbour": other_customer}
+        people["visitor"] = None
+        pages = {name: open_as(browser, daphne, user, path) for name, user in people.items()}
+
+        def day() -> None:
+            answer = post_actions.reply(author=expert, thread=thread, body="Turn off MAC randomisation.")
+            post_actions.edit_post(editor=expert, post=answer, body="Turn off **MAC randomisation** for this network.")
+            vote_actions.upvote(user=other_customer, post=answer)
+            escalation = escalations.escalate(user=customer, thread=thread, handle="northwind")
+            escalations.add_metoo(user=other_customer, thread=thread)
+            claims.claim(staff=staff, escalation=escalation)
+            notes.add_note(staff=staff, thread=thread, vendor=vendor, body="Internal: firmware 4.2.1 has the fix.")
+            post_actions.reply(author=staff, thread=thread, body="Northwind here: 4.2.1 is rolling out tonight.")
+            claims.release(staff=staff, escalation=escalation)
+            claims.claim(staff=staff, escalation=escalation)
+            bluewave_case = claims.hand_off(staff=staff, escalation=escalation, to_handle="bluewave", note="Carrier.")
+            claims.claim(staff=other_staff, escalation=bluewave_case)
+            claims.resolve(staff=other_staff, escalation=bluewave_case)
+            claims.confirm(user=customer, escalation=bluewave_case, solved=False)
+            claims.resolve(staff=other_staff, escalation=bluewave_case)
+            claims.confirm(user=customer, escalation=bluewave_case, solved=True)
+            claims.rate(user=customer, escalation=bluewave_case, rating=5, comment="Fast and kind.")
+            thread_actions.accept_answer(user=customer, thread=thread, post=answer)
+            thread_actions.reopen_thread(user=customer, thread=thread)
+            thread_actions.accept_answer(user=customer, thread=thread, post=answer)
+            thread_actions.set_locked(moderator=moderator, thread=thread, locked=True)
+            thread_actions.set_locked(moderator=moderator, thread=thread, locked=False)
+            escalations.withdraw_metoo(user=other_customer, thread=thread)
+            close_old_connections()
+
+        # From another thread: Playwright's loop runs in this one, and publishing wakes sockets through Redis.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pool.submit(day).result()
+        last = thread.events.filter(vendor__isnull=True).order_by("-seq").values_list("seq", flat=True).first()
+
+        for name, page in pages.items():
+            # The page has applied the last event, and its last refresh has landed.
+            page.wait_for_function("seq => document.querySelector('article.thread').dataset.seq === seq", arg=str(last))
+            fresh = page.context.new_page()
+            fresh.goto(path)
+            for region in [*REGIONS, ".swarm-panel"]:
+                want = visible_text(fresh, region) if fresh.locator(region).count() else None
+                for _ in range(40):  # the last refresh may still be in flight
+                    have = visible_text(page, region) if page.locator(region).count() else None
+                    if have == want:
+                        break
+                    page.wait_for_timeout(250)
+                assert have == want, (name, region)
+            fresh.close()
+            assert page.csp == [], (name, page.csp)
+    finally:
+        daphne.kill()
