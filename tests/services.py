@@ -116,6 +116,9 @@ def pytest_load_initial_conftests(early_config, parser, args):
     # An explicit key: tests (and the servers they start) never write a key file into the repo.
     os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
     os.environ.setdefault("SQLITE_TEST_PATH", os.path.join(tempfile.mkdtemp(prefix="barnraise-test-"), "test.sqlite3"))
+    # Pages under test load the source CSS and JavaScript, never a copy a `make run` collected into
+    # the checkout earlier (served by its manifest, it would test yesterday's scripts).
+    os.environ.setdefault("STATIC_ROOT", tempfile.mkdtemp(prefix="barnraise-static-"))
     if os.environ.get("BARNRAISE_TEST_DB") == "postgres" and not os.environ.get("DATABASE_URL"):
         _postgres = Postgres()
         try:
