@@ -111,6 +111,10 @@ def pytest_load_initial_conftests(early_config, parser, args):
     """Start PostgreSQL before Django's settings are read, when asked to."""
     global _postgres
     os.environ.setdefault("DB_CONN_MAX_AGE", "0")  # no connections left open in worker threads
+    # No pool in the test process itself: its threads keep a connection for a whole test (the stress
+    # test's eight would exhaust it) and outlive restarts of the shared server. The servers the
+    # production-like tests start turn it on (tests/cluster/test_pool.py, test_multihost.py).
+    os.environ.setdefault("DB_POOL_MAX", "0")
     # Request-path tests run background tasks inline; tests/forum/test_worker*.py run the real worker.
     os.environ.setdefault("TASKS_BACKEND", "django.tasks.backends.immediate.ImmediateBackend")
     # An explicit key: tests (and the servers they start) never write a key file into the repo.

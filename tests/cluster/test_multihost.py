@@ -96,7 +96,8 @@ def make_cluster(redis, transactional_db, tmp_path) -> Iterator:
         env = {
             "TRUSTED_PROXIES": "127.0.0.1",  # nginx reaches the app hosts from 127.0.0.1
             "ALLOWED_HOSTS": ",".join(["127.0.0.1", *HOSTS]),
-            "DB_CONN_MAX_AGE": "0",  # the default: a connection per request (Django's advice under ASGI)
+            "DB_CONN_MAX_AGE": "0",  # the default, with the pool below (docs/deploy.md)
+            "DB_POOL_MAX": "10",  # as deployed: each host and the worker borrow from a pool (config/db)
             "TASKS_BACKEND": "django_tasks_db.DatabaseBackend",  # as deployed: the worker runs the tasks
             **env,
         }
