@@ -13,9 +13,10 @@ from datetime import UTC, datetime, timedelta
 from io import StringIO
 
 import pytest
+from asgiref.sync import sync_to_async
 from django.core import mail
 from django.core.management import call_command
-from django.db import close_old_connections, transaction
+from django.db import close_old_connections, connections, transaction
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -274,6 +275,9 @@ def test_a_task_in_flight_when_postgresql_restarts_finishes_with_each_email_sent
                 if not back_before_the_250:
                     postgres.resume()
                 close_old_connections()  # this process's connection died with the server too
+                # So did the one of asgiref's shared thread, where async tests run their ORM calls:
+                # later tests would get "the connection is closed" from it.
+                asyncio.run(sync_to_async(connections.close_all)())
             try:
                 wait_for(lambda: email_task().status not in ("RUNNING", "READY"), timeout=20, what="the task")
             except AssertionError:
