@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from forum.actions import posts as post_actions
 from forum.actions import threads as thread_actions
 from forum.models import Thread, Vote
 from swarm.models import Escalation
@@ -89,3 +90,43 @@ def test_escalating_and_claiming_with_the_keyboard_alone(page, customer, staff, 
     expect(page.locator(".escalation-state")).to_contain_text(staff.name)
     escalation.refresh_from_db()
     assert escalation.claimed_by == staff
+
+
+def test_the_sticky_header_never_hides_what_a_link_or_the_keyboard_brings_into_view(page, customer, expert):
+    """The header stays on screen while the page scrolls (on a desktop). A jump to a reply and
+    Shift+Tab back up a long thread must land below it, not under it."""
+    thread = thread_actions.create_thread(
+        author=customer, title="Dock flickers on the second monitor", body="Every few seconds."
+    )
+    replies = [
+        post_actions.reply(author=expert, thread=thread, body=f"Reply {n}: try a different cable. " * 6)
+        for n in range(25)
+    ]
+    log_in(page, "dana")
+    page.set_viewport_size({"width": 1280, "height": 800})
+
+    def header_bottom() -> float:
+        return page.evaluate("document.querySelector('.site-header').getBoundingClientRect().bottom")
+
+    target = replies[12]
+    page.goto(f"{thread.get_absolute_url()}#post-{target.pk}")
+    expect(page.locator(f"#post-{target.pk}")).to_be_focused()
+    assert page.evaluate("scrollY") > 0, "the jump scrolled the page"
+    top = page.locator(f"#post-{target.pk}").evaluate("el => el.getBoundingClientRect().top")
+    assert top >= header_bottom(), f"the reply starts at {top}px, under the header (bottom {header_bottom()}px)"
+
+    # From the composer at the bottom, back up through the replies: each control Shift+Tab
+    # reaches is scrolled into view below the header.
+    page.locator("textarea[name=body]").focus()
+    hidden = []
+    for _ in range(40):
+        page.keyboard.press("Shift+Tab")
+        box = page.evaluate(
+            """() => { const el = document.activeElement;
+                if (!el || el.closest('.site-header')) return null;
+                const r = el.getBoundingClientRect(); return {top: r.top, what: el.outerHTML.slice(0, 80)}; }"""
+        )
+        if box and box["top"] < header_bottom():
+            hidden.append(box)
+    assert page.evaluate("scrollY") > 0
+    assert hidden == []
