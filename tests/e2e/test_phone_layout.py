@@ -178,8 +178,18 @@ def test_staff_reach_the_question_within_two_screens_on_a_phone(new_page, story,
     expect(tools).to_contain_text("6 staff notes")
     expect(page.get_by_text("Note 5: checked the thermal logs").first).to_be_hidden()
     tools.click()
+    # Opened, the tools show the latest two notes; the earlier ones fold away, so the question
+    # is still within two screens.
     expect(page.get_by_text("Note 5: checked the thermal logs").first).to_be_visible()
+    expect(page.get_by_text("Note 4: checked the thermal logs").first).to_be_visible()
+    expect(page.get_by_text("Note 0: checked the thermal logs").first).to_be_hidden()
+    top = question.evaluate("el => el.getBoundingClientRect().top + scrollY")
+    assert top < 2 * PHONE["height"], f"with the tools open the question starts {top}px down"
     shot(page, "phone-thread-staff.png", tmp_path)
+    earlier = page.locator("summary", has_text="Show 4 earlier notes")
+    earlier.focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("Note 0: checked the thermal logs").first).to_be_visible()
 
 
 def test_the_vendor_chart_reads_on_a_phone_and_its_table_opens(new_page, story, tmp_path):
