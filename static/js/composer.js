@@ -19,8 +19,9 @@
     { name: gettext("Italic"), label: "I", keys: "i", wrap: ["_", "_"], placeholder: gettext("italic text") },
     { name: gettext("Code"), label: "</>", wrap: ["`", "`"], placeholder: gettext("code") },
     { name: gettext("Link"), label: gettext("Link"), keys: "k", wrap: ["[", "](https://)"], placeholder: gettext("link text") },
-    { name: gettext("Bulleted list"), label: gettext("• List"), line: "- " },
-    { name: gettext("Quote"), label: gettext("❝ Quote"), line: "> " },
+    // An icon and a word; on a phone only the icon shows, so the toolbar and Preview fit one row.
+    { name: gettext("Bulleted list"), icon: "•", word: gettext("List"), line: "- " },
+    { name: gettext("Quote"), icon: "❝", word: gettext("Quote"), line: "> " },
   ];
 
   function csrfToken(form) {
@@ -67,12 +68,21 @@
     const buttons = TOOLS.map(function (tool, i) {
       const label = tool.name + (tool.keys ? " (" + interpolate(gettext("Ctrl+%(key)s"), { key: tool.keys.toUpperCase() }, true) + ")" : "");
       const button = el("button", { type: "button", class: "composer-tool", "aria-label": label, title: label, tabindex: i === 0 ? "0" : "-1" }, tool.label);
+      if (tool.icon) {
+        button.appendChild(el("span", { class: "composer-tool-icon", "aria-hidden": "true" }, tool.icon));
+        button.appendChild(el("span", { class: "composer-tool-word" }, tool.word));
+      }
       button.addEventListener("click", function () { apply(tool, textarea); textarea.focus(); });
       return button;
     });
+    // The formatting tools wrap among themselves when a narrow screen or a long translation needs
+    // it; Preview stays at the end of the first row.
+    const group = el("span", { class: "composer-tools" });
+    buttons.forEach(function (b) { group.appendChild(b); });
     const preview = el("button", { type: "button", class: "composer-tool composer-preview-toggle", "aria-pressed": "false", tabindex: "-1" }, gettext("Preview"));
     buttons.push(preview);
-    buttons.forEach(function (b) { bar.appendChild(b); });
+    bar.appendChild(group);
+    bar.appendChild(preview);
     bar.addEventListener("keydown", function (event) {
       const index = buttons.indexOf(document.activeElement);
       if (index < 0) return;

@@ -182,6 +182,31 @@ def test_staff_note_switch_posts_a_private_note(new_page, thread, customer, staf
     expect(jeff.locator(".replies article.post")).to_have_count(0)
 
 
+@pytest.mark.parametrize("locale", ["en-US", "de-DE", "es-ES"])
+def test_on_a_phone_preview_stays_at_the_end_of_the_toolbars_first_row(new_page, thread, customer, locale):
+    quote = {"en-US": "Quote", "de-DE": "Zitat", "es-ES": "Cita"}[locale]
+    for width in (375, 360, 320):
+        page = new_page({"width": width, "height": 800}, locale=locale)
+        log_in(page, "jeff")
+        page.goto(thread.get_absolute_url())
+        toolbar = page.get_by_role("toolbar")
+        expect(toolbar.get_by_role("button")).to_have_count(7)
+        place = toolbar.evaluate(
+            """bar => { const box = bar.getBoundingClientRect(); const buttons = [...bar.querySelectorAll('button')];
+                const preview = buttons.pop().getBoundingClientRect(); const first = buttons[0].getBoundingClientRect();
+                return {sameRow: preview.top === first.top, flushRight: box.right - preview.right < 8,
+                        inside: buttons.every(b => b.getBoundingClientRect().right <= preview.left),
+                        rows: new Set(buttons.map(b => b.offsetTop)).size}; }"""
+        )
+        assert place["sameRow"] and place["flushRight"] and place["inside"], (width, place)
+        if width == 375:
+            assert place["rows"] == 1, f"at {width} px the tools take {place['rows']} rows"
+        # The icon-only buttons still say what they do.
+        expect(toolbar.get_by_role("button", name=quote)).to_be_visible()
+        assert not page.evaluate("document.scrollingElement.scrollWidth > innerWidth")
+        page.context.close()
+
+
 def test_screenshots_of_the_composer(new_page, thread, customer, expert, vendor, staff, tmp_path):
     for suffix, viewport in (("", None), ("-phone", PHONE)):
         page = new_page(viewport)

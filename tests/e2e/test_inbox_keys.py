@@ -44,6 +44,14 @@ def test_keyboard_shortcuts_claim_and_bulk_move(page, customer, staff, vendor, v
     page.keyboard.press("j")
     page.keyboard.press("x")
     expect(page.locator(f'[data-escalation="{second.pk}"] [data-row-select]')).to_be_checked()
+    # The bulk bar reads as one line on a desktop: its select is as wide as its options, not the page.
+    bar = page.locator("#inbox-bulk")
+    one_line = bar.evaluate(
+        """f => { const boxes = [...f.querySelectorAll('button, select')].map(el => el.getBoundingClientRect());
+            return Math.max(...boxes.map(b => b.top)) < Math.min(...boxes.map(b => b.bottom)); }"""
+    )
+    assert one_line, "the bulk actions spread over several lines"
+    assert bar.locator("select").evaluate("s => s.getBoundingClientRect().width") < 300
     page.locator("#inbox-bulk select[name=team]").select_option(label="Tablets")
     with page.expect_navigation():
         page.locator("#inbox-bulk button[value=move]").click()
