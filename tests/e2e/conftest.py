@@ -42,6 +42,7 @@ class Console:
 def new_page(browser, live_server, transactional_db) -> Iterator[Callable[..., object]]:
     """Factory: a page in a fresh browser context (a different person), console recorded.
 
+    ``server``: another server to browse instead of ``live_server`` (``asgi_server``);
     ``options`` go to the context (``locale="de-DE"`` for a German browser).
 
     At teardown, asserts that no page in any context reported a CSP violation.
@@ -49,9 +50,11 @@ def new_page(browser, live_server, transactional_db) -> Iterator[Callable[..., o
     contexts = []
     consoles: list[Console] = []
 
-    def make(viewport: dict[str, int] | None = None, **options):
+    def make(viewport: dict[str, int] | None = None, *, server=None, **options):
         context = browser.new_context(
-            base_url=live_server.url, viewport=viewport or {"width": 1280, "height": 900}, **options
+            base_url=server.http if server else live_server.url,
+            viewport=viewport or {"width": 1280, "height": 900},
+            **options,
         )
         context.set_default_timeout(TIMEOUT_MS)
         console = Console()
@@ -70,6 +73,18 @@ def new_page(browser, live_server, transactional_db) -> Iterator[Callable[..., o
 
 
 @pytest.fixture
+def asgi_server(transactional_db):
+    """daphne on the test database, as deployed: pages with their websocket, so a thread shows
+    "Live" and who is here. ``live_server`` is Django's WSGI server, where the socket can only
+    fail (its thread pages say "Reconnecting…"). Settings changed inside the test do not reach it."""
+    from tests.swarm.conftest import start_daphne
+
+    server = start_daphne()
+    yield server
+    server.kill()
+
+
+@pytest.fixture
 def page(new_page):
     return new_page()
 
@@ -83,3 +98,21 @@ def log_in(page, username: str, password: str = PASSWORD) -> None:
         page.locator("form:has(input[name=login]) button[type=submit]").click()
     # The header's log-out button, in whatever language the page speaks.
     assert page.locator("form[action='/accounts/logout/'] button").is_visible(), page.content()[:2000]
+
+
+def sign_in(page, server, username: str) -> None:
+    """Give ``page``'s browser a session on ``server`` (``asgi_server``) for ``username``.
+
+    That process hashes passwords with the deployed hasher, not the tests' fast one, so its login
+    form cannot check the fixtures' passwords. The session is real (in the shared database); the
+    login form itself is tested on ``live_server`` (``log_in``).
+    """
+    from django.conf import settings
+    from django.test import Client
+
+    from forum.models import User
+
+    client = Client()
+    client.force_login(User.objects.get(username=username))
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+    page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": server.http}])

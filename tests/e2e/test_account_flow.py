@@ -13,8 +13,8 @@ from forum.actions import posts as post_actions
 from forum.models import User
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import log_in
+from tests.screenshots import save as shot
 
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PHONE = {"width": 375, "height": 812}
 
 
@@ -53,7 +53,7 @@ def test_picture_time_zone_and_deletion_in_a_browser(new_page, customer, expert,
     with page.expect_navigation():
         page.get_by_role("button", name="Save time zone and language").click()
     expect(page.get_by_text("Your time zone and language are saved.")).to_be_visible()
-    page.screenshot(path=str(SHOTS / "account-avatar.png"), full_page=True)
+    shot(page, "account-avatar.png", tmp_path)
 
     page.goto(thread.get_absolute_url())
     expect(page.locator(f"#post-{thread.posts.get(is_question=True).pk} img.avatar")).to_be_visible()
@@ -65,7 +65,7 @@ def test_picture_time_zone_and_deletion_in_a_browser(new_page, customer, expert,
     phone = new_page(viewport=PHONE)
     log_in(phone, "jeff")
     phone.goto("/settings/")
-    phone.screenshot(path=str(SHOTS / "account-avatar-phone.png"), full_page=True)
+    shot(phone, "account-avatar-phone.png", tmp_path)
 
     page.goto("/settings/")
     with page.expect_navigation():
@@ -75,7 +75,7 @@ def test_picture_time_zone_and_deletion_in_a_browser(new_page, customer, expert,
     with page.expect_navigation():
         page.get_by_role("button", name="Delete my account").click()
     expect(page.get_by_text("That is not your password.")).to_be_visible()
-    page.screenshot(path=str(SHOTS / "account-delete.png"), full_page=True)
+    shot(page, "account-delete.png", tmp_path)
     page.get_by_label("Your password").fill(PASSWORD)
     page.get_by_label("I understand that this cannot be undone.").check()
     with page.expect_navigation():
@@ -85,4 +85,4 @@ def test_picture_time_zone_and_deletion_in_a_browser(new_page, customer, expert,
     page.goto(thread.get_absolute_url())
     expect(page.locator(".post-head .author-deleted").first).to_have_text("deleted user")
     expect(page.locator('.post-head a[href="/u/jeff/"]')).to_have_count(0)
-    page.screenshot(path=str(SHOTS / "account-deleted-thread.png"), full_page=True)
+    shot(page, "account-deleted-thread.png", tmp_path)

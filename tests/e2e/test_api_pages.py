@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
 from tests.conftest import make_staff
 from tests.e2e.conftest import log_in
-
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-
-
-def shot(page, name: str, tmp_path: Path) -> None:
-    folder = SHOTS if os.environ.get("SAVE_SCREENSHOTS") else tmp_path
-    page.screenshot(path=str(folder / name), full_page=True)
+from tests.screenshots import save as shot
 
 
 @pytest.fixture

@@ -3,24 +3,17 @@ says it didn't work for them, and the warning shows on the article and in the kn
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from tests.conftest import age, make_staff, make_user
 from tests.e2e.conftest import log_in
 from tests.forum.knowledge_helpers import solved_thread
+from tests.screenshots import save as shot
 
 pytestmark = pytest.mark.e2e
-SHOTS = os.environ.get("ARTICLE_SCREENSHOTS", "")  # a folder to save screenshots in, when set
 
 
-def _shot(page, name: str) -> None:
-    if SHOTS:
-        page.screenshot(path=os.path.join(SHOTS, f"{name}.png"), full_page=True)
-
-
-def test_staff_draft_publish_and_a_reader_flags(new_page, transactional_db):
+def test_staff_draft_publish_and_a_reader_flags(new_page, transactional_db, tmp_path):
     from playwright.sync_api import expect
 
     from forum.actions import vendors as vendor_actions
@@ -45,7 +38,7 @@ def test_staff_draft_publish_and_a_reader_flags(new_page, transactional_db):
     page.get_by_role("link", name="Turn this solution into an article").click()
     expect(page.locator("#id_title")).to_have_value("Tablet drops wifi after sleep")
     page.fill("#id_cause", "MAC randomisation makes the router drop the lease after sleep.")
-    _shot(page, "article-draft-desktop")
+    shot(page, "article-draft.png", tmp_path)
     page.get_by_role("button", name="Save the draft").click()
     expect(page.get_by_text("Draft, waiting for review")).to_be_visible()
     page.get_by_role("button", name="Publish").click()
@@ -58,13 +51,13 @@ def test_staff_draft_publish_and_a_reader_flags(new_page, transactional_db):
     other.fill("#id_environment", "Tablet 4, firmware 4.3")
     other.get_by_role("button", name="Tell readers and reviewers").click()
     expect(other.locator("[data-article-flags='1']")).to_contain_text("Tablet 4, firmware 4.3")
-    _shot(other, "article-phone")
+    shot(other, "article-phone.png", tmp_path)
     page.reload()
-    _shot(page, "article-desktop")
+    shot(page, "article.png", tmp_path)
     other.goto("/kb/")
     expect(other.locator(".article-row")).to_contain_text("didn't work for 1 person")
-    _shot(other, "kb-phone")
+    shot(other, "article-kb-phone.png", tmp_path)
     page.goto("/kb/")
-    _shot(page, "kb-desktop")
+    shot(page, "article-kb.png", tmp_path)
     page.goto(page.url.replace("/kb/", "/kb/review/"))
-    _shot(page, "review-desktop")
+    shot(page, "article-review.png", tmp_path)

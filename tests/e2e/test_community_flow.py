@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from forum.models import Attachment, TagFollow
+from tests.screenshots import save as shot
 
 from .conftest import log_in
 
@@ -32,11 +33,11 @@ def test_follow_a_tag_and_reply_with_a_screenshot(new_page, thread, expert, tmp_
     assert TagFollow.objects.filter(user=expert, tag__name="wifi").exists()
 
     # A real screenshot of the page, attached to a reply.
-    shot = tmp_path / "wifi settings.png"
-    page.screenshot(path=str(shot))
+    picture = tmp_path / "wifi settings.png"
+    page.screenshot(path=str(picture))
     page.goto(thread.get_absolute_url())
     page.get_by_role("textbox", name="Your reply").fill("This is the screen where MAC randomisation lives.")
-    page.get_by_label("Images").set_input_files(str(shot))
+    page.get_by_label("Images").set_input_files(str(picture))
     with page.expect_navigation():
         page.get_by_role("button", name="Post reply").click()
 
@@ -47,4 +48,4 @@ def test_follow_a_tag_and_reply_with_a_screenshot(new_page, thread, expert, tmp_
     assert image.evaluate("img => img.complete && img.naturalWidth") == 1280
     item = Attachment.objects.get()
     assert (item.content_type, item.width, item.height) == ("image/png", 1280, 900)
-    page.screenshot(path=str(tmp_path / "after.png"), full_page=True)
+    shot(reply, "attachments.png", tmp_path)

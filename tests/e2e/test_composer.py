@@ -3,24 +3,16 @@ the keyboard-only toolbar and the staff-note switch."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import log_in
+from tests.screenshots import save as shot
+
+from .conftest import log_in, sign_in
 
 pytestmark = pytest.mark.e2e
 
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PHONE = {"width": 375, "height": 812}
-
-
-def shot(page, name: str, tmp_path: Path) -> None:
-    folder = SHOTS if os.environ.get("SAVE_SCREENSHOTS") else tmp_path
-    page.evaluate("window.scrollTo(0, 0)")  # a full-page shot of a scrolled page draws the sticky header mid-page
-    page.screenshot(path=str(folder / name), full_page=True)
 
 
 def reply_box(page):
@@ -207,10 +199,10 @@ def test_on_a_phone_preview_stays_at_the_end_of_the_toolbars_first_row(new_page,
         page.context.close()
 
 
-def test_screenshots_of_the_composer(new_page, thread, customer, expert, vendor, staff, tmp_path):
+def test_screenshots_of_the_composer(new_page, asgi_server, thread, customer, expert, vendor, staff, tmp_path):
     for suffix, viewport in (("", None), ("-phone", PHONE)):
-        page = new_page(viewport)
-        log_in(page, "jeff")
+        page = new_page(viewport, server=asgi_server)
+        sign_in(page, asgi_server, "jeff")
         page.goto("/ask/")
         page.get_by_label("Details").fill("After the **4.2** update the tablet drops wifi. Thanks @da")
         expect(page.get_by_role("option").first).to_be_visible()
@@ -222,6 +214,7 @@ def test_screenshots_of_the_composer(new_page, thread, customer, expert, vendor,
         page.get_by_role("button", name="Preview").click()
         expect(page.get_by_role("region", name="Preview")).to_contain_text("forgetting the network")
         page.locator("#reply-heading").scroll_into_view_if_needed()
+        expect(page.locator(".live-status")).to_contain_text("Live")  # daphne: the page's socket is open
         shot(page, f"composer-thread{suffix}.png", tmp_path)
         # The author's escalate picker, opened: it lists the vendors without typing anything.
         page.get_by_text("Escalate to a vendor…").click()
@@ -229,8 +222,8 @@ def test_screenshots_of_the_composer(new_page, thread, customer, expert, vendor,
         shot(page, f"escalate-picker{suffix}.png", tmp_path)
 
     # Staff on a phone: the switch in note mode.
-    page = new_page(PHONE)
-    log_in(page, "keith")
+    page = new_page(PHONE, server=asgi_server)
+    sign_in(page, asgi_server, "keith")
     page.goto(thread.get_absolute_url())
     page.get_by_role("radio", name="Staff note: only Northwind Devices sees this").check()
     reply_box(page).fill("Internal: known issue NW-4411.")

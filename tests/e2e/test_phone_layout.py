@@ -4,9 +4,6 @@ the question without scrolling past their tools."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import expect
 
@@ -14,19 +11,13 @@ from forum.actions import posts as post_actions
 from forum.actions import threads as thread_actions
 from swarm.actions import claims, escalations, notes
 from tests.conftest import make_staff
+from tests.screenshots import save as shot
 
-from .conftest import log_in
+from .conftest import log_in, sign_in
 
 pytestmark = pytest.mark.e2e
 
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PHONE = {"width": 375, "height": 812}
-
-
-def shot(page, name: str, tmp_path: Path) -> None:
-    folder = SHOTS if os.environ.get("SAVE_SCREENSHOTS") else tmp_path
-    page.evaluate("window.scrollTo(0, 0)")
-    page.screenshot(path=str(folder / name), full_page=True)
 
 
 def scrolls_sideways(page) -> bool:
@@ -149,9 +140,9 @@ def test_the_section_menu_works_without_javascript(browser, live_server, story):
         context.close()
 
 
-def test_the_sidebar_is_reachable_on_a_phone(new_page, story, tmp_path):
-    page = new_page(PHONE)
-    log_in(page, "morgan")  # a moderator: may mark duplicates
+def test_the_sidebar_is_reachable_on_a_phone(new_page, asgi_server, story, tmp_path):
+    page = new_page(PHONE, server=asgi_server)
+    sign_in(page, asgi_server, "morgan")  # a moderator: may mark duplicates
     page.goto(story["solved"].get_absolute_url())
     jumps = page.get_by_role("list", name="On this page")
     expect(jumps).to_be_in_viewport()
@@ -165,9 +156,36 @@ def test_the_sidebar_is_reachable_on_a_phone(new_page, story, tmp_path):
     shot(page, "phone-thread-sidebar.png", tmp_path)
 
 
-def test_staff_reach_the_question_within_two_screens_on_a_phone(new_page, story, tmp_path):
-    page = new_page(PHONE)
-    log_in(page, "keith")
+def test_a_moderator_marks_a_duplicate_from_a_phone_and_readers_are_sent_to_the_answer(
+    new_page, asgi_server, story, tmp_path
+):
+    from forum.models import Thread
+
+    repeat = Thread.objects.get(title="Tablet wifi drops after sleep mode")
+    moderator = new_page(PHONE)
+    log_in(moderator, "morgan")
+    moderator.goto(repeat.get_absolute_url())
+    moderator.get_by_role("list", name="On this page").get_by_role("link", name="Mark as duplicate").click()
+    moderator.locator("#duplicate-control > summary").click()
+    moderator.get_by_label("The thread this one repeats (link or number)").fill(str(story["solved"].pk))
+    with moderator.expect_navigation():
+        moderator.locator(".duplicate-form").get_by_role("button", name="Mark as duplicate").click()
+    assert Thread.objects.get(pk=repeat.pk).duplicate_of_id == story["solved"].pk
+
+    reader = new_page(server=asgi_server)
+    reader.goto(repeat.get_absolute_url())
+    expect(reader.locator(".live-status")).to_contain_text("Live")
+    banner = reader.get_by_role("note")
+    expect(banner).to_contain_text("Duplicate of Tablet drops wifi after sleep")
+    expect(banner).to_contain_text("Solved")
+    shot(reader, "thread-duplicate.png", tmp_path)
+    banner.get_by_role("link", name="Tablet drops wifi after sleep").click()
+    expect(reader.get_by_role("heading", level=1)).to_have_text("Tablet drops wifi after sleep")
+
+
+def test_staff_reach_the_question_within_two_screens_on_a_phone(new_page, asgi_server, story, tmp_path):
+    page = new_page(PHONE, server=asgi_server)
+    sign_in(page, asgi_server, "keith")
     page.goto(story["escalated"].get_absolute_url())
     question = page.locator("article.post").first
     expect(question).to_contain_text("The fan gets very loud")
@@ -185,6 +203,7 @@ def test_staff_reach_the_question_within_two_screens_on_a_phone(new_page, story,
     expect(page.get_by_text("Note 0: checked the thermal logs").first).to_be_hidden()
     top = question.evaluate("el => el.getBoundingClientRect().top + scrollY")
     assert top < 2 * PHONE["height"], f"with the tools open the question starts {top}px down"
+    expect(page.locator(".live-status")).to_contain_text("Live")
     shot(page, "phone-thread-staff.png", tmp_path)
     earlier = page.locator("summary", has_text="Show 4 earlier notes")
     earlier.focus()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -12,12 +11,12 @@ from forum.actions import posts as post_actions
 from forum.actions import threads as thread_actions
 from forum.models import ThreadRead
 from swarm.actions import claims, escalations
+from tests.screenshots import save as shot
 
 from .conftest import log_in
 
 pytestmark = pytest.mark.e2e
 
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PHONE = {"width": 375, "height": 812}
 
 
@@ -30,7 +29,7 @@ def _wait_for(check, seconds: float = 10.0) -> bool:
     return False
 
 
-def test_lists_beacon_search_and_inbox(new_page, customer, other_customer, expert, staff, vendor, thread):
+def test_lists_beacon_search_and_inbox(new_page, customer, other_customer, expert, staff, vendor, thread, tmp_path):
     escalation = escalations.escalate(user=customer, thread=thread, handle=vendor.handle)
     claims.claim(staff=staff, escalation=escalation)
     post_actions.reply(author=staff, thread=thread, body="We are looking at the driver.")
@@ -51,7 +50,7 @@ def test_lists_beacon_search_and_inbox(new_page, customer, other_customer, exper
     expect(
         page.locator("li.thread-row", has_text="Printer wifi").get_by_role("link", name="Jump to the solution")
     ).to_be_visible()
-    page.screenshot(path=str(SHOTS / "reading-list.png"), full_page=True)
+    shot(page, "reading-list.png", tmp_path)
 
     # Opening the thread: the page's script posts the beacon; the marker goes away.
     page.goto(thread.get_absolute_url())
@@ -61,7 +60,7 @@ def test_lists_beacon_search_and_inbox(new_page, customer, other_customer, exper
 
     page.goto("/search/?q=wifi&solved=yes&sort=votes")
     expect(page.get_by_role("status")).to_contain_text("1 thread matches")
-    page.screenshot(path=str(SHOTS / "reading-search.png"), full_page=True)
+    shot(page, "reading-search.png", tmp_path)
     page.goto("/search/?q=wifi&tag=nosuchtag")
     expect(page.get_by_role("alert")).to_contain_text("There is no tag")
 
@@ -69,27 +68,27 @@ def test_lists_beacon_search_and_inbox(new_page, customer, other_customer, exper
     log_in(asker, customer.username)
     asker.goto("/notifications/")
     expect(asker.locator(".notice-escalation").first).to_be_visible()
-    asker.screenshot(path=str(SHOTS / "reading-notifications.png"), full_page=True)
+    shot(asker, "reading-notifications.png", tmp_path)
 
     phone = new_page(PHONE)
     log_in(phone, customer.username)
     phone.goto("/")
-    phone.screenshot(path=str(SHOTS / "reading-list-phone.png"), full_page=True)
+    shot(phone, "reading-list-phone.png", tmp_path)
     phone.goto("/notifications/")
-    phone.screenshot(path=str(SHOTS / "reading-notifications-phone.png"), full_page=True)
+    shot(phone, "reading-notifications-phone.png", tmp_path)
     phone.goto("/search/?q=wifi")
-    phone.screenshot(path=str(SHOTS / "reading-search-phone.png"), full_page=True)
+    shot(phone, "reading-search-phone.png", tmp_path)
 
 
-def test_account_settings_page(new_page, customer):
+def test_account_settings_page(new_page, customer, tmp_path):
     page = new_page()
     log_in(page, customer.username)
     page.goto("/settings/")
     page.get_by_label("Your name").fill("Jeff from Leeds")
     page.get_by_role("button", name="Save name").click()
     expect(page.get_by_text("Your name is saved.")).to_be_visible()
-    page.screenshot(path=str(SHOTS / "account-settings.png"), full_page=True)
+    shot(page, "account-settings.png", tmp_path)
     phone = new_page(PHONE)
     log_in(phone, customer.username)
     phone.goto("/settings/")
-    phone.screenshot(path=str(SHOTS / "account-settings-phone.png"), full_page=True)
+    shot(phone, "account-settings-phone.png", tmp_path)

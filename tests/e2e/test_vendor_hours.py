@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import expect
 
 from swarm.actions import teams
 from swarm.models import ProductTerm, ResponseTarget
+from tests.screenshots import save as shot
 
 from .conftest import log_in
 
 pytestmark = pytest.mark.e2e
 
-# Where to leave screenshots for a person to look at (not the tracked docs/screenshots).
-SHOTS = Path(os.environ.get("BARNRAISE_SHOTS", "/tmp"))
 
-
-def test_hours_target_and_product_from_the_teams_page(new_page, vendor, vendor_admin):
+def test_hours_target_and_product_from_the_teams_page(new_page, vendor, vendor_admin, tmp_path):
     teams.create_team(admin=vendor_admin, vendor=vendor, name="Tablets")
     page = new_page()
     log_in(page, "nadia")
@@ -45,15 +40,15 @@ def test_hours_target_and_product_from_the_teams_page(new_page, vendor, vendor_a
         page.get_by_role("button", name="Add product").click()
     expect(page.get_by_text("Product “Surface Pro” added.")).to_be_visible()
     assert sorted(ProductTerm.objects.values_list("term", flat=True)) == ["sp9", "surface pro", "surface-pro"]
-    page.screenshot(path=str(SHOTS / "vendor-hours-teams.png"), full_page=True)
+    shot(page, "vendor-hours-teams.png", tmp_path)
 
     page.goto("/v/northwind/")
     expect(page.locator("[data-business-hours]")).to_have_text(
         "(business hours, Europe/Berlin, Mon–Fri 9–17, Sat 10–13:30)"
     )
-    page.locator(".response-targets").screenshot(path=str(SHOTS / "vendor-hours-public.png"))
+    shot(page.locator(".response-targets"), "vendor-hours-public.png", tmp_path)
     phone = new_page(viewport={"width": 390, "height": 844})
     log_in(phone, "nadia")
     phone.goto("/v/northwind/teams/")
     phone.locator("#hours-heading").scroll_into_view_if_needed()
-    phone.screenshot(path=str(SHOTS / "vendor-hours-teams-phone.png"), full_page=True)
+    shot(phone, "vendor-hours-teams-phone.png", tmp_path)

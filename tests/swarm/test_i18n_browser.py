@@ -1,8 +1,6 @@
 """The page's own words in German and Spanish, including what static/js writes (Django's JavaScript catalog)."""
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -10,11 +8,10 @@ from django.test import Client
 from playwright.sync_api import expect
 
 from tests.conftest import age
+from tests.screenshots import save as shot
 from tests.swarm.conftest import start_daphne
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 @pytest.fixture
@@ -74,11 +71,8 @@ def test_javascript_strings_follow_the_pages_language(browser, server, thread, c
     expect(visitor_page.locator(".live-status .live-label")).to_have_text("En directo")
     expect(visitor_page.locator("html")).to_have_attribute("lang", "es")
 
-    folder = SHOTS if os.environ.get("SAVE_SCREENSHOTS") else tmp_path
-    customer_page.evaluate("window.scrollTo(0, 0)")
-    customer_page.screenshot(path=str(folder / "i18n-thread-de.png"), full_page=True)
-    visitor_page.evaluate("window.scrollTo(0, 0)")
-    visitor_page.screenshot(path=str(folder / "i18n-thread-es-phone.png"), full_page=True)
+    shot(customer_page, "i18n-thread-de.png", tmp_path)
+    shot(visitor_page, "i18n-thread-es-phone.png", tmp_path)
     for page in (customer_page, staff_page, visitor_page):
         assert not page.csp, page.csp
 
