@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import PASSWORD
+from tests.screenshots import save as shot
 
 from .conftest import log_in
 
@@ -72,3 +73,28 @@ def test_signup_confirm_login_and_ask(new_page, mailoutbox):
     expect(tags).to_have_count(2)
     assert sorted(tags.all_inner_texts()) == ["tablet", "wifi"]
     expect(mail_client.locator("[data-thread-status]")).to_have_text("Open")
+
+
+def test_a_file_that_is_not_an_image_is_refused_and_the_question_kept(new_page, customer, settings, tmp_path):
+    from forum.models import Thread
+
+    settings.MEDIA_ROOT = tmp_path
+    fake = tmp_path / "router log.png"
+    fake.write_text("wlan0: deauthenticating from 00:11:22:33:44:55 by local choice\n")
+    page = new_page()
+    log_in(page, "jeff")
+    page.goto("/ask/")
+    page.get_by_label("Title").fill("Tablet drops wifi after sleep since 4.2")
+    page.get_by_label("Details").fill(BODY)
+    page.get_by_label("Images").set_input_files(str(fake))
+    with page.expect_navigation():
+        page.get_by_role("button", name="Post your question").click()
+
+    error = page.get_by_text("router log.png is not a PNG, JPEG, GIF or WebP image.")
+    expect(error).to_be_visible()
+    focused = page.evaluate("document.activeElement.textContent")
+    assert "router log.png is not a" in focused, f"the focus is on {focused!r}, not the error"
+    expect(page.get_by_label("Title")).to_have_value("Tablet drops wifi after sleep since 4.2")
+    expect(page.get_by_label("Details")).to_have_value(BODY)
+    assert not Thread.objects.filter(title="Tablet drops wifi after sleep since 4.2").exists()
+    shot(page, "ask-image-rejected.png", tmp_path)
