@@ -15,7 +15,8 @@
     const seconds = Math.round((date.getTime() - Date.now()) / 1000);
     if (!rtf) return null;
     for (const [unit, size] of units) {
-      if (Math.abs(seconds) >= size) return rtf.format(Math.round(seconds / size), unit);
+      // Whole units passed, as the server counts them (forum_tags.ago): 23 h 50 min is "23 hours ago".
+      if (Math.abs(seconds) >= size) return rtf.format(Math.trunc(seconds / size), unit);
     }
     return gettext("just now");
   }

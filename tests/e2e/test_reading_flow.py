@@ -92,3 +92,25 @@ def test_account_settings_page(new_page, customer, tmp_path):
     log_in(phone, customer.username)
     phone.goto("/settings/")
     shot(phone, "account-settings-phone.png", tmp_path)
+
+
+def test_the_pages_script_counts_times_as_the_server_does(new_page, thread, expert):
+    """The script keeps "3 hours ago" fresh; it must not say "24 hours ago" where a fresh load
+    says "23 hours ago" (it rounded, the server counts whole units)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from forum.models import Post
+
+    now = timezone.now()
+    for body, age_ in (
+        ("Almost a day", timedelta(hours=23, minutes=50)),
+        ("Almost an hour", timedelta(minutes=59, seconds=40)),
+    ):
+        reply = post_actions.reply(author=expert, thread=thread, body=body)
+        Post.objects.filter(pk=reply.pk).update(created_at=now - age_)
+    page = new_page()
+    page.goto(thread.get_absolute_url())
+    expect(page.locator("article.post", has_text="Almost a day").locator("time").first).to_have_text("23 hours ago")
+    expect(page.locator("article.post", has_text="Almost an hour").locator("time").first).to_have_text("59 minutes ago")
