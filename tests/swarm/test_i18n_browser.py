@@ -47,7 +47,7 @@ def test_javascript_strings_follow_the_pages_language(browser, server, thread, c
     # Live notices, written by live.js: presence and typing, in German.
     expect(customer_page.locator(".presence")).to_contain_text("Gerade hier:")
     expect(customer_page.locator(".presence-staff")).to_have_text("1 von Northwind Devices")
-    expect(staff_page.locator(".presence")).to_contain_text("1 Kundin/Kunde")
+    expect(staff_page.locator(".presence")).to_contain_text("1 Mitglied")
     staff_page.locator("textarea[name=body]").type("Northwind hier: ")
     expect(customer_page.locator(".typing")).to_have_text("keith schreibt…")
 
