@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.http import HttpRequest
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 
 
 def remember_unread_notifications(request: HttpRequest, count: int) -> None:
@@ -25,8 +25,8 @@ def site(request: HttpRequest) -> dict:
         "LIST_TABS": [
             ("latest", gettext("Latest")),
             ("unanswered", gettext("Unanswered")),
-            ("open", gettext("Open")),
-            ("solved", gettext("Solved")),
+            ("open", pgettext("thread list", "Open")),
+            ("solved", pgettext("thread list", "Solved")),
         ],
         "LIST_SORT_TABS": [("activity", gettext("Recent activity")), ("votes", gettext("Most votes"))],
     }

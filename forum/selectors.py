@@ -22,7 +22,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
 from taggit.models import Tag
 
 from forum import access, notifications
@@ -113,8 +113,8 @@ def committed_events(events: QuerySet[Event], *, cursor: str, limit: int) -> tup
 LIST_FILTERS = {
     "latest": (gettext_lazy("Latest threads"), Q()),
     "unanswered": (gettext_lazy("Unanswered"), Q(reply_count=0, duplicate_of__isnull=True)),
-    "solved": (gettext_lazy("Solved"), Q(status=Thread.Status.SOLVED)),
-    "open": (gettext_lazy("Open"), Q(status=Thread.Status.OPEN, duplicate_of__isnull=True)),
+    "solved": (pgettext_lazy("thread list", "Solved"), Q(status=Thread.Status.SOLVED)),
+    "open": (pgettext_lazy("thread list", "Open"), Q(status=Thread.Status.OPEN, duplicate_of__isnull=True)),
 }
 
 

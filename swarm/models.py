@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from swarm.business_hours import Week
 
@@ -186,9 +186,9 @@ class RadarHit(models.Model):
 
     class State(models.TextChoices):
         NEW = "new", gettext_lazy("New")
-        JOINED = "joined", gettext_lazy("Joined")
+        JOINED = "joined", pgettext_lazy("radar hit", "Joined")
         INVITED = "invited", gettext_lazy("Invited to escalate")
-        DISMISSED = "dismissed", gettext_lazy("Dismissed")
+        DISMISSED = "dismissed", pgettext_lazy("radar hit", "Dismissed")
 
     vendor = models.ForeignKey("forum.Vendor", on_delete=models.CASCADE, related_name="radar_hits")
     thread = models.ForeignKey("forum.Thread", on_delete=models.CASCADE, related_name="radar_hits")

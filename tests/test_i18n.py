@@ -13,6 +13,7 @@ import polib
 import pytest
 from django.conf import settings
 from django.urls import reverse
+from django.utils import translation
 
 from forum import i18n_catalogs
 from scripts.i18n_templates import bare_text
@@ -223,6 +224,17 @@ def test_pages_speak_the_language_chosen(community):
     assert re.search(r"Gefragt <time[^>]*>(gerade eben|vor \d+ Minute)", text), "relative time not in German"
     english = client_for(None).get(thread.get_absolute_url(), headers={"accept-language": "en"})
     assert "Similar threads" in english.content.decode()
+
+
+def test_one_english_word_with_two_meanings_agrees_with_each_spanish_noun(community):
+    """ "Open" is a thread list (hilos: "Abiertos") and a flag's state (denuncia: "Abierta"): each
+    use has its own context, so Spanish can agree with its noun."""
+    from forum.models import Flag
+
+    page = client_for(None).get("/", headers={"accept-language": "es"}).content.decode()
+    assert re.search(r">\s*Abiertos\s*<", page), "the list tab is not 'Abiertos'"
+    with translation.override("es"):
+        assert (str(Flag.Status.OPEN.label), str(Flag.Status.DISMISSED.label)) == ("Abierta", "Descartada")
 
 
 def test_the_picker_sets_the_language_by_cookie(community):

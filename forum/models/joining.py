@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 
 class VendorApplication(models.Model):
@@ -16,7 +16,7 @@ class VendorApplication(models.Model):
     class Status(models.TextChoices):
         PROVING = "proving", gettext_lazy("Waiting for domain proof")
         REVIEW = "review", gettext_lazy("Waiting for a site admin")
-        APPROVED = "approved", gettext_lazy("Joined")
+        APPROVED = "approved", pgettext_lazy("vendor application", "Joined")
         DECLINED = "declined", gettext_lazy("Declined")
 
     DESCRIPTION_MAX = 2000

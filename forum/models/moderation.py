@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 
 class ReviewState(models.TextChoices):
@@ -25,8 +25,8 @@ class Flag(models.Model):
         OTHER = "other", gettext_lazy("Something else")
 
     class Status(models.TextChoices):
-        OPEN = "open", gettext_lazy("Open")
-        DISMISSED = "dismissed", gettext_lazy("Dismissed")
+        OPEN = "open", pgettext_lazy("flag status", "Open")
+        DISMISSED = "dismissed", pgettext_lazy("flag status", "Dismissed")
         ACTED = "acted", gettext_lazy("Acted on")
 
     NOTE_MAX = 500
