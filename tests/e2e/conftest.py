@@ -7,6 +7,8 @@ tests can assert that no page broke the Content Security Policy.
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -36,6 +38,22 @@ class Console:
 
     def csp_violations(self) -> list[str]:
         return [m for m in self.messages if "content security policy" in m.lower()]
+
+
+def _wait_for_requests_in_flight(timeout: float = 10.0) -> None:
+    """Let the live server finish what the closed pages had asked for.
+
+    A page may still have a request in flight when its test ends (the read-marker beacon, a
+    draft save, an image). Closing the browser does not stop the server thread handling it, and
+    the test database is flushed next: on PostgreSQL that TRUNCATE and the request's transaction
+    can deadlock, and the next test then finds the last one's rows.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        busy = [t for t in threading.enumerate() if t.name.endswith("(process_request_thread)") and t.is_alive()]
+        if not busy:
+            return
+        time.sleep(0.02)
 
 
 @pytest.fixture
@@ -68,6 +86,7 @@ def new_page(browser, live_server, transactional_db) -> Iterator[Callable[..., o
     yield make
     for context in contexts:
         context.close()
+    _wait_for_requests_in_flight()
     violations = [v for c in consoles for v in c.csp_violations()]
     assert not violations, f"CSP violations: {violations}"
 
