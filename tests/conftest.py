@@ -17,6 +17,25 @@ from forum.actions import vendors as vendor_actions
 from forum.models import Membership, Thread, User, Vendor
 
 PASSWORD = "correct-horse-battery"
+
+
+def session_key(user: User) -> str:
+    """A real session of ``user`` (as after logging in), as the session cookie's value."""
+    from django.conf import settings
+
+    client = Client()
+    client.force_login(user)
+    return client.cookies[settings.SESSION_COOKIE_NAME].value
+
+
+def sign_in(context, url: str, user: User) -> None:
+    """Give a browser context ``user``'s session on the server at ``url`` (a daphne the test started:
+    its process checks passwords with the deployed hasher, so its login form would refuse the fixtures')."""
+    from django.conf import settings
+
+    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session_key(user), "url": url}])
+
+
 # The fixture vendors joined long ago, so tests may backdate escalations into their figures.
 LONG_AGO = datetime(2020, 1, 1, tzinfo=UTC)
 _HASH: dict[str, str] = {}

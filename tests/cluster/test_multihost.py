@@ -28,13 +28,12 @@ import websockets
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import close_old_connections
-from django.test import Client
 from django_tasks_db.models import DBTaskResult
 
 from forum.actions import follows as follow_actions
 from forum.models import Event, Post
 from tests.cluster.helpers import Nginx, next_frame, reconnect, start_nginx
-from tests.conftest import make_user
+from tests.conftest import make_user, session_key
 from tests.forum.worker_helpers import CountingMailServer, smtp_server, start_worker, stop
 from tests.services import missing, started_postgres
 from tests.swarm.conftest import Daphne, start_daphne
@@ -145,9 +144,7 @@ def read_logs(folder: Path) -> str:
 
 
 def session_cookie(user) -> dict[str, str]:
-    client = Client()
-    client.force_login(user)
-    return {settings.SESSION_COOKIE_NAME: client.cookies[settings.SESSION_COOKIE_NAME].value}
+    return {settings.SESSION_COOKIE_NAME: session_key(user)}
 
 
 def csrf_from(page: str) -> str:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from tests.conftest import PASSWORD
+from tests.conftest import sign_in as sign_in_context
 
 TIMEOUT_MS = 10_000
 
@@ -120,18 +121,8 @@ def log_in(page, username: str, password: str = PASSWORD) -> None:
 
 
 def sign_in(page, server, username: str) -> None:
-    """Give ``page``'s browser a session on ``server`` (``asgi_server``) for ``username``.
-
-    That process hashes passwords with the deployed hasher, not the tests' fast one, so its login
-    form cannot check the fixtures' passwords. The session is real (in the shared database); the
-    login form itself is tested on ``live_server`` (``log_in``).
-    """
-    from django.conf import settings
-    from django.test import Client
-
+    """Give ``page``'s browser a session on ``server`` (``asgi_server``) for ``username``; the login
+    form itself is tested on ``live_server`` (``log_in``)."""
     from forum.models import User
 
-    client = Client()
-    client.force_login(User.objects.get(username=username))
-    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
-    page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": server.http}])
+    sign_in_context(page.context, server.http, User.objects.get(username=username))

@@ -124,12 +124,10 @@ def redis_layer(redis_url, settings):
 
 def logged_in_client(server: Daphne, user) -> httpx.Client:
     """An HTTP client holding a real session for ``user`` and the page's CSRF token."""
-    from django.test import Client
+    from tests.conftest import session_key
 
-    django_client = Client()
-    django_client.force_login(user)
-    cookie = django_client.cookies[django_settings.SESSION_COOKIE_NAME].value
-    client = httpx.Client(base_url=server.http, cookies={django_settings.SESSION_COOKIE_NAME: cookie}, timeout=10)
+    cookies = {django_settings.SESSION_COOKIE_NAME: session_key(user)}
+    client = httpx.Client(base_url=server.http, cookies=cookies, timeout=10)
     return client
 
 

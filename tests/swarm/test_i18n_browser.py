@@ -3,11 +3,9 @@
 import re
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from playwright.sync_api import expect
 
-from tests.conftest import age
+from tests.conftest import age, sign_in
 from tests.screenshots import save as shot
 from tests.swarm.conftest import start_daphne
 
@@ -25,10 +23,7 @@ def open_as(browser, server, user, locale: str, **context_options):
     """A page whose browser asks for ``locale`` (Accept-Language and navigator.language), logged in as ``user``."""
     context = browser.new_context(locale=locale, **context_options)
     if user is not None:
-        client = Client()
-        client.force_login(user)
-        cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
-        context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": server.http}])
+        sign_in(context, server.http, user)
     page = context.new_page()
     page.csp = []
     page.on("console", lambda msg: page.csp.append(msg.text) if "content security policy" in msg.text.lower() else None)

@@ -1,9 +1,8 @@
 """Two people in real browsers on one thread see each other's replies appear live."""
 
 import pytest
-from django.conf import settings
-from django.test import Client
 
+from tests.conftest import sign_in
 from tests.swarm.conftest import start_daphne
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -18,11 +17,8 @@ def server(transactional_db):
 
 def log_in(browser, server, user):
     """A browser context holding a real session of ``user`` on the server."""
-    client = Client()
-    client.force_login(user)
     context = browser.new_context()
-    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
-    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": server.http}])
+    sign_in(context, server.http, user)
     return context.new_page()
 
 

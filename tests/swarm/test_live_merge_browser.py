@@ -9,16 +9,14 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.conf import settings
 from django.db import close_old_connections
-from django.test import Client
 from playwright.sync_api import expect
 
 from forum.actions import posts as post_actions
 from forum.actions import threads as thread_actions
 from forum.actions import votes as vote_actions
 from swarm.actions import claims, escalations, notes
-from tests.conftest import age
+from tests.conftest import age, sign_in
 from tests.swarm.conftest import start_daphne
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -29,10 +27,7 @@ def page_of(browser, server, user, height: int = 900):
     context = browser.new_context(base_url=server.http, viewport={"width": 1280, "height": height})
     context.set_default_timeout(10_000)
     if user is not None:
-        client = Client()
-        client.force_login(user)
-        cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
-        context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": server.http}])
+        sign_in(context, server.http, user)
     return context.new_page()
 
 

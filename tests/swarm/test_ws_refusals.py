@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 import websockets
 from django.conf import settings
-from django.test import Client
 from websockets.exceptions import ConnectionClosed
 
 from swarm import consumers
+from tests.conftest import session_key
 from tests.swarm.conftest import DAPHNE_WS_LIMITS, Daphne
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -24,9 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def session_of(user) -> str:
-    client = Client()
-    client.force_login(user)
-    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+    return f"{settings.SESSION_COOKIE_NAME}={session_key(user)}"
 
 
 async def refused(server: Daphne, path: str, cookie: str | None = None) -> tuple[str, int]:
